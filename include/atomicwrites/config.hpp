@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+/// \file
+/// The only header that reads operating-system and compiler macros.
+#ifndef ATOMICWRITES_CONFIG_HPP
+#define ATOMICWRITES_CONFIG_HPP
+
+#define ATOMICWRITES_VERSION_MAJOR 0
+#define ATOMICWRITES_VERSION_MINOR 1
+#define ATOMICWRITES_VERSION_PATCH 0
+
+#if defined(_WIN32)
+#define ATOMICWRITES_WINDOWS 1
+#define ATOMICWRITES_POSIX 0
+#else
+#define ATOMICWRITES_WINDOWS 0
+#define ATOMICWRITES_POSIX 1
+#endif
+
+#if defined(__linux__)
+#define ATOMICWRITES_LINUX 1
+#else
+#define ATOMICWRITES_LINUX 0
+#endif
+
+#if defined(__APPLE__)
+#define ATOMICWRITES_APPLE 1
+#else
+#define ATOMICWRITES_APPLE 0
+#endif
+
+#if __cplusplus < 202002L && !(defined(_MSVC_LANG) && _MSVC_LANG >= 202002L)
+#error "atomicwrites needs C++20"
+#endif
+
+#endif  // ATOMICWRITES_CONFIG_HPP

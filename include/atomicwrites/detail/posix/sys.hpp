@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: MIT
+/// \file
+/// The OS operations on POSIX systems. Not API: include <atomicwrites/detail/sys.hpp>.
+///
+/// Discipline (see {fmt}'s os.h and the man pages cited): every descriptor is opened
+/// with O_CLOEXEC; write(2), fsync(2) and fdatasync(2) are retried on EINTR and writes
+/// loop over short counts; close(2) is never retried (on Linux the descriptor is gone
+/// even when it reports EINTR, and a retry could close a descriptor another thread has
+/// just been given). Every call goes through the thread's syscall_hook, if any.
+#ifndef ATOMICWRITES_DETAIL_POSIX_SYS_HPP
+#define ATOMICWRITES_DETAIL_POSIX_SYS_HPP
+
+#include <atomicwrites/syscall_hook.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#if ATOMICWRITES_LINUX
+#include <sys/auxv.h>
+#include <sys/random.h>
+#endif
+
+namespace atomicwrites {
+inline namespace v1 {
+namespace detail::sys {
+
+using handle = native_handle_type;
+
+/// The directory handle that means "relative to the current directory".
+inline constexpr handle current_directory = AT_FDCWD;
+
+/// The largest file name the library makes (NAME_MAX on Linux and the BSDs).
+inline constexpr std::size_t max_name = 255;
+
+/// Makes one call through the hook. `call` receives the (possibly changed) info and
+/// returns what the system call returned (negative with errno set on failure).
+template <class Call>
+inline long through_hook(syscall_info& info, Call&& call) noexcept {
+    syscall_hook* hook = current_hook;
+    if (hook == nullptr) [[likely]] {
+        return call(info);
+    }
+    if (int e = hook->before(info); e != 0) {
+        errno = e;
+        return -1;
+    }
+    long r = call(info);
+    int saved = errno;
+    hook->after(info, r < 0 ? saved : 0);
+    errno = saved;
+    return r;
+}
+
+inline void set_error(std::error_code& ec) noexcept { ec.assign(errno, std::system_category()); }
+
+/// Opens a directory (for openat-relative work and for fsync): O_RDONLY|O_DIRECTORY.
+inline handle open_directory(handle at, const char* path, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::open_directory, .dir = at, .name = path};
+    long r = through_hook(info, [](syscall_info& i) {
+        return static_cast<long>(::openat(i.dir, i.name, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    });
+    if (r < 0) {
+        set_error(ec);
+        return invalid_handle;
+    }
+    return static_cast<handle>(r);
+}
+
+/// Opens an existing file read-only to sync it; never blocks (O_NONBLOCK, for FIFOs)
+/// and never follows a final symbolic link (ELOOP).
+inline handle open_file(handle dir, const char* name, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::open_file, .dir = dir, .name = name};
+    long r = through_hook(info, [](syscall_info& i) {
+        return static_cast<long>(::openat(i.dir, i.name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    });
+    if (r < 0) {
+        set_error(ec);
+        return invalid_handle;
+    }
+    return static_cast<handle>(r);
+}
+
+/// What is at a name.
+enum class file_kind : unsigned char { none, regular, directory, symlink, other };
+
+struct file_status {
+    file_kind kind = file_kind::none;
+    unsigned mode = 0;  ///< permission bits, including set-id and sticky (07777)
+    unsigned uid = 0;
+    unsigned gid = 0;
+};
+
+/// fstatat(2) with AT_SYMLINK_NOFOLLOW. A missing name is not an error: kind == none.
+inline file_status stat_at(handle dir, const char* name, std::error_code& ec) noexcept {
+    struct ::stat st {};
+    syscall_info info{.op = sysop::stat, .dir = dir, .name = name};
+    long r = through_hook(
+        info, [&st](syscall_info& i) { return static_cast<long>(::fstatat(i.dir, i.name, &st, AT_SYMLINK_NOFOLLOW)); });
+    file_status s;
+    if (r < 0) {
+        if (errno != ENOENT) set_error(ec);
+        return s;
+    }
+    if (S_ISREG(st.st_mode))
+        s.kind = file_kind::regular;
+    else if (S_ISDIR(st.st_mode))
+        s.kind = file_kind::directory;
+    else if (S_ISLNK(st.st_mode))
+        s.kind = file_kind::symlink;
+    else
+        s.kind = file_kind::other;
+    s.mode = static_cast<unsigned>(st.st_mode) & 07777u;
+    s.uid = static_cast<unsigned>(st.st_uid);
+    s.gid = static_cast<unsigned>(st.st_gid);
+    return s;
+}
+
+/// readlinkat(2) into buf (not terminated); returns the length, or 0 with ec set.
+/// A link whose target does not fit reports ENAMETOOLONG.
+inline std::size_t read_link(handle dir, const char* name, char* buf, std::size_t size, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::readlink, .dir = dir, .name = name, .size = size};
+    long r = through_hook(
+        info, [buf](syscall_info& i) { return static_cast<long>(::readlinkat(i.dir, i.name, buf, i.size)); });
+    if (r < 0) {
+        set_error(ec);
+        return 0;
+    }
+    if (static_cast<std::size_t>(r) >= size) {
+        ec = std::make_error_code(std::errc::filename_too_long);
+        return 0;
+    }
+    return static_cast<std::size_t>(r);
+}
+
+/// Creates a new file exclusively for writing: O_CREAT|O_EXCL|O_NOFOLLOW|O_WRONLY.
+/// `mode` is filtered by the umask, as for any open(2).
+inline handle create_file(handle dir, const char* name, unsigned mode, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::create_file, .dir = dir, .name = name, .size = mode};
+    long r = through_hook(info, [](syscall_info& i) {
+        return static_cast<long>(
+            ::openat(i.dir, i.name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(i.size)));
+    });
+    if (r < 0) {
+        set_error(ec);
+        return invalid_handle;
+    }
+    return static_cast<handle>(r);
+}
+
+/// True if the system can make unnamed files (O_TMPFILE).
+#if ATOMICWRITES_LINUX && defined(O_TMPFILE)
+inline constexpr bool has_anonymous_files = true;
+
+/// Creates an unnamed file in `dir` (open(2), O_TMPFILE): it has no name until linked,
+/// and vanishes with its last descriptor. Filesystems or kernels without it answer
+/// EOPNOTSUPP, EISDIR or EINVAL (open(2), "O_TMPFILE").
+inline handle create_anonymous(handle dir, unsigned mode, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::create_anonymous, .dir = dir, .name = ".", .size = mode};
+    long r = through_hook(info, [](syscall_info& i) {
+        return static_cast<long>(
+            ::openat(i.dir, i.name, O_TMPFILE | O_WRONLY | O_CLOEXEC, static_cast<mode_t>(i.size)));
+    });
+    if (r < 0) {
+        set_error(ec);
+        return invalid_handle;
+    }
+    return static_cast<handle>(r);
+}
+
+/// Gives an anonymous file a name; fails with EEXIST if the name exists. Uses the
+/// /proc/self/fd link, which works for every user (linkat(2) with AT_EMPTY_PATH needs
+/// CAP_DAC_READ_SEARCH); where /proc is missing, falls back to AT_EMPTY_PATH.
+inline void link_anonymous(handle file, handle dir, const char* name, std::error_code& ec) noexcept {
+    char proc[32] = "/proc/self/fd/";
+    {
+        char digits[12];
+        int n = 0;
+        for (unsigned v = static_cast<unsigned>(file); n == 0 || v != 0; v /= 10)
+            digits[n++] = static_cast<char>('0' + v % 10);
+        char* p = proc + 14;
+        while (n > 0) *p++ = digits[--n];
+        *p = '\0';
+    }
+    syscall_info info{
+        .op = sysop::link_anonymous, .file = file, .dir = AT_FDCWD, .name = proc, .dir2 = dir, .name2 = name};
+    long r = through_hook(info, [](syscall_info& i) {
+        long rr = ::linkat(i.dir, i.name, i.dir2, i.name2, AT_SYMLINK_FOLLOW);
+        if (rr < 0 && errno == ENOENT) {
+            // No /proc: the name we gave does not exist (the target directory does,
+            // we hold it open). AT_EMPTY_PATH is the only other way.
+            rr = ::linkat(i.file, "", i.dir2, i.name2, AT_EMPTY_PATH);
+        }
+        return rr;
+    });
+    if (r < 0) set_error(ec);
+}
+#else
+inline constexpr bool has_anonymous_files = false;
+#endif
+
+/// Writes all of [data, data+size), retrying EINTR and short writes.
+inline void write_all(handle file, const void* data, std::size_t size, std::error_code& ec) noexcept {
+    const char* p = static_cast<const char*>(data);
+    while (size > 0) {
+        // Linux transfers at most 0x7ffff000 bytes per call (write(2), NOTES).
+        syscall_info info{.op = sysop::write, .file = file, .size = size < 0x7ffff000u ? size : 0x7ffff000u};
+        long r = through_hook(info, [p](syscall_info& i) { return static_cast<long>(::write(i.file, p, i.size)); });
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            set_error(ec);
+            return;
+        }
+        if (r == 0) {  // no progress and no error: do not spin
+            ec = std::make_error_code(std::errc::io_error);
+            return;
+        }
+        p += r;
+        size -= static_cast<std::size_t>(r);
+    }
+}
+
+inline void sync_call(sysop op, handle file, std::error_code& ec) noexcept {
+    for (;;) {
+        syscall_info info{.op = op, .file = file};
+        long r = through_hook(info, [](syscall_info& i) -> long {
+            switch (i.op) {
+#if ATOMICWRITES_LINUX || defined(_POSIX_SYNCHRONIZED_IO)
+                case sysop::fdatasync:
+                    return ::fdatasync(i.file);
+#endif
+#ifdef F_FULLFSYNC
+                case sysop::full_fsync:
+                    return ::fcntl(i.file, F_FULLFSYNC);
+#endif
+                default:
+                    return ::fsync(i.file);
+            }
+        });
+        if (r == 0) return;
+        if (errno == EINTR) continue;
+        set_error(ec);
+        return;
+    }
+}
+
+/// fsync(2): the file's data and all its metadata.
+inline void fsync(handle file, std::error_code& ec) noexcept { sync_call(sysop::fsync, file, ec); }
+
+/// fdatasync(2): the data and the metadata needed to read it back (the size), not times.
+inline void fdatasync(handle file, std::error_code& ec) noexcept { sync_call(sysop::fdatasync, file, ec); }
+
+/// True where fcntl(F_FULLFSYNC) exists (Apple): it also flushes the drive's cache.
+#ifdef F_FULLFSYNC
+inline constexpr bool has_full_fsync = true;
+#else
+inline constexpr bool has_full_fsync = false;
+#endif
+
+/// fcntl(F_FULLFSYNC) where it exists, falling back to fsync(2) when the filesystem
+/// refuses it (some network and FUSE filesystems answer ENOTSUP or EINVAL); fsync(2)
+/// elsewhere.
+inline void full_fsync(handle file, std::error_code& ec) noexcept {
+    if constexpr (has_full_fsync) {
+        sync_call(sysop::full_fsync, file, ec);
+        if (!ec || (ec.value() != ENOTSUP && ec.value() != EINVAL && ec.value() != ENOTTY)) return;
+        ec.clear();
+    }
+    sync_call(sysop::fsync, file, ec);
+}
+
+/// fchmod(2): sets the permission bits exactly.
+inline void set_mode(handle file, unsigned mode, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::chmod, .file = file, .size = mode};
+    long r = through_hook(
+        info, [](syscall_info& i) { return static_cast<long>(::fchmod(i.file, static_cast<mode_t>(i.size))); });
+    if (r < 0) set_error(ec);
+}
+
+/// fchown(2); `unsigned(-1)` leaves that id unchanged.
+inline void set_owner(handle file, unsigned uid, unsigned gid, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::chown, .file = file, .size = (static_cast<std::size_t>(uid) << 32) | gid};
+    long r = through_hook(info, [uid, gid](syscall_info& i) {
+        return static_cast<long>(::fchown(i.file, static_cast<uid_t>(uid), static_cast<gid_t>(gid)));
+    });
+    if (r < 0) set_error(ec);
+}
+
+/// renameat(2): atomically replaces `to` (if it exists) with `from`.
+inline void rename(handle from_dir, const char* from, handle to_dir, const char* to, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::rename, .dir = from_dir, .name = from, .dir2 = to_dir, .name2 = to};
+    long r = through_hook(
+        info, [](syscall_info& i) { return static_cast<long>(::renameat(i.dir, i.name, i.dir2, i.name2)); });
+    if (r < 0) set_error(ec);
+}
+
+#if ATOMICWRITES_LINUX && defined(RENAME_NOREPLACE)
+inline constexpr bool has_rename_noreplace = true;
+
+/// renameat2(2) with RENAME_NOREPLACE: moves `from` to `to` unless `to` exists (EEXIST),
+/// in one step. Filesystems without it answer EINVAL; kernels before 3.15, ENOSYS.
+inline void rename_noreplace(handle from_dir, const char* from, handle to_dir, const char* to,
+                             std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::rename_noreplace, .dir = from_dir, .name = from, .dir2 = to_dir, .name2 = to};
+    long r = through_hook(info, [](syscall_info& i) {
+        return static_cast<long>(::renameat2(i.dir, i.name, i.dir2, i.name2, RENAME_NOREPLACE));
+    });
+    if (r < 0) set_error(ec);
+}
+#else
+inline constexpr bool has_rename_noreplace = false;
+#endif
+
+/// linkat(2) without following links: a second name for `from`; EEXIST if `to` exists.
+inline void link(handle from_dir, const char* from, handle to_dir, const char* to, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::link, .dir = from_dir, .name = from, .dir2 = to_dir, .name2 = to};
+    long r = through_hook(
+        info, [](syscall_info& i) { return static_cast<long>(::linkat(i.dir, i.name, i.dir2, i.name2, 0)); });
+    if (r < 0) set_error(ec);
+}
+
+/// unlinkat(2) of a file.
+inline void unlink(handle dir, const char* name, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::unlink, .dir = dir, .name = name};
+    long r = through_hook(info, [](syscall_info& i) { return static_cast<long>(::unlinkat(i.dir, i.name, 0)); });
+    if (r < 0) set_error(ec);
+}
+
+/// close(2), never retried. EINTR is not an error: on Linux the descriptor is released
+/// whatever close reports (close(2), "Dealing with error returns from close()").
+inline void close(handle file, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::close, .file = file};
+    long r = through_hook(info, [](syscall_info& i) { return static_cast<long>(::close(i.file)); });
+    if (r < 0 && errno != EINTR) set_error(ec);
+}
+
+/// The ids a file created by this process is given (the effective ids at exec time,
+/// from the auxiliary vector, so that asking costs no system call). Used only to skip
+/// an fchown(2) that would change nothing.
+struct owner_ids {
+    unsigned uid;
+    unsigned gid;
+};
+inline owner_ids process_owner() noexcept {
+#if ATOMICWRITES_LINUX
+    return {static_cast<unsigned>(::getauxval(AT_EUID)), static_cast<unsigned>(::getauxval(AT_EGID))};
+#else
+    static const owner_ids ids{static_cast<unsigned>(::geteuid()), static_cast<unsigned>(::getegid())};
+    return ids;
+#endif
+}
+
+/// 64 bits from the system's random source, for seeding; falls back to a mix of the
+/// address space layout and the clock if the source is unavailable.
+inline std::uint64_t random_seed() noexcept {
+    std::uint64_t seed = 0;
+#if ATOMICWRITES_LINUX
+    if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) == static_cast<ssize_t>(sizeof seed)) return seed;
+#endif
+    seed = reinterpret_cast<std::uintptr_t>(&seed) ^ (static_cast<std::uint64_t>(::getpid()) << 32);
+    return seed ^ static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+}  // namespace detail::sys
+}  // namespace v1
+}  // namespace atomicwrites
+
+#endif  // ATOMICWRITES_DETAIL_POSIX_SYS_HPP

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+/// \file
+/// The write buffer behind basic_atomic_writer::write() and stream(). Not API.
+#ifndef ATOMICWRITES_DETAIL_STREAM_BUFFER_HPP
+#define ATOMICWRITES_DETAIL_STREAM_BUFFER_HPP
+
+#include <atomicwrites/detail/sys.hpp>
+
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <streambuf>
+#include <system_error>
+
+namespace atomicwrites {
+inline namespace v1 {
+namespace detail {
+
+/// A fixed buffer in front of one file descriptor. The std::ostream is only built when
+/// asked for (building one constructs a std::locale, which plain write() callers should
+/// not pay for). The first write error is kept; after it every write fails with it.
+class stream_buffer final : public std::streambuf {
+public:
+    static constexpr std::size_t capacity = 64 * 1024;
+
+    explicit stream_buffer(native_handle_type file) : file_(file), data_(new char[capacity]) {
+        setp(data_.get(), data_.get() + capacity);
+    }
+    stream_buffer(const stream_buffer&) = delete;
+    stream_buffer& operator=(const stream_buffer&) = delete;
+
+    std::ostream& stream() {
+        if (!stream_) stream_.emplace(this);
+        return *stream_;
+    }
+
+    /// Appends, writing through when the buffer fills; large pieces bypass it.
+    void put(const char* p, std::size_t n, std::error_code& ec) noexcept {
+        if (error_) {
+            ec = error_;
+            return;
+        }
+        const auto space = static_cast<std::size_t>(epptr() - pptr());
+        if (n <= space) {
+            std::memcpy(pptr(), p, n);
+            pbump(static_cast<int>(n));
+            return;
+        }
+        flush(ec);
+        if (ec) return;
+        if (n >= capacity) {
+            sys::write_all(file_, p, n, ec);
+            if (ec) error_ = ec;
+            return;
+        }
+        std::memcpy(pptr(), p, n);
+        pbump(static_cast<int>(n));
+    }
+
+    /// Writes out what is buffered.
+    void flush(std::error_code& ec) noexcept {
+        if (error_) {
+            ec = error_;
+            return;
+        }
+        const auto n = static_cast<std::size_t>(pptr() - pbase());
+        if (n == 0) return;
+        sys::write_all(file_, pbase(), n, ec);
+        setp(data_.get(), data_.get() + capacity);
+        if (ec) error_ = ec;
+    }
+
+    /// The first write error, if any.
+    std::error_code error() const noexcept { return error_; }
+    /// True if the ostream (if one was made) is in a failed state.
+    bool stream_failed() const noexcept { return stream_ && stream_->fail(); }
+    /// Stops all further writes (after commit or rollback): they fail with EBADF.
+    void close() noexcept {
+        setp(data_.get(), data_.get() + capacity);
+        if (!error_) error_ = std::make_error_code(std::errc::bad_file_descriptor);
+        if (stream_) stream_->setstate(std::ios_base::badbit);
+    }
+
+protected:
+    int_type overflow(int_type ch) override {
+        std::error_code ec;
+        flush(ec);
+        if (ec) return traits_type::eof();
+        if (!traits_type::eq_int_type(ch, traits_type::eof())) {
+            *pptr() = traits_type::to_char_type(ch);
+            pbump(1);
+        }
+        return traits_type::not_eof(ch);
+    }
+    std::streamsize xsputn(const char* p, std::streamsize n) override {
+        std::error_code ec;
+        put(p, static_cast<std::size_t>(n), ec);
+        return ec ? 0 : n;
+    }
+    int sync() override {
+        std::error_code ec;
+        flush(ec);
+        return ec ? -1 : 0;
+    }
+
+private:
+    native_handle_type file_;
+    std::unique_ptr<char[]> data_;
+    std::error_code error_;
+    std::optional<std::ostream> stream_;
+};
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace atomicwrites
+
+#endif  // ATOMICWRITES_DETAIL_STREAM_BUFFER_HPP

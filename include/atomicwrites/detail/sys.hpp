@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+/// \file
+/// The one list of OS operations every platform implements, in namespace
+/// atomicwrites::detail::sys. Not API. Every operation reports through std::error_code
+/// and goes through the thread's syscall_hook (see <atomicwrites/syscall_hook.hpp>).
+///
+/// Operations: open_directory, open_file, stat_at, read_link, create_file,
+/// create_anonymous + link_anonymous (where has_anonymous_files), write_all, fsync,
+/// fdatasync, full_fsync, set_mode, set_owner, rename, rename_noreplace (where
+/// has_rename_noreplace), link, unlink, close, process_owner, random_seed.
+#ifndef ATOMICWRITES_DETAIL_SYS_HPP
+#define ATOMICWRITES_DETAIL_SYS_HPP
+
+#include <atomicwrites/config.hpp>
+
+#if ATOMICWRITES_WINDOWS
+#include <atomicwrites/detail/windows/sys.hpp>
+#else
+#include <atomicwrites/detail/posix/sys.hpp>
+#endif
+
+#endif  // ATOMICWRITES_DETAIL_SYS_HPP

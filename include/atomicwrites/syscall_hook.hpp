@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+/// \file
+/// The system-call seam: observe, count or fail any operation the library asks of the
+/// operating system, per thread, without LD_PRELOAD, macros or a mocked filesystem.
+///
+/// Every operation of the library goes through detail::sys, and every function there
+/// asks the hook installed on the calling thread (if any) before it makes its system
+/// call. The hook may let the call happen, fail it with an errno of its choice (the call
+/// is then not made), or, for writes, shorten it. Retry loops (EINTR, short writes) sit
+/// above the seam, so an injected EINTR is retried exactly as a real one.
+///
+/// With no hook installed the cost is one thread-local load per system call.
+#ifndef ATOMICWRITES_SYSCALL_HOOK_HPP
+#define ATOMICWRITES_SYSCALL_HOOK_HPP
+
+#include <atomicwrites/types.hpp>
+
+#include <cstddef>
+#include <string_view>
+
+namespace atomicwrites {
+inline namespace v1 {
+
+/// The operations of the OS layer, one per kind of system call.
+enum class sysop : unsigned char {
+    open_directory,    ///< open(2)/openat(2) of a directory (O_DIRECTORY)
+    open_file,         ///< openat(2) of an existing file, read-only (to sync it)
+    stat,              ///< fstatat(2) without following links
+    readlink,          ///< readlinkat(2)
+    create_file,       ///< openat(2) with O_CREAT|O_EXCL|O_NOFOLLOW
+    create_anonymous,  ///< openat(2) with O_TMPFILE
+    write,             ///< write(2); `size` may be lowered by the hook (a short write)
+    fsync,             ///< fsync(2)
+    fdatasync,         ///< fdatasync(2)
+    full_fsync,        ///< fcntl(F_FULLFSYNC) where it exists
+    chmod,             ///< fchmod(2)
+    chown,             ///< fchown(2)
+    rename,            ///< renameat(2)
+    rename_noreplace,  ///< renameat2(2) with RENAME_NOREPLACE
+    link,              ///< linkat(2) of a named file
+    link_anonymous,    ///< linkat(2) of an open anonymous file
+    unlink,            ///< unlinkat(2)
+    close,             ///< close(2)
+};
+
+/// The name of an operation, as used in error messages and traces.
+constexpr std::string_view to_string(sysop op) noexcept {
+    constexpr std::string_view names[] = {
+        "open_directory", "open_file",
+        "stat",           "readlink",
+        "create_file",    "create_anonymous",
+        "write",          "fsync",
+        "fdatasync",      "full_fsync",
+        "chmod",          "chown",
+        "rename",         "rename_noreplace",
+        "link",           "link_anonymous",
+        "unlink",         "close",
+    };
+    return names[static_cast<unsigned>(op)];
+}
+
+/// The number of sysop values.
+inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::close) + 1;
+
+/// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
+struct syscall_info {
+    sysop op;
+    /// The file the call acts on (write, sync, chmod, chown, close, link_anonymous).
+    native_handle_type file = invalid_handle;
+    /// The directory `name` is relative to.
+    native_handle_type dir = invalid_handle;
+    /// The name, relative to `dir` (or a path when `dir` is the current directory).
+    const char* name = nullptr;
+    /// The second directory and name (rename, link: the new name).
+    native_handle_type dir2 = invalid_handle;
+    const char* name2 = nullptr;
+    /// Bytes to write (write); mode bits (create_file, create_anonymous, chmod).
+    std::size_t size = 0;
+};
+
+/// Observes, and may fail, the operations of the calling thread. Install with
+/// scoped_syscall_hook.
+class syscall_hook {
+public:
+    virtual ~syscall_hook() = default;
+    /// Called before each system call. Return 0 to make the call, or an errno value to
+    /// fail it with that errno without making it. For sysop::write the hook may lower
+    /// `info.size` (not to zero) to make a short write.
+    virtual int before(syscall_info& info) noexcept {
+        (void)info;
+        return 0;
+    }
+    /// Called after each call that was made, with its errno (0 on success).
+    virtual void after(const syscall_info& info, int error) noexcept {
+        (void)info;
+        (void)error;
+    }
+};
+
+namespace detail {
+/// The hook of this thread; null when none is installed.
+inline thread_local constinit syscall_hook* current_hook = nullptr;
+}  // namespace detail
+
+/// Installs a hook on the calling thread for its lifetime, restoring the previous one
+/// afterwards (hooks nest).
+class scoped_syscall_hook {
+public:
+    explicit scoped_syscall_hook(syscall_hook& hook) noexcept : previous_(detail::current_hook) {
+        detail::current_hook = &hook;
+    }
+    ~scoped_syscall_hook() { detail::current_hook = previous_; }
+    scoped_syscall_hook(const scoped_syscall_hook&) = delete;
+    scoped_syscall_hook& operator=(const scoped_syscall_hook&) = delete;
+
+private:
+    syscall_hook* previous_;
+};
+
+}  // namespace v1
+}  // namespace atomicwrites
+
+#endif  // ATOMICWRITES_SYSCALL_HOOK_HPP

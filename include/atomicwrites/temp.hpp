@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+/// \file
+/// Temp policies: how the temporary file next to the target is made. See the
+/// temp_policy concept.
+///
+/// Names are `prefix + target + "." + 8 random characters + suffix`
+/// (".config.json.Xy3kQ9aB.tmp" with the default options) or, for temp::named,
+/// `prefix + target + suffix`. A long target name is shortened (on a UTF-8 character
+/// boundary) so that the temporary name fits in NAME_MAX: targets whose names are close
+/// to the limit still work.
+#ifndef ATOMICWRITES_TEMP_HPP
+#define ATOMICWRITES_TEMP_HPP
+
+#include <atomicwrites/concepts.hpp>
+#include <atomicwrites/detail/sys.hpp>
+
+#include <cstdint>
+#include <cstring>
+
+namespace atomicwrites {
+inline namespace v1 {
+namespace detail {
+
+/// Characters of the random part of temporary names.
+inline constexpr std::size_t random_name_length = 8;
+
+/// A per-thread generator for temporary names (splitmix64), seeded once per thread from
+/// the system's random source: no per-name system call or std::random_device.
+inline std::uint64_t next_random() noexcept {
+    thread_local std::uint64_t state = sys::random_seed();
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/// Writes a temporary name into `out` (max_name + 1 bytes): prefix, target (shortened to
+/// fit), then "." and random characters if `random`, then suffix. Fails with
+/// ENAMETOOLONG when prefix and suffix alone do not fit, and EINVAL if either holds '/'
+/// or NUL.
+inline void make_temp_name(char* out, std::string_view prefix, std::string_view target, std::string_view suffix,
+                           bool random, std::error_code& ec) noexcept {
+    auto bad = [](std::string_view s) { return s.find('/') != s.npos || s.find('\0') != s.npos; };
+    if (bad(prefix) || bad(suffix)) {
+        ec = std::make_error_code(std::errc::invalid_argument);
+        return;
+    }
+    const std::size_t fixed = prefix.size() + suffix.size() + (random ? random_name_length + 1 : 0);
+    if (fixed + 1 > sys::max_name) {
+        ec = std::make_error_code(std::errc::filename_too_long);
+        return;
+    }
+    std::size_t keep = target.size();
+    if (fixed + keep > sys::max_name) {
+        keep = sys::max_name - fixed;
+        // Do not cut a UTF-8 sequence in two: back off over continuation bytes.
+        while (keep > 0 && (static_cast<unsigned char>(target[keep]) & 0xC0u) == 0x80u) --keep;
+    }
+    char* p = out;
+    std::memcpy(p, prefix.data(), prefix.size());
+    p += prefix.size();
+    std::memcpy(p, target.data(), keep);
+    p += keep;
+    if (random) {
+        static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        *p++ = '.';
+        std::uint64_t bits = next_random();
+        for (std::size_t i = 0; i < random_name_length; ++i, bits >>= 6) *p++ = alphabet[(bits & 63u) % 62u];
+    }
+    std::memcpy(p, suffix.data(), suffix.size());
+    p += suffix.size();
+    *p = '\0';
+}
+
+/// How many random names to try before giving up on EEXIST (as glibc's mkstemp does,
+/// bounded so that a directory full of stale names cannot make us spin).
+inline constexpr int name_attempts = 100;
+
+/// Gives an anonymous temporary file a random name in `r.dir`.
+inline void name_anonymous(const temp_request& r, temp_file& t, std::error_code& ec) noexcept {
+#if ATOMICWRITES_LINUX && defined(O_TMPFILE)
+    for (int attempt = 0; attempt < name_attempts; ++attempt) {
+        ec.clear();
+        make_temp_name(t.name, r.prefix, r.target_name, r.suffix, true, ec);
+        if (ec) break;
+        sys::link_anonymous(t.file, r.dir, t.name, ec);
+        if (ec != std::errc::file_exists) break;
+    }
+#else
+    ec = std::make_error_code(std::errc::operation_not_supported);
+#endif
+    if (ec) t.name[0] = '\0';
+}
+
+}  // namespace detail
+
+namespace temp {
+
+/// A new file under a random name in the target's directory, created with
+/// O_CREAT|O_EXCL|O_NOFOLLOW (never opens something planted there, never follows a
+/// link), retrying another name on EEXIST. Left behind as a recognisable name if the
+/// process dies before the commit. Platforms: POSIX. System calls: openat (one, unless a
+/// name collides). Errors: EACCES, EROFS, ENOSPC, EDQUOT, EMFILE, ENFILE,
+/// ENAMETOOLONG, EEXIST (after 100 collisions).
+struct mkstemp {
+    static constexpr bool may_be_anonymous = false;
+    void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
+        for (int attempt = 0; attempt < detail::name_attempts; ++attempt) {
+            ec.clear();
+            detail::make_temp_name(t.name, r.prefix, r.target_name, r.suffix, true, ec);
+            if (ec) break;
+            t.file = detail::sys::create_file(r.dir, t.name, r.mode, ec);
+            if (ec != std::errc::file_exists) break;
+        }
+        if (ec) t.name[0] = '\0';
+    }
+};
+static_assert(temp_policy<mkstemp>);
+
+/// A file with a fixed name derived from the target (".name.tmp" by default), created
+/// with O_CREAT|O_EXCL|O_NOFOLLOW. Two writers of the same target, or a temporary left
+/// by a crash, make the second fail with EEXIST instead of sharing a file: a cheap
+/// writer lock, and leftovers are easy to find. Platforms: POSIX. System calls: openat.
+/// Errors: EEXIST, and as mkstemp.
+struct named {
+    static constexpr bool may_be_anonymous = false;
+    void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
+        detail::make_temp_name(t.name, r.prefix, r.target_name, r.suffix, false, ec);
+        if (!ec) t.file = detail::sys::create_file(r.dir, t.name, r.mode, ec);
+        if (ec) t.name[0] = '\0';
+    }
+};
+static_assert(temp_policy<named>);
+
+#if ATOMICWRITES_LINUX && defined(O_TMPFILE)
+/// An unnamed file (open(2) with O_TMPFILE) in the target's directory. It has no name
+/// while it is written, so a crash leaves nothing behind and nobody can open it by name.
+/// At commit it is linked straight onto the target when not overwriting (no moment with
+/// two names), or linked under a random name and renamed over the target when
+/// overwriting. Platforms: Linux 3.11+ on ext2/3/4, XFS, btrfs, tmpfs, F2FS and others;
+/// NFS, FUSE and older kernels answer EOPNOTSUPP or EISDIR: use
+/// first_of<anonymous, mkstemp> to fall back. System calls: openat (O_TMPFILE), linkat at
+/// commit. Errors: EOPNOTSUPP, EISDIR, EINVAL (not supported), EACCES, EROFS, ENOSPC,
+/// EDQUOT, EMFILE.
+struct anonymous {
+    static constexpr bool may_be_anonymous = true;
+    void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
+        t.name[0] = '\0';
+        t.file = detail::sys::create_anonymous(r.dir, r.mode, ec);
+    }
+};
+static_assert(temp_policy<anonymous>);
+#endif
+
+/// Tries First; where First says its kind of file is not available here (see
+/// is_not_supported), uses Second. The usual use: first_of<anonymous, mkstemp>.
+template <temp_policy First, temp_policy Second>
+struct first_of {
+    static constexpr bool may_be_anonymous = First::may_be_anonymous || Second::may_be_anonymous;
+    [[no_unique_address]] First first{};
+    [[no_unique_address]] Second second{};
+    void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
+        first.create(r, t, ec);
+        if (!ec || !is_not_supported(ec)) return;
+        ec.clear();
+        second.create(r, t, ec);
+    }
+};
+
+}  // namespace temp
+}  // namespace v1
+}  // namespace atomicwrites
+
+#endif  // ATOMICWRITES_TEMP_HPP

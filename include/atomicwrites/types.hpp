@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+/// \file
+/// Vocabulary types shared by the writer, the policies and the system-call seam.
+#ifndef ATOMICWRITES_TYPES_HPP
+#define ATOMICWRITES_TYPES_HPP
+
+#include <atomicwrites/config.hpp>
+
+#include <filesystem>
+#include <string_view>
+
+namespace atomicwrites {
+inline namespace v1 {
+
+#if ATOMICWRITES_WINDOWS
+/// An open file or directory as the operating system names it (a HANDLE).
+using native_handle_type = void*;
+#else
+/// An open file or directory as the operating system names it (a file descriptor).
+using native_handle_type = int;
+#endif
+
+/// The value of a native_handle_type that names no file.
+#if ATOMICWRITES_WINDOWS
+inline native_handle_type const invalid_handle = reinterpret_cast<void*>(~static_cast<unsigned long long>(0));
+#else
+inline constexpr native_handle_type invalid_handle = -1;
+#endif
+
+/// What to do when the target path names a symbolic link.
+enum class symlink_mode : unsigned char {
+    /// Replace the link itself with the new file (what rename(2) does; the default).
+    replace,
+    /// Write the file the link points to (following every link in the chain), in that
+    /// file's directory, which is the one synced.
+    follow,
+    /// Refuse: the operation fails with std::errc::too_many_symbolic_link_levels (ELOOP),
+    /// like open(2) with O_NOFOLLOW.
+    refuse,
+};
+
+/// Ownership handling for a file that replaces an existing one.
+enum class owner_mode : unsigned char {
+    /// Give the new file the old file's owner and group where the process may set them
+    /// (each is tried; a refusal by the system is not an error). The default.
+    preserve,
+    /// The new file belongs to the writing process, like any file it creates.
+    process,
+};
+
+/// How far a commit got: a failure after the new content became visible at the target
+/// is not the same as one before it.
+enum class commit_state : unsigned char {
+    /// The target was not changed (nothing was published).
+    unchanged,
+    /// The new content is visible at the target; if an error is reported with this state,
+    /// it happened afterwards (the directory sync, say) and the new content may not
+    /// survive a crash.
+    published,
+};
+
+/// Options for one atomic write. An aggregate: `{.overwrite = true}` works.
+///
+/// The string views are read while the writer is constructed and not kept.
+struct write_options {
+    /// Replace an existing target. When false (the default, as in python-atomicwrites)
+    /// the write fails with std::errc::file_exists if the target exists, whether it
+    /// existed when the writer was made or was created by someone else before the commit.
+    bool overwrite = false;
+    /// The permission bits of the new file, set exactly (the umask does not apply).
+    /// perms::unknown (the default) means: a replaced regular file keeps its mode; a new
+    /// file gets 0666 & ~umask, as open(2) would give it.
+    std::filesystem::perms mode = std::filesystem::perms::unknown;
+    /// Ownership of a file that replaces another.
+    owner_mode owner = owner_mode::preserve;
+    /// What to do when the target is a symbolic link.
+    symlink_mode symlinks = symlink_mode::replace;
+    /// The start of the temporary file's name, before the target's name.
+    std::string_view temp_prefix = ".";
+    /// The end of the temporary file's name.
+    std::string_view temp_suffix = ".tmp";
+    /// Where the temporary file is made; empty (the default) means the target's
+    /// directory. It must be on the target's filesystem, or the commit fails with
+    /// std::errc::cross_device_link (EXDEV) and the target is left alone.
+    std::filesystem::path temp_directory{};
+};
+
+}  // namespace v1
+}  // namespace atomicwrites
+
+#endif  // ATOMICWRITES_TYPES_HPP
