@@ -91,6 +91,16 @@ public:
         open(target, options, ec);
     }
 
+    /// As above, with policy objects (for policies that carry state, such as a counter
+    /// or a configuration).
+    basic_atomic_writer(const std::filesystem::path& target, const write_options& options, SyncPolicy sync,
+                        CommitPolicy commit, TempPolicy temp)
+        : sync_(std::move(sync)), commit_(std::move(commit)), temp_policy_(std::move(temp)) {
+        std::error_code ec;
+        open(target, options, ec);
+        if (ec) detail::throw_error(step_, target, {}, ec, commit_state::unchanged);
+    }
+
     /// Rolls back an uncommitted writer. Never throws.
     ~basic_atomic_writer() { rollback(); }
 
@@ -229,24 +239,31 @@ public:
             return commit_state::published;
         }
         temp_.name[0] = '\0';
+        // Every remaining step is attempted even if one fails: the first error is the
+        // one reported.
+        auto keep_first = [this, &ec](const char* step, const std::error_code& e) {
+            if (e && !ec) {
+                step_ = step;
+                ec = e;
+            }
+        };
+        std::error_code e;
         if (temp_.file != invalid_handle) {
-            step_ = "close temporary file";
-            close_file(ec);
+            close_file(e);
+            keep_first("close temporary file", e);
         }
-        if (!ec) {
-            step_ = "sync directory";
-            sync_.sync_directory(dir_, ec);
+        e.clear();
+        sync_.sync_directory(dir_, e);
+        keep_first("sync directory", e);
+        if (temp_dir_ != invalid_handle) {
+            e.clear();
+            sync_.sync_directory(temp_dir_, e);
+            keep_first("sync temporary directory", e);
         }
-        if (!ec && temp_dir_ != invalid_handle) {
-            step_ = "sync temporary directory";
-            sync_.sync_directory(temp_dir_, ec);
-        }
-        std::error_code close_ec;
-        release(&close_ec);
-        if (!ec && close_ec) {
-            step_ = "close directory";
-            ec = close_ec;
-        }
+        e.clear();
+        release(&e);
+        keep_first("close directory", e);
+        if (!ec) step_ = nullptr;
         return commit_state::published;
     }
 
@@ -287,6 +304,9 @@ public:
         swap(state_, other.state_);
         swap(overwrite_, other.overwrite_);
         swap(step_, other.step_);
+        swap(sync_, other.sync_);
+        swap(commit_, other.commit_);
+        swap(temp_policy_, other.temp_policy_);
     }
 
 private:
@@ -393,8 +413,15 @@ private:
         }
         bool set_owner = false;
         if (replacing && options.owner == owner_mode::preserve) {
-            const detail::sys::owner_ids me = detail::sys::process_owner();
-            if (st.uid != me.uid || st.gid != me.gid) {
+            detail::sys::owner_ids me = detail::sys::process_owner();
+            bool differs = st.uid != me.uid || st.gid != me.gid;
+            if (!differs && (st.mode & 06000u) != 0) {
+                // Set-id bits must never reach a file of another owner: for them, ask
+                // the system for the ids in force now rather than those at exec.
+                me = detail::sys::current_owner();
+                differs = st.uid != me.uid || st.gid != me.gid;
+            }
+            if (differs) {
                 // Until the owner is set, the file belongs to us: keep others out.
                 set_owner = true;
                 create_mode &= 0700u;
@@ -406,7 +433,7 @@ private:
         }
 
         step_ = "create temporary file";
-        TempPolicy{}.create(temp_request_(create_mode), temp_, ec);
+        temp_policy_.create(temp_request_(create_mode), temp_, ec);
         if (ec) {
             temp_.file = invalid_handle;
             temp_.name[0] = '\0';
@@ -628,6 +655,7 @@ private:
     const char* step_ = nullptr;
     [[no_unique_address]] SyncPolicy sync_{};
     [[no_unique_address]] CommitPolicy commit_{};
+    [[no_unique_address]] TempPolicy temp_policy_{};
 };
 
 template <class S, class C, class T>

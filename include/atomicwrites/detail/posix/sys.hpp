@@ -340,13 +340,18 @@ inline void close(handle file, std::error_code& ec) noexcept {
     if (r < 0 && errno != EINTR) set_error(ec);
 }
 
-/// The ids a file created by this process is given (the effective ids at exec time,
-/// from the auxiliary vector, so that asking costs no system call). Used only to skip
-/// an fchown(2) that would change nothing.
+/// A file's owner and group.
 struct owner_ids {
     unsigned uid;
     unsigned gid;
 };
+/// The ids a file created by this process is given, as they were at exec time (the
+/// auxiliary vector: asking costs no system call, where geteuid(2) and getegid(2) would
+/// cost two on every replace). Used only to skip an fchown(2) that would change
+/// nothing. If the process changed its ids since exec and the target belongs to the
+/// exec-time ids, the fchown is skipped: the process could only have made it with
+/// CAP_CHOWN, which changing ids drops (capabilities(7)). Set-id targets are always
+/// checked against current_owner().
 inline owner_ids process_owner() noexcept {
 #if ATOMICWRITES_LINUX
     return {static_cast<unsigned>(::getauxval(AT_EUID)), static_cast<unsigned>(::getauxval(AT_EGID))};
@@ -354,6 +359,11 @@ inline owner_ids process_owner() noexcept {
     static const owner_ids ids{static_cast<unsigned>(::geteuid()), static_cast<unsigned>(::getegid())};
     return ids;
 #endif
+}
+
+/// The effective ids in force now (two system calls).
+inline owner_ids current_owner() noexcept {
+    return {static_cast<unsigned>(::geteuid()), static_cast<unsigned>(::getegid())};
 }
 
 /// 64 bits from the system's random source, for seeding; falls back to a mix of the
