@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 
 namespace atomicwrites {
 inline namespace v1 {
@@ -35,7 +36,9 @@ concept sync_policy = std::semiregular<P> && requires(const P& p, native_handle_
     noexcept;
     { p.sync_directory(h, ec) }
     noexcept;
-    { P::durable } -> std::convertible_to<bool>;
+    // Compile-time constants, not merely values convertible to bool: the writer
+    // branches on them with `if constexpr`.
+    typename std::bool_constant<static_cast<bool>(P::durable)>;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -79,7 +82,7 @@ concept temp_policy = std::semiregular<P> &&
     requires(const P& p, const temp_request& r, temp_file& t, std::error_code& ec) {
     { p.create(r, t, ec) }
     noexcept;
-    { P::may_be_anonymous } -> std::convertible_to<bool>;
+    typename std::bool_constant<static_cast<bool>(P::may_be_anonymous)>;
 };
 
 /// True if `ec` says that a feature is missing here, not that the operation failed.
@@ -129,9 +132,10 @@ template <class P>
 concept commit_policy = std::semiregular<P> && requires(const P& p, const commit_request& r, std::error_code& ec) {
     { p.publish(r, ec) }
     noexcept->std::same_as<commit_result>;
-    { P::can_replace } -> std::convertible_to<bool>;
-    { P::can_keep } -> std::convertible_to<bool>;
-    { P::links_anonymous } -> std::convertible_to<bool>;
+} && requires {
+    typename std::bool_constant<static_cast<bool>(P::can_replace)>;
+    typename std::bool_constant<static_cast<bool>(P::can_keep)>;
+    typename std::bool_constant<static_cast<bool>(P::links_anonymous)>;
 } &&(P::can_replace || P::can_keep);
 
 /// Whether a writer with these policies can ever make a durable commit.
