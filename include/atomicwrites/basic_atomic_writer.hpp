@@ -207,6 +207,13 @@ public:
             buffer_->close();
             if (ec) return fail(ec);
         }
+        if (setid_mode_ != 0) {
+            // A write by a process without CAP_FSETID clears the set-id bits
+            // (write(2), chmod(2)); give them back once the data is complete.
+            step_ = "set mode of temporary file";
+            detail::sys::set_mode(temp_.file, setid_mode_, ec);
+            if (ec) return fail(ec);
+        }
         step_ = "sync temporary file";
         sync_.sync_file(temp_.file, ec);
         if (ec) return fail(ec);
@@ -231,12 +238,12 @@ public:
         }
         state_ = phase::published;
         if (ec) {
-            // Published, and a later part of the commit (removing the temporary name)
-            // failed. The temporary name is left as the policy left it.
+            // Published, and a later part of the publication (removing the temporary
+            // name after a link) failed: the leftover name is reported, not removed
+            // (it is a second name of the published file), and the steps below still
+            // run so that the publication is made durable.
             step_ = r.failed_step != nullptr ? r.failed_step : "commit";
-            temp_.name[0] = '\0';
-            release();
-            return commit_state::published;
+            std::memcpy(last_temp_name_, temp_.name, sizeof last_temp_name_);
         }
         temp_.name[0] = '\0';
         // Every remaining step is attempted even if one fails: the first error is the
@@ -303,6 +310,7 @@ public:
         swap(suffix_, other.suffix_);
         swap(state_, other.state_);
         swap(overwrite_, other.overwrite_);
+        swap(setid_mode_, other.setid_mode_);
         swap(step_, other.step_);
         swap(sync_, other.sync_);
         swap(commit_, other.commit_);
@@ -330,6 +338,12 @@ private:
         if (options.overwrite ? !CommitPolicy::can_replace : !CommitPolicy::can_keep) {
             step_ = options.overwrite ? "check options (the commit policy cannot replace: overwrite must be false)"
                                       : "check options (the commit policy always replaces: overwrite must be true)";
+            ec = std::make_error_code(std::errc::invalid_argument);
+            return;
+        }
+        auto bad_affix = [](std::string_view a) { return a.find('/') != a.npos || a.find('\0') != a.npos; };
+        if (bad_affix(options.temp_prefix) || bad_affix(options.temp_suffix)) {
+            step_ = "check options (temp_prefix and temp_suffix must not contain '/' or NUL)";
             ec = std::make_error_code(std::errc::invalid_argument);
             return;
         }
@@ -435,6 +449,8 @@ private:
         step_ = "create temporary file";
         temp_policy_.create(temp_request_(create_mode), temp_, ec);
         if (ec) {
+            if (ec == std::errc::file_exists)
+                step_ = "create temporary file (the name is taken: another writer, or a stale temporary file)";
             temp_.file = invalid_handle;
             temp_.name[0] = '\0';
             return abandon();
@@ -458,6 +474,7 @@ private:
             step_ = "set mode of temporary file";
             detail::sys::set_mode(temp_.file, final_mode, ec);
             if (ec) return abandon();
+            setid_mode_ = (final_mode & 06000u) != 0 ? final_mode : 0;
         }
         step_ = nullptr;
     }
@@ -651,6 +668,7 @@ private:
     char prefix_[max_affix + 1] = ".";
     char suffix_[max_affix + 1] = ".tmp";
     phase state_ = phase::closed;
+    unsigned setid_mode_ = 0;  // the final mode, when it has set-id bits to restore
     bool overwrite_ = false;
     const char* step_ = nullptr;
     [[no_unique_address]] SyncPolicy sync_{};

@@ -126,6 +126,8 @@ struct named {
     static constexpr bool may_be_anonymous = false;
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
         detail::make_temp_name(t.name, r.prefix, r.target_name, r.suffix, false, ec);
+        // An empty prefix and suffix would make the target its own temporary file.
+        if (!ec && r.target_name == t.name) ec = std::make_error_code(std::errc::invalid_argument);
         if (!ec) t.file = detail::sys::create_file(r.dir, t.name, r.mode, ec);
         if (ec) t.name[0] = '\0';
     }
