@@ -8,16 +8,25 @@
 #include <atomicwrites/syscall_hook.hpp>
 
 #include <algorithm>
+#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <ostream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <tuple>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
+#include <cxxabi.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,7 +40,8 @@ class temp_dir {
 public:
     temp_dir() {
         const char* base = std::getenv("TMPDIR");
-        std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/atomicwrites-test.XXXXXX";
+        std::string pattern =
+            std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/atomicwrites-test.XXXXXX";
         if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
         path_ = pattern;
     }
@@ -124,7 +134,8 @@ using type_list = std::tuple<Ts...>;
 
 /// Every sync x commit x temp combination of this platform.
 using all_syncs = type_list<aw::sync::none, aw::sync::fdatasync, aw::sync::fsync, aw::sync::full_fsync>;
-using all_commits = type_list<aw::commit::rename, aw::commit::link_unlink, aw::commit::renameat2, aw::commit::automatic>;
+using all_commits =
+    type_list<aw::commit::rename, aw::commit::link_unlink, aw::commit::renameat2, aw::commit::automatic>;
 using all_temps = type_list<aw::temp::mkstemp, aw::temp::named, aw::temp::anonymous,
                             aw::temp::first_of<aw::temp::anonymous, aw::temp::mkstemp>>;
 
@@ -197,6 +208,242 @@ private:
     unsigned nth_;
     unsigned seen_ = 0;
 };
+
+// --- names, errors, files and descriptors -------------------------------------------
+
+/// A readable name of a type, without the library's namespaces
+/// ("basic_atomic_writer<sync::none, commit::rename, temp::mkstemp>"), for INFO().
+template <class T>
+std::string type_name() {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> d(abi::__cxa_demangle(typeid(T).name(), nullptr, nullptr, &status),
+                                             std::free);
+    std::string name = status == 0 && d ? d.get() : typeid(T).name();
+    for (std::string_view ns : {"atomicwrites::v1::", "atomicwrites::"}) {
+        for (auto at = name.find(ns); at != name.npos; at = name.find(ns)) name.erase(at, ns.size());
+    }
+    return name;
+}
+
+/// What a call threw: the code, message and paths of a std::system_error (a
+/// std::filesystem::filesystem_error is one). `threw` is false if the call returned.
+/// Exceptions of other types propagate.
+struct thrown_error {
+    bool threw = false;
+    std::error_code code;
+    std::string what;
+    fs::path path1;
+    fs::path path2;
+};
+
+template <class F>
+thrown_error catch_error(F&& fn) {
+    thrown_error out;
+    try {
+        std::forward<F>(fn)();
+    } catch (const fs::filesystem_error& e) {
+        out = {true, e.code(), e.what(), e.path1(), e.path2()};
+    } catch (const std::system_error& e) {
+        out = {true, e.code(), e.what(), {}, {}};
+    }
+    return out;
+}
+
+/// The inode number of a path, not following a final symbolic link.
+inline std::uint64_t inode_of(const fs::path& p) {
+    struct ::stat st {};
+    if (::lstat(p.c_str(), &st) != 0) throw std::runtime_error("cannot stat " + p.string());
+    return static_cast<std::uint64_t>(st.st_ino);
+}
+
+/// fstat(2) of an open descriptor.
+inline struct ::stat stat_of(int fd) {
+    struct ::stat st {};
+    if (::fstat(fd, &st) != 0) throw std::runtime_error("cannot fstat descriptor " + std::to_string(fd));
+    return st;
+}
+
+/// The permission bits (07777) of an open descriptor.
+inline unsigned mode_of_fd(int fd) { return static_cast<unsigned>(stat_of(fd).st_mode) & 07777u; }
+
+/// Whether `fd` names an open descriptor of this process.
+inline bool is_open_fd(int fd) { return fd >= 0 && ::fcntl(fd, F_GETFD) != -1; }
+
+/// The process umask, read from /proc/self/status (Linux 4.7+) so that reading it does
+/// not change it; -1 where the line is missing.
+inline int current_umask() {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("Umask:", 0) == 0) return static_cast<int>(std::stoul(line.substr(6), nullptr, 8));
+    }
+    return -1;
+}
+
+/// The bytes of a string, as the span overloads take them.
+inline std::vector<std::byte> as_bytes(std::string_view s) {
+    std::vector<std::byte> out(s.size());
+    std::transform(s.begin(), s.end(), out.begin(), [](char c) { return static_cast<std::byte>(c); });
+    return out;
+}
+
+/// `size` bytes of deterministic, NUL-containing binary content that differs with `seed`.
+inline std::string pattern(std::size_t size, std::uint32_t seed = 1) {
+    std::string out(size, '\0');
+    std::uint32_t x = seed * 2654435761u + 12345u;
+    for (auto& c : out) {
+        x = x * 1664525u + 1013904223u;
+        c = static_cast<char>(x >> 24);
+    }
+    return out;
+}
+
+/// Records what the library syncs on this thread (fsync, fdatasync, F_FULLFSYNC): the
+/// inode of every directory and file synced, so a test can tell which ones were.
+class sync_recording_hook : public aw::syscall_hook {
+public:
+    std::vector<std::uint64_t> dirs;
+    std::vector<std::uint64_t> files;
+
+    void after(const aw::syscall_info& info, int error) noexcept override {
+        if (error != 0) return;
+        if (info.op != aw::sysop::fsync && info.op != aw::sysop::fdatasync && info.op != aw::sysop::full_fsync) return;
+        struct ::stat st {};
+        if (::fstat(info.file, &st) != 0) return;
+        (S_ISDIR(st.st_mode) ? dirs : files).push_back(static_cast<std::uint64_t>(st.st_ino));
+    }
+    /// Whether the directory or file at `p` (its inode: a renamed file counts) was synced.
+    bool synced(const fs::path& p) const {
+        const std::uint64_t ino = inode_of(p);
+        return std::find(dirs.begin(), dirs.end(), ino) != dirs.end() ||
+               std::find(files.begin(), files.end(), ino) != files.end();
+    }
+};
+
+// --- scripted faults ----------------------------------------------------------------
+
+/// Records every operation of this thread, made or refused, and refuses the ones it is
+/// told to: by position in the whole sequence, or by operation. A refused close(2)
+/// still releases the descriptor, as Linux does whatever close reports, so injecting a
+/// close error leaks nothing.
+class scripted_hook : public aw::syscall_hook {
+public:
+    struct call {
+        aw::sysop op;
+        int error = 0;          ///< the errno injected, or the one the call reported
+        bool injected = false;  ///< refused by this hook: the call was not made
+        int file = -1;          ///< info.file
+        int dir = -1;           ///< info.dir
+        int dir2 = -1;          ///< info.dir2
+        std::string name;       ///< info.name, if any
+        std::string name2;      ///< info.name2, if any
+        std::size_t size = 0;   ///< info.size as the call was made (after any shortening)
+    };
+    std::vector<call> calls;
+
+    /// Fails the `index`-th operation (0-based, counting every operation) with `error`.
+    scripted_hook& fail_call(std::size_t index, int error) {
+        rules_.push_back({rule::by_index, index, aw::sysop::close, error});
+        return *this;
+    }
+    /// Fails the `nth` operation `op` (0-based, counting only `op`) with `error`.
+    scripted_hook& fail_op(aw::sysop op, int error, std::size_t nth = 0) {
+        rules_.push_back({rule::by_op, nth, op, error});
+        return *this;
+    }
+    /// Fails every operation `op` with `error`.
+    scripted_hook& fail_every(aw::sysop op, int error) {
+        rules_.push_back({rule::every, 0, op, error});
+        return *this;
+    }
+    /// Makes every write transfer at most `bytes` bytes (short writes).
+    scripted_hook& limit_writes(std::size_t bytes) {
+        max_write_ = bytes;
+        return *this;
+    }
+
+    std::size_t count(aw::sysop op) const {
+        return static_cast<std::size_t>(
+            std::count_if(calls.begin(), calls.end(), [op](const call& c) { return c.op == op; }));
+    }
+    std::size_t injected() const {
+        return static_cast<std::size_t>(
+            std::count_if(calls.begin(), calls.end(), [](const call& c) { return c.injected; }));
+    }
+    std::vector<aw::sysop> ops() const {
+        std::vector<aw::sysop> out;
+        for (const auto& c : calls) out.push_back(c.op);
+        return out;
+    }
+    /// The operations, by name, separated by spaces (for INFO()).
+    std::string trace() const {
+        std::string out;
+        for (const auto& c : calls) {
+            if (!out.empty()) out += ' ';
+            out += aw::to_string(c.op);
+            if (c.error != 0) {
+                out += '!';
+                out += std::to_string(c.error);
+            }
+        }
+        return out;
+    }
+
+    int before(aw::syscall_info& info) noexcept override {
+        const std::size_t index = calls.size();
+        const std::size_t nth = seen_[static_cast<unsigned>(info.op)]++;
+        int error = 0;
+        for (const rule& r : rules_) {
+            const bool hit =
+                r.kind == rule::by_index ? r.n == index : r.op == info.op && (r.kind == rule::every || r.n == nth);
+            if (hit) {
+                error = r.error;
+                break;
+            }
+        }
+        if (info.op == aw::sysop::write && max_write_ != 0 && info.size > max_write_) info.size = max_write_;
+        calls.push_back({info.op, error, error != 0, info.file, info.dir, info.dir2,
+                         info.name != nullptr ? info.name : "", info.name2 != nullptr ? info.name2 : "", info.size});
+        if (error != 0 && info.op == aw::sysop::close && info.file >= 0) ::close(info.file);
+        return error;
+    }
+    void after(const aw::syscall_info& info, int error) noexcept override {
+        (void)info;
+        calls.back().error = error;
+    }
+
+private:
+    struct rule {
+        enum kind_t { by_index, by_op, every } kind;
+        std::size_t n;
+        aw::sysop op;
+        int error;
+    };
+    std::vector<rule> rules_;
+    std::size_t seen_[aw::sysop_count] = {};
+    std::size_t max_write_ = 0;
+};
+
+}  // namespace test
+
+namespace atomicwrites {
+inline namespace v1 {
+/// Prints an operation by name in test output (found by argument-dependent lookup).
+inline std::ostream& operator<<(std::ostream& out, sysop op) { return out << to_string(op); }
+}  // namespace v1
+}  // namespace atomicwrites
+
+namespace test {
+
+/// The number of descriptors open in this process (to find leaks).
+inline std::size_t open_descriptor_count() {
+    std::size_t n = 0;
+    for (auto it = fs::directory_iterator("/proc/self/fd"); it != fs::directory_iterator(); ++it) ++n;
+    return n;
+}
+
+/// Whether the process runs as root (some tests need to mount or change ids).
+inline bool is_root() { return ::geteuid() == 0; }
 
 }  // namespace test
 
