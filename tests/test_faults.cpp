@@ -1,0 +1,667 @@
+// SPDX-License-Identifier: MIT
+// Fault injection through the system-call seam, for every policy combination: each
+// call of a successful write fails in turn, with an errno that call can really report.
+// The error names the step and the target, commit_state tells whether the target
+// changed, the target holds exactly the old or exactly the new content, and nothing is
+// left behind: no temporary file, no open descriptor.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <vector>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace aw = atomicwrites;
+using aw::sysop;
+
+const std::string old_content = "old content\n";
+const std::string new_content = "new content, longer than the old one\n";
+
+/// What the non-template driver needs to know about one writer type.
+struct writer_info {
+    std::string name;
+    bool can_replace;
+    bool can_keep;
+    bool durable;           // the sync policy syncs
+    bool fdatasync;         // ... with fdatasync(2) for the file
+    bool may_be_anonymous;  // the temp policy may make an O_TMPFILE file
+    aw::commit_state (*run_ec)(const fs::path&, std::string_view, const aw::write_options&, std::error_code&);
+    void (*run_throwing)(const fs::path&, std::string_view, const aw::write_options&);
+};
+
+template <class W>
+aw::commit_state run_ec(const fs::path& p, std::string_view data, const aw::write_options& o, std::error_code& ec) {
+    return aw::write_file<W>(p, data, o, ec);
+}
+
+/// The throwing form goes through atomic_write() and the stream, so that the buffered
+/// path (flushed by commit()) is covered too; its system calls are the same.
+template <class W>
+void run_throwing(const fs::path& p, std::string_view data, const aw::write_options& o) {
+    aw::atomic_write<W>(
+        p, [data](std::ostream& out) { out << data; }, o);
+}
+
+template <class W>
+writer_info info_of() {
+    return {test::type_name<W>(),
+            test::can_replace<W>,
+            test::can_keep<W>,
+            W::sync_type::durable,
+            std::is_same_v<typename W::sync_type, aw::sync::fdatasync>,
+            W::temp_type::may_be_anonymous,
+            &run_ec<W>,
+            &run_throwing<W>};
+}
+
+struct scenario {
+    const char* name;
+    bool existing;  // the target exists (mode 0640) before the write
+    bool foreign;   // ... and belongs to another user (root only): adds the chown step
+    bool overwrite;
+};
+
+constexpr scenario scenarios[] = {
+    {"new file, overwrite = true", false, false, true},
+    {"new file, overwrite = false", false, false, false},
+    {"replacement", true, false, true},
+    {"replacement of another user's file", true, true, true},
+};
+
+bool applies(const writer_info& w, const scenario& s) {
+    if (s.foreign && !test::is_root()) return false;
+    return s.overwrite ? w.can_replace : w.can_keep;
+}
+
+void prepare(const test::temp_dir& dir, const scenario& s) {
+    if (!s.existing) return;
+    const fs::path target = dir / "target";
+    test::write_plain(target, old_content);
+    REQUIRE(::chmod(target.c_str(), 0640) == 0);
+    if (s.foreign) REQUIRE(::chown(target.c_str(), 65534, 65534) == 0);
+}
+
+enum class form { error_code, throwing };
+
+struct outcome {
+    bool threw = false;
+    bool durability = false;  // the exception was a durability_error
+    aw::commit_state state = aw::commit_state::unchanged;
+    std::error_code ec;
+    std::string what;
+    fs::path path1;
+    fs::path path2;
+};
+
+outcome run(const writer_info& w, form f, const fs::path& target, const aw::write_options& options,
+            test::scripted_hook& hook) {
+    outcome out;
+    aw::scoped_syscall_hook scope(hook);
+    if (f == form::error_code) {
+        out.state = w.run_ec(target, new_content, options, out.ec);
+        return out;
+    }
+    try {
+        w.run_throwing(target, new_content, options);
+        out.state = aw::commit_state::published;
+    } catch (const aw::durability_error& e) {
+        out = {true, true, aw::commit_state::published, e.code(), e.what(), e.path1(), e.path2()};
+    } catch (const fs::filesystem_error& e) {
+        out = {true, false, aw::commit_state::unchanged, e.code(), e.what(), e.path1(), e.path2()};
+    }
+    return out;
+}
+
+/// The index of the call that publishes (the last rename or link of the sequence).
+std::size_t publish_index(const std::vector<sysop>& ops) {
+    std::size_t at = ops.size();
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+        switch (ops[i]) {
+            case sysop::rename:
+            case sysop::rename_noreplace:
+            case sysop::link:
+            case sysop::link_anonymous:
+                at = i;
+                break;
+            default:
+                break;
+        }
+    }
+    return at;
+}
+
+/// The step a failure of call `i` must be reported as.
+std::string expected_step(const std::vector<sysop>& ops, std::size_t i, std::size_t published_at) {
+    const bool before = i < published_at;
+    switch (ops[i]) {
+        case sysop::open_directory:
+            return "open directory";
+        case sysop::stat:
+            return "inspect target";
+        case sysop::create_file:
+        case sysop::create_anonymous:
+            return "create temporary file";
+        case sysop::chown:
+            return "set owner of temporary file";
+        case sysop::chmod:
+            return "set mode of temporary file";
+        case sysop::write:
+            return "write temporary file";
+        case sysop::fsync:
+        case sysop::fdatasync:
+        case sysop::full_fsync:
+            return before ? "sync temporary file" : "sync directory";
+        case sysop::link_anonymous:
+            return before ? "name temporary file" : "link into place";
+        case sysop::link:
+            return "link into place";
+        case sysop::rename:
+            return "rename into place";
+        case sysop::rename_noreplace:
+            return "rename into place (no replace)";
+        case sysop::unlink:
+            return "remove temporary name";
+        case sysop::close:
+            if (before) return "close temporary file";
+            return i + 1 == ops.size() ? "close directory" : "close temporary file";
+        default:
+            return "(unexpected operation)";
+    }
+}
+
+/// An errno that operation can really report, chosen by `k` among several. Left out on
+/// purpose: the ones the library handles by retrying or falling back (EINTR; EEXIST for
+/// a random name; EOPNOTSUPP, EISDIR, EINVAL for O_TMPFILE and renameat2; EPERM for
+/// fchown, answered by keeping the group only).
+int errno_for(sysop op, std::size_t k, bool publishing) {
+    auto pick = [k](std::initializer_list<int> l) { return *(l.begin() + static_cast<std::ptrdiff_t>(k % l.size())); };
+    switch (op) {
+        case sysop::open_directory:
+            return pick({EMFILE, EACCES, ENFILE, ENOMEM});
+        case sysop::open_file:
+            return pick({EACCES, EMFILE, ENFILE});
+        case sysop::stat:
+            return pick({EACCES, EIO, ENOMEM});
+        case sysop::create_file:
+        case sysop::create_anonymous:
+            return pick({ENOSPC, EDQUOT, EACCES, EROFS, EMFILE});
+        case sysop::chown:
+            return pick({EIO, EROFS});
+        case sysop::chmod:
+            return pick({EPERM, EROFS, EIO});
+        case sysop::write:
+            return pick({EIO, ENOSPC, EDQUOT, EFBIG});
+        case sysop::fsync:
+        case sysop::fdatasync:
+        case sysop::full_fsync:
+            return pick({EIO, ENOSPC, EDQUOT, EROFS});
+        case sysop::close:
+            return pick({EIO, ENOSPC, EDQUOT});
+        case sysop::rename:
+            return pick({EXDEV, EACCES, EROFS, ENOSPC, EDQUOT, EBUSY, EPERM});
+        case sysop::rename_noreplace:
+            return pick({EEXIST, EXDEV, EACCES, EROFS, ENOSPC});
+        case sysop::link:
+            return pick({EEXIST, EXDEV, EACCES, EROFS, EMLINK, EPERM});
+        case sysop::link_anonymous:
+            return publishing ? pick({EEXIST, EXDEV, EACCES, EROFS, ENOSPC, EMLINK})
+                              : pick({EACCES, EROFS, ENOSPC, EDQUOT, EMLINK});
+        case sysop::unlink:
+            return pick({EIO, EROFS, EBUSY, EACCES, EPERM});
+        default:
+            return EIO;
+    }
+}
+
+bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != haystack.npos; }
+
+struct totals {
+    std::size_t faults = 0;
+};
+
+/// Records a successful write of `s` in form `f`, then fails each of its calls in turn.
+void inject_every_call(const writer_info& w, const scenario& s, form f, std::size_t variant, totals& t) {
+    const aw::write_options options{.overwrite = s.overwrite};
+    std::vector<sysop> recorded;
+    {
+        test::temp_dir dir;
+        prepare(dir, s);
+        test::scripted_hook hook;
+        outcome o = run(w, f, dir / "target", options, hook);
+        INFO("recorded: " << hook.trace());
+        REQUIRE_FALSE(o.ec);
+        REQUIRE(o.state == aw::commit_state::published);
+        REQUIRE(test::read_file(dir / "target") == new_content);
+        REQUIRE(dir.names() == std::vector<std::string>{"target"});
+        if (s.foreign) {
+            struct ::stat st {};
+            REQUIRE(::stat((dir / "target").c_str(), &st) == 0);
+            CHECK(st.st_uid == 65534);
+            CHECK(st.st_gid == 65534);
+        }
+        REQUIRE(hook.injected() == 0);
+        recorded = hook.ops();
+    }
+    const std::size_t published_at = publish_index(recorded);
+    REQUIRE(published_at < recorded.size());
+
+    for (std::size_t i = 0; i < recorded.size(); ++i) {
+        const int error = errno_for(recorded[i], i + variant, i == published_at);
+        const bool published = i > published_at;
+        const std::string step = expected_step(recorded, i, published_at);
+        test::temp_dir dir;
+        prepare(dir, s);
+        const fs::path target = dir / "target";
+        const std::size_t descriptors = test::open_descriptor_count();
+
+        test::scripted_hook hook;
+        hook.fail_call(i, error);
+        const outcome o = run(w, f, target, options, hook);
+        ++t.faults;
+
+        INFO("call " << i << " (" << aw::to_string(recorded[i]) << ") fails with "
+                     << std::error_code(error, std::system_category()).message());
+        INFO("expected step: " << step);
+        INFO("calls: " << hook.trace());
+        REQUIRE(hook.calls.size() > i);
+        CHECK(hook.calls[i].op == recorded[i]);
+        CHECK(hook.calls[i].injected);
+        CHECK(hook.injected() == 1);
+        const std::vector<sysop> made = hook.ops();
+        CHECK(std::equal(recorded.begin(), recorded.begin() + static_cast<std::ptrdiff_t>(i), made.begin()));
+
+        CHECK(o.ec == std::error_code(error, std::system_category()));
+        CHECK(o.state == (published ? aw::commit_state::published : aw::commit_state::unchanged));
+        if (f == form::throwing) {
+            INFO("what(): " << o.what);
+            CHECK(o.threw);
+            CHECK(o.durability == published);
+            CHECK(contains(o.what, step));
+            CHECK(contains(o.what, target.string()));
+            CHECK(o.path1 == target);
+        }
+
+        // The target: exactly the old state, or exactly the new content; a replaced
+        // file's mode and owner either way.
+        if (published) {
+            CHECK(test::read_file(target) == new_content);
+        } else if (s.existing) {
+            CHECK(test::read_file(target) == old_content);
+        } else {
+            CHECK_FALSE(fs::exists(fs::symlink_status(target)));
+        }
+        if (s.existing) {
+            struct ::stat st {};
+            REQUIRE(::stat(target.c_str(), &st) == 0);
+            CHECK((st.st_mode & 07777) == 0640);
+            if (s.foreign) CHECK(st.st_uid == 65534);
+            if (s.foreign) CHECK(st.st_gid == 65534);
+        }
+
+        // Nothing left behind, except the one documented case: link_unlink's unlink of
+        // the temporary name failed after the link published the file. The name is then
+        // left as a second link to the new file, and the exception names it.
+        const std::vector<std::string> names = dir.names();
+        if (recorded[i] == sysop::unlink) {
+            REQUIRE(names.size() == 2);
+            const std::string& left = names[0] == "target" ? names[1] : names[0];
+            CHECK(left.rfind(".target.", 0) == 0);
+            CHECK(test::inode_of(dir / left) == test::inode_of(target));
+            if (f == form::throwing) CHECK(o.path2 == dir / left);
+        } else if (published || s.existing) {
+            CHECK(names == std::vector<std::string>{"target"});
+        } else {
+            CHECK(names.empty());
+        }
+        CHECK(test::open_descriptor_count() == descriptors);
+    }
+}
+
+/// Injects EINTR once at each write, fsync and fdatasync of the sequence: the call is
+/// retried and the write succeeds with the same calls plus the one retried.
+void interrupt_every_call(const writer_info& w, const scenario& s, totals& t) {
+    const aw::write_options options{.overwrite = s.overwrite};
+    std::vector<sysop> recorded;
+    {
+        test::temp_dir dir;
+        prepare(dir, s);
+        test::scripted_hook hook;
+        REQUIRE_FALSE(run(w, form::error_code, dir / "target", options, hook).ec);
+        recorded = hook.ops();
+    }
+    for (std::size_t i = 0; i < recorded.size(); ++i) {
+        if (recorded[i] != sysop::write && recorded[i] != sysop::fsync && recorded[i] != sysop::fdatasync) continue;
+        test::temp_dir dir;
+        prepare(dir, s);
+        test::scripted_hook hook;
+        hook.fail_call(i, EINTR);
+        const outcome o = run(w, form::error_code, dir / "target", options, hook);
+        ++t.faults;
+        INFO("EINTR at call " << i << " (" << aw::to_string(recorded[i]) << "); calls: " << hook.trace());
+        CHECK_FALSE(o.ec);
+        CHECK(o.state == aw::commit_state::published);
+        CHECK(test::read_file(dir / "target") == new_content);
+        CHECK(dir.names() == std::vector<std::string>{"target"});
+        std::vector<sysop> expected = recorded;
+        expected.insert(expected.begin() + static_cast<std::ptrdiff_t>(i), recorded[i]);
+        CHECK(hook.ops() == expected);
+    }
+}
+
+/// Every call of every applicable scenario, in both forms.
+void check_every_call(const writer_info& w) {
+    totals t;
+    std::size_t variant = 0;
+    for (const scenario& s : scenarios) {
+        if (!applies(w, s)) continue;
+        for (form f : {form::error_code, form::throwing}) {
+            INFO(w.name << ", " << s.name << ", " << (f == form::throwing ? "throwing form" : "error_code form"));
+            inject_every_call(w, s, f, variant++, t);
+        }
+    }
+    CHECK(t.faults >= 14);  // at least two scenarios' worth of calls (7 calls each at least)
+}
+
+void check_interruptions(const writer_info& w) {
+    totals t;
+    for (const scenario& s : scenarios) {
+        if (!applies(w, s) || s.foreign) continue;
+        INFO(w.name << ", " << s.name);
+        interrupt_every_call(w, s, t);
+    }
+    CHECK(t.faults >= 1);  // at least the write
+}
+
+/// The original failure: the sync of the temporary file, or (when nothing is synced)
+/// the publishing call. Every unlink of the rollback fails too.
+void check_failing_rollback(const writer_info& w) {
+    for (const scenario& s : scenarios) {
+        if (!applies(w, s) || s.foreign) continue;
+        for (form f : {form::error_code, form::throwing}) {
+            INFO(w.name << ", " << s.name << ", " << (f == form::throwing ? "throwing form" : "error_code form"));
+            test::temp_dir dir;
+            prepare(dir, s);
+            const fs::path target = dir / "target";
+            test::scripted_hook hook;
+            std::string step;
+            if (w.durable) {
+                hook.fail_op(w.fdatasync ? sysop::fdatasync : sysop::fsync, EIO);
+                step = "sync temporary file";
+            } else {
+                // The publishing call: rename when overwriting, else the exclusive one.
+                for (sysop op : {sysop::rename, sysop::rename_noreplace, sysop::link}) hook.fail_op(op, EIO);
+                hook.fail_op(sysop::link_anonymous, EIO, s.overwrite ? 1 : 0);
+                step = "into place";
+            }
+            hook.fail_every(sysop::unlink, EACCES);
+            const outcome o = run(w, f, target, {.overwrite = s.overwrite}, hook);
+            INFO("calls: " << hook.trace());
+            // A named temporary exists when the failure happens, so the rollback did try
+            // (and fail) to remove it; an anonymous one has a name only once it is named
+            // for a rename.
+            const bool named = !w.may_be_anonymous || (!w.durable && s.overwrite);
+            if (named) CHECK(hook.count(sysop::unlink) >= 1);
+            CHECK(o.ec == std::error_code(EIO, std::system_category()));
+            CHECK(o.state == aw::commit_state::unchanged);
+            if (f == form::throwing) {
+                CHECK(o.threw);
+                CHECK_FALSE(o.durability);
+                CHECK(contains(o.what, step));
+            }
+            if (s.existing)
+                CHECK(test::read_file(target) == old_content);
+            else
+                CHECK_FALSE(fs::exists(target));
+        }
+    }
+}
+
+}  // namespace
+
+// The typed cases only gather what the checks need to know about each writer: the
+// checks themselves are compiled once.
+TEMPLATE_LIST_TEST_CASE("every system call of a write fails in turn", "[faults]", test::all_writers) {
+    check_every_call(info_of<TestType>());
+}
+
+TEMPLATE_LIST_TEST_CASE("an interrupted write or sync is retried", "[faults][eintr]", test::all_writers) {
+    check_interruptions(info_of<TestType>());
+}
+
+TEMPLATE_LIST_TEST_CASE("a failing rollback never masks the original error", "[faults][rollback]", test::all_writers) {
+    check_failing_rollback(info_of<TestType>());
+}
+
+TEST_CASE("a short write is continued until every byte is written", "[faults][short]") {
+    for (std::size_t limit : {std::size_t{1}, std::size_t{7}, std::size_t{4096}}) {
+        for (std::size_t size : {std::size_t{100}, std::size_t{10000}, std::size_t{200000}}) {
+            if (limit == 1 && size > 10000) continue;  // 200000 one-byte calls add nothing
+            test::temp_dir dir;
+            const std::string content = test::pattern(size, static_cast<std::uint32_t>(limit));
+            test::scripted_hook hook;
+            hook.limit_writes(limit);
+            {
+                aw::scoped_syscall_hook scope(hook);
+                aw::write_file(dir / "f", content, {.overwrite = true});
+            }
+            INFO("limit " << limit << ", size " << size);
+            CHECK(test::read_file(dir / "f") == content);
+            CHECK(hook.count(sysop::write) == (size + limit - 1) / limit);
+            for (const auto& c : hook.calls)
+                if (c.op == sysop::write) CHECK(c.size <= limit);
+            CHECK(dir.names() == std::vector<std::string>{"f"});
+        }
+    }
+}
+
+TEST_CASE("short writes through the stream keep every byte in order", "[faults][short]") {
+    test::temp_dir dir;
+    const std::string content = test::pattern(300000, 7);  // several buffer fills
+    test::scripted_hook hook;
+    hook.limit_writes(5000);
+    {
+        aw::scoped_syscall_hook scope(hook);
+        aw::atomic_write(dir / "f",
+                         [&](std::ostream& out) {
+                             for (std::size_t at = 0; at < content.size(); at += 777) out << content.substr(at, 777);
+                         },
+                         {.overwrite = true});
+    }
+    CHECK(test::read_file(dir / "f") == content);
+    CHECK(hook.count(sysop::write) >= content.size() / 5000);
+}
+
+TEST_CASE("an interrupted close is not an error and is not retried", "[faults][eintr]") {
+    test::temp_dir dir;
+    test::scripted_hook plain;
+    {
+        aw::scoped_syscall_hook scope(plain);
+        aw::write_file(dir / "a", new_content, {.overwrite = true});
+    }
+    for (std::size_t nth = 0; nth < plain.count(sysop::close); ++nth) {
+        fs::path target = dir / "b";
+        target += std::to_string(nth);
+        test::scripted_hook hook;
+        hook.fail_op(sysop::close, EINTR, nth);
+        const std::size_t descriptors = test::open_descriptor_count();
+        std::error_code ec;
+        aw::commit_state st;
+        {
+            aw::scoped_syscall_hook scope(hook);
+            st = aw::write_file(target, new_content, {.overwrite = true}, ec);
+        }
+        INFO("EINTR on close number " << nth << "; calls: " << hook.trace());
+        CHECK_FALSE(ec);
+        CHECK(st == aw::commit_state::published);
+        CHECK(hook.ops() == plain.ops());
+        CHECK(test::read_file(target) == new_content);
+        CHECK(test::open_descriptor_count() == descriptors);
+    }
+    CHECK(plain.count(sysop::close) == 2);  // the temporary file, then the directory
+    CHECK(dir.names() == std::vector<std::string>{"a", "b0", "b1"});
+}
+
+TEST_CASE("write errors keep their step when the writer is used directly", "[faults]") {
+    // A large write goes straight to the file: its error is reported at once, and the
+    // commit afterwards fails with the same error and leaves nothing.
+    test::temp_dir dir;
+    const fs::path target = dir / "target";
+    test::write_plain(target, old_content);
+    const std::string big = test::pattern(aw::detail::stream_buffer::capacity * 2);
+    test::scripted_hook hook;
+    hook.fail_op(sysop::write, ENOSPC);
+    aw::scoped_syscall_hook scope(hook);
+    aw::atomic_writer w(target, {.overwrite = true});
+    std::error_code ec;
+    w.write(big, ec);
+    CHECK(ec == std::error_code(ENOSPC, std::system_category()));
+    CHECK(std::string(w.failed_step()) == "write temporary file");
+    w.write("more", ec);
+    CHECK(ec == std::error_code(ENOSPC, std::system_category()));
+    CHECK(w.commit(ec) == aw::commit_state::unchanged);
+    CHECK(ec == std::error_code(ENOSPC, std::system_category()));
+    CHECK(hook.count(sysop::rename) == 0);
+    CHECK(test::read_file(target) == old_content);
+    CHECK(dir.names() == std::vector<std::string>{"target"});
+}
+
+namespace {
+
+/// The step a failure of call `i` of replace_atomic()/move_atomic() must be reported as;
+/// empty if the library ignores that failure (closing the source file it only synced).
+std::string expected_move_step(const std::vector<sysop>& ops, std::size_t i, std::size_t published_at) {
+    const auto seen_before = [&](sysop op) {
+        return static_cast<std::size_t>(std::count(ops.begin(), ops.begin() + static_cast<std::ptrdiff_t>(i), op));
+    };
+    switch (ops[i]) {
+        case sysop::open_directory:
+            return seen_before(sysop::open_directory) == 0 ? "open source directory" : "open target directory";
+        case sysop::open_file:
+            return "open source file";
+        case sysop::fsync:
+            if (i < published_at) return "sync source file";
+            return seen_before(sysop::fsync) == 1 ? "sync target directory" : "sync source directory";
+        case sysop::rename:
+            return "rename into place";
+        case sysop::rename_noreplace:
+            return "rename into place (no replace)";
+        case sysop::close:
+            return i < published_at ? "" : "close directory";
+        default:
+            return "(unexpected operation)";
+    }
+}
+
+}  // namespace
+
+TEST_CASE("every system call of replace_atomic and move_atomic fails in turn", "[faults][move]") {
+    struct move_case {
+        const char* name;
+        bool replace;  // replace_atomic over an existing file, else move_atomic to a new name
+        bool cross;    // source and target in different directories
+    };
+    const move_case cases[] = {
+        {"replace_atomic, one directory", true, false},
+        {"replace_atomic, two directories", true, true},
+        {"move_atomic, one directory", false, false},
+        {"move_atomic, two directories", false, true},
+    };
+    for (const move_case& m : cases) {
+        auto prepare_move = [&](const test::temp_dir& dir) {
+            fs::create_directory(dir / "a");
+            fs::create_directory(dir / "b");
+            test::write_plain(dir / "a" / "src", new_content);
+            if (m.replace) test::write_plain(dir / (m.cross ? "b" : "a") / "dst", old_content);
+            return std::pair<fs::path, fs::path>(dir / "a" / "src", dir / (m.cross ? "b" : "a") / "dst");
+        };
+        auto run_move = [&](const fs::path& src, const fs::path& dst, form f, test::scripted_hook& hook) {
+            outcome out;
+            aw::scoped_syscall_hook scope(hook);
+            if (f == form::error_code) {
+                out.state = m.replace ? aw::replace_atomic(src, dst, out.ec) : aw::move_atomic(src, dst, out.ec);
+                return out;
+            }
+            try {
+                if (m.replace)
+                    aw::replace_atomic(src, dst);
+                else
+                    aw::move_atomic(src, dst);
+                out.state = aw::commit_state::published;
+            } catch (const aw::durability_error& e) {
+                out = {true, true, aw::commit_state::published, e.code(), e.what(), e.path1(), e.path2()};
+            } catch (const fs::filesystem_error& e) {
+                out = {true, false, aw::commit_state::unchanged, e.code(), e.what(), e.path1(), e.path2()};
+            }
+            return out;
+        };
+
+        std::vector<sysop> recorded;
+        {
+            test::temp_dir dir;
+            const auto [src, dst] = prepare_move(dir);
+            test::scripted_hook hook;
+            const outcome o = run_move(src, dst, form::error_code, hook);
+            INFO(m.name << ": " << hook.trace());
+            REQUIRE_FALSE(o.ec);
+            REQUIRE(test::read_file(dst) == new_content);
+            recorded = hook.ops();
+        }
+        const std::size_t published_at = publish_index(recorded);
+        REQUIRE(published_at < recorded.size());
+        for (std::size_t i = 0; i < recorded.size(); ++i) {
+            for (form f : {form::error_code, form::throwing}) {
+                const std::string step = expected_move_step(recorded, i, published_at);
+                const bool ignored = step.empty();
+                const bool published = ignored || i > published_at;
+                const int error = errno_for(recorded[i], i + (f == form::throwing ? 1 : 0), false);
+                test::temp_dir dir;
+                const auto [src, dst] = prepare_move(dir);
+                const std::size_t descriptors = test::open_descriptor_count();
+                test::scripted_hook hook;
+                hook.fail_call(i, error);
+                const outcome o = run_move(src, dst, f, hook);
+                INFO(m.name << (f == form::throwing ? ", throwing form" : ", error_code form") << ": call " << i << " ("
+                            << aw::to_string(recorded[i]) << ") fails; expected step: " << step);
+                INFO("calls: " << hook.trace() << (o.threw ? "; what(): " + o.what : std::string()));
+                CHECK(hook.injected() == 1);
+                if (ignored) {
+                    CHECK_FALSE(o.ec);
+                    CHECK_FALSE(o.threw);
+                } else {
+                    CHECK(o.ec == std::error_code(error, std::system_category()));
+                }
+                CHECK(o.state == (published ? aw::commit_state::published : aw::commit_state::unchanged));
+                if (f == form::throwing && !ignored) {
+                    CHECK(o.threw);
+                    CHECK(o.durability == published);
+                    CHECK(contains(o.what, step));
+                    CHECK(o.path1 == src);
+                    CHECK(o.path2 == dst);
+                }
+                if (published) {
+                    CHECK(test::read_file(dst) == new_content);
+                    CHECK_FALSE(fs::exists(src));
+                } else {
+                    CHECK(test::read_file(src) == new_content);
+                    if (m.replace)
+                        CHECK(test::read_file(dst) == old_content);
+                    else
+                        CHECK_FALSE(fs::exists(dst));
+                }
+                CHECK(test::open_descriptor_count() == descriptors);
+            }
+        }
+    }
+}
