@@ -45,6 +45,20 @@ concept boost_path = std::same_as<P, boost::filesystem::path>;
 ///     atomicwrites::atomic_writer w(atomicwrites::to_std_path(p), {.overwrite = true});
 inline std::filesystem::path to_std_path(const boost::filesystem::path& p) { return std::filesystem::path(p.native()); }
 
+namespace detail {
+/// Runs `f`, which converts paths and calls an error_code form; a conversion that runs
+/// out of memory reports std::errc::not_enough_memory instead of throwing.
+template <class F>
+commit_state converting(F&& f, std::error_code& ec) noexcept {
+    try {
+        return f();
+    } catch (...) {
+        ec = std::make_error_code(std::errc::not_enough_memory);
+        return commit_state::unchanged;
+    }
+}
+}  // namespace detail
+
 /// atomic_write() for a boost::filesystem::path: runs `fn` on a writer for `path` and
 /// commits when it returns; rolls back and rethrows if it throws.
 template <class Writer = atomic_writer, boost_path BoostPath, class F>
@@ -70,34 +84,22 @@ void write_file(const BoostPath& path, std::string_view data, const write_option
 template <class Writer = atomic_writer, boost_path BoostPath>
 commit_state write_file(const BoostPath& path, std::span<const std::byte> data, const write_options& options,
                         std::error_code& ec) noexcept {
-    try {
-        return atomicwrites::write_file<Writer>(to_std_path(path), data, options, ec);
-    } catch (...) {
-        ec = std::make_error_code(std::errc::not_enough_memory);
-        return commit_state::unchanged;
-    }
+    return detail::converting([&] { return atomicwrites::write_file<Writer>(to_std_path(path), data, options, ec); },
+                              ec);
 }
 template <class Writer = atomic_writer, boost_path BoostPath>
 commit_state write_file(const BoostPath& path, std::string_view data, const write_options& options,
                         std::error_code& ec) noexcept {
-    try {
-        return atomicwrites::write_file<Writer>(to_std_path(path), data, options, ec);
-    } catch (...) {
-        ec = std::make_error_code(std::errc::not_enough_memory);
-        return commit_state::unchanged;
-    }
+    return detail::converting([&] { return atomicwrites::write_file<Writer>(to_std_path(path), data, options, ec); },
+                              ec);
 }
 
 /// replace_atomic() for boost::filesystem::path: moves `src` over `dst` in one step.
 /// Errors in `ec`; never throws (an unconvertible path reports not_enough_memory).
 template <class SyncPolicy = default_sync, boost_path BoostPath>
 commit_state replace_atomic(const BoostPath& src, const BoostPath& dst, std::error_code& ec) noexcept {
-    try {
-        return atomicwrites::replace_atomic<SyncPolicy>(to_std_path(src), to_std_path(dst), ec);
-    } catch (...) {
-        ec = std::make_error_code(std::errc::not_enough_memory);
-        return commit_state::unchanged;
-    }
+    return detail::converting(
+        [&] { return atomicwrites::replace_atomic<SyncPolicy>(to_std_path(src), to_std_path(dst), ec); }, ec);
 }
 
 /// replace_atomic() for boost::filesystem::path, throwing filesystem_error (or
@@ -111,12 +113,8 @@ void replace_atomic(const BoostPath& src, const BoostPath& dst) {
 /// std::errc::file_exists if `dst` exists. Errors in `ec`; never throws.
 template <class SyncPolicy = default_sync, boost_path BoostPath>
 commit_state move_atomic(const BoostPath& src, const BoostPath& dst, std::error_code& ec) noexcept {
-    try {
-        return atomicwrites::move_atomic<SyncPolicy>(to_std_path(src), to_std_path(dst), ec);
-    } catch (...) {
-        ec = std::make_error_code(std::errc::not_enough_memory);
-        return commit_state::unchanged;
-    }
+    return detail::converting(
+        [&] { return atomicwrites::move_atomic<SyncPolicy>(to_std_path(src), to_std_path(dst), ec); }, ec);
 }
 
 /// move_atomic() for boost::filesystem::path, throwing filesystem_error naming the step
