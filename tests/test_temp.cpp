@@ -109,6 +109,13 @@ TEST_CASE("temp::mkstemp names: prefix + target + '.' + 8 random characters + su
         aw::atomic_writer w(dir / "data", {.temp_prefix = "", .temp_suffix = ""});
         CHECK(is_random_name(w.temp_path().filename().string(), "", "data", ""));
     }
+    SECTION("default-constructed (null) prefix and suffix") {
+        aw::atomic_writer w(dir / "data", {.temp_prefix = std::string_view(), .temp_suffix = std::string_view()});
+        CHECK(is_random_name(w.temp_path().filename().string(), "", "data", ""));
+        aw::basic_atomic_writer<aw::sync::none, aw::commit::rename, aw::temp::named> n(
+            dir / "other", {.overwrite = true, .temp_prefix = std::string_view(), .temp_suffix = "~"});
+        CHECK(n.temp_path().filename() == "other~");
+    }
     SECTION("an anonymous temporary named at commit has the same form") {
         test::write_plain(dir / "f", old_content);
         const std::string name = temp_name_of<aw::temp::anonymous>(dir / "f", {.overwrite = true, .temp_prefix = "#"});

@@ -352,9 +352,9 @@ private:
             ec = std::make_error_code(std::errc::filename_too_long);
             return;
         }
-        std::memcpy(prefix_, options.temp_prefix.data(), options.temp_prefix.size());
+        if (!options.temp_prefix.empty()) std::memcpy(prefix_, options.temp_prefix.data(), options.temp_prefix.size());
         prefix_[options.temp_prefix.size()] = '\0';
-        std::memcpy(suffix_, options.temp_suffix.data(), options.temp_suffix.size());
+        if (!options.temp_suffix.empty()) std::memcpy(suffix_, options.temp_suffix.data(), options.temp_suffix.size());
         suffix_[options.temp_suffix.size()] = '\0';
         overwrite_ = options.overwrite;
 

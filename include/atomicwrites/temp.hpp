@@ -57,7 +57,7 @@ inline void make_temp_name(char* out, std::string_view prefix, std::string_view 
         while (keep > 0 && (static_cast<unsigned char>(target[keep]) & 0xC0u) == 0x80u) --keep;
     }
     char* p = out;
-    std::memcpy(p, prefix.data(), prefix.size());
+    if (!prefix.empty()) std::memcpy(p, prefix.data(), prefix.size());
     p += prefix.size();
     std::memcpy(p, target.data(), keep);
     p += keep;
@@ -67,7 +67,7 @@ inline void make_temp_name(char* out, std::string_view prefix, std::string_view 
         std::uint64_t bits = next_random();
         for (std::size_t i = 0; i < random_name_length; ++i, bits >>= 6) *p++ = alphabet[(bits & 63u) % 62u];
     }
-    std::memcpy(p, suffix.data(), suffix.size());
+    if (!suffix.empty()) std::memcpy(p, suffix.data(), suffix.size());
     p += suffix.size();
     *p = '\0';
 }

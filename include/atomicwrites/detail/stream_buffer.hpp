@@ -41,6 +41,7 @@ public:
             ec = error_;
             return;
         }
+        if (n == 0) return;  // p may be null then, and memcpy must not see it
         const auto space = static_cast<std::size_t>(epptr() - pptr());
         if (n <= space) {
             std::memcpy(pptr(), p, n);
