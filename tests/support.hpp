@@ -280,6 +280,10 @@ inline int current_umask() {
     return -1;
 }
 
+/// The contents most tests put in a target before and during a replacement.
+inline const std::string old_content = "old content\n";
+inline const std::string new_content = "new content\n";
+
 /// The bytes of a string, as the span overloads take them.
 inline std::vector<std::byte> as_bytes(std::string_view s) {
     std::vector<std::byte> out(s.size());

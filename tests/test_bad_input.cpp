@@ -25,8 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace aw = atomicwrites;
 
-const std::string old_content = "old content\n";
-const std::string new_content = "new content\n";
+using test::new_content;
+using test::old_content;
 
 /// Every regular file of a directory with its content, and every other entry by name
 /// (to tell that nothing was added, removed or changed).

@@ -25,8 +25,8 @@ namespace fs = std::filesystem;
 namespace aw = atomicwrites;
 using aw::sysop;
 
-const std::string old_content = "old content\n";
-const std::string new_content = "new content\n";
+using test::new_content;
+using test::old_content;
 
 template <class C, class T = aw::temp::mkstemp>
 using writer = aw::basic_atomic_writer<aw::sync::fsync, C, T>;

@@ -19,8 +19,8 @@ namespace fs = std::filesystem;
 namespace aw = atomicwrites;
 using aw::sysop;
 
-const std::string old_content = "old content\n";
-const std::string new_content = "new content\n";
+using test::new_content;
+using test::old_content;
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != s.npos; }
 

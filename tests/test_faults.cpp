@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 namespace aw = atomicwrites;
 using aw::sysop;
 
-const std::string old_content = "old content\n";
+using test::old_content;
 const std::string new_content = "new content, longer than the old one\n";
 
 /// What the non-template driver needs to know about one writer type.

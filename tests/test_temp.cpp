@@ -24,8 +24,8 @@ namespace fs = std::filesystem;
 namespace aw = atomicwrites;
 using aw::sysop;
 
-const std::string old_content = "old content\n";
-const std::string new_content = "new content\n";
+using test::new_content;
+using test::old_content;
 
 template <class T>
 using writer = aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, T>;
