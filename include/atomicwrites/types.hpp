@@ -42,7 +42,11 @@ enum class symlink_mode : unsigned char {
 /// Ownership handling for a file that replaces an existing one.
 enum class owner_mode : unsigned char {
     /// Give the new file the old file's owner and group where the process may set them
-    /// (each is tried; a refusal by the system is not an error). The default.
+    /// (each is tried; a refusal by the system is not an error). The default. To stay at
+    /// one system call per replace, the ids the new file is created with are taken to be
+    /// those the process had at exec: a process that changed its effective uid or gid
+    /// since, or writes into a set-group-ID directory, replacing a file that belongs to
+    /// those exec-time ids, gets a file owned as any file it creates there.
     preserve,
     /// The new file belongs to the writing process, like any file it creates.
     process,

@@ -348,10 +348,11 @@ struct owner_ids {
 /// The ids a file created by this process is given, as they were at exec time (the
 /// auxiliary vector: asking costs no system call, where geteuid(2) and getegid(2) would
 /// cost two on every replace). Used only to skip an fchown(2) that would change
-/// nothing. If the process changed its ids since exec and the target belongs to the
-/// exec-time ids, the fchown is skipped: the process could only have made it with
-/// CAP_CHOWN, which changing ids drops (capabilities(7)). Set-id targets are always
-/// checked against current_owner().
+/// nothing. Two cases where it is skipped although it would have changed something
+/// (see owner_mode::preserve): the process changed its effective ids since exec and the
+/// target belongs to the exec-time ids; or the directory is set-group-ID, so the new
+/// file took the directory's group, and the target's group is the exec-time group.
+/// Set-id targets are always checked against current_owner().
 inline owner_ids process_owner() noexcept {
 #if ATOMICWRITES_LINUX
     return {static_cast<unsigned>(::getauxval(AT_EUID)), static_cast<unsigned>(::getauxval(AT_EGID))};
