@@ -352,10 +352,8 @@ private:
             ec = std::make_error_code(std::errc::filename_too_long);
             return;
         }
-        if (!options.temp_prefix.empty()) std::memcpy(prefix_, options.temp_prefix.data(), options.temp_prefix.size());
-        prefix_[options.temp_prefix.size()] = '\0';
-        if (!options.temp_suffix.empty()) std::memcpy(suffix_, options.temp_suffix.data(), options.temp_suffix.size());
-        suffix_[options.temp_suffix.size()] = '\0';
+        detail::copy_c_string(prefix_, options.temp_prefix);
+        detail::copy_c_string(suffix_, options.temp_suffix);
         overwrite_ = options.overwrite;
 
         detail::file_name(target, name_, ec);
@@ -511,8 +509,7 @@ private:
                 std::error_code ignored;
                 detail::sys::close(dir_, ignored);
                 dir_ = next;
-                std::memcpy(name_, base.data(), base.size());
-                name_[base.size()] = '\0';
+                detail::copy_c_string(name_, base);
             } else {
                 if (n == 0 || n > detail::sys::max_name) {
                     ec = std::make_error_code(n == 0 ? std::errc::no_such_file_or_directory

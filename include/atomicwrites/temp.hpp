@@ -12,10 +12,10 @@
 #define ATOMICWRITES_TEMP_HPP
 
 #include <atomicwrites/concepts.hpp>
+#include <atomicwrites/detail/path.hpp>
 #include <atomicwrites/detail/sys.hpp>
 
 #include <cstdint>
-#include <cstring>
 
 namespace atomicwrites {
 inline namespace v1 {
@@ -56,20 +56,15 @@ inline void make_temp_name(char* out, std::string_view prefix, std::string_view 
         // Do not cut a UTF-8 sequence in two: back off over continuation bytes.
         while (keep > 0 && (static_cast<unsigned char>(target[keep]) & 0xC0u) == 0x80u) --keep;
     }
-    char* p = out;
-    if (!prefix.empty()) std::memcpy(p, prefix.data(), prefix.size());
-    p += prefix.size();
-    std::memcpy(p, target.data(), keep);
-    p += keep;
+    char* p = copy_chars(out, prefix);
+    p = copy_chars(p, target.substr(0, keep));
     if (random) {
         static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         *p++ = '.';
         std::uint64_t bits = next_random();
         for (std::size_t i = 0; i < random_name_length; ++i, bits >>= 6) *p++ = alphabet[(bits & 63u) % 62u];
     }
-    if (!suffix.empty()) std::memcpy(p, suffix.data(), suffix.size());
-    p += suffix.size();
-    *p = '\0';
+    copy_c_string(p, suffix);
 }
 
 /// How many random names to try before giving up on EEXIST (as glibc's mkstemp does,

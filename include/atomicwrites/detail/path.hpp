@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /// \file
-/// Splitting a target path into an open parent directory and a file name. Not API.
+/// Splitting a target path into an open parent directory and a file name, and copying
+/// names into fixed buffers. Not API.
 #ifndef ATOMICWRITES_DETAIL_PATH_HPP
 #define ATOMICWRITES_DETAIL_PATH_HPP
 
@@ -15,6 +16,16 @@
 namespace atomicwrites {
 inline namespace v1 {
 namespace detail {
+
+/// Copies `s` to `out` and returns the end of the copy. An empty `s` copies nothing: its
+/// data() may be null, which memcpy must never be given.
+inline char* copy_chars(char* out, std::string_view s) noexcept {
+    if (!s.empty()) std::memcpy(out, s.data(), s.size());
+    return out + s.size();
+}
+
+/// Copies `s` and a terminating NUL to `out`.
+inline void copy_c_string(char* out, std::string_view s) noexcept { *copy_chars(out, s) = '\0'; }
 
 /// Copies the last component of `path` into `name` (max_name + 1 bytes). Errors:
 /// invalid_argument (empty path), is_a_directory (ends in a separator, ".", ".."),
@@ -35,8 +46,7 @@ inline void file_name(const std::filesystem::path& path, char* name, std::error_
         ec = std::make_error_code(std::errc::filename_too_long);
         return;
     }
-    std::memcpy(name, file.data(), file.size());
-    name[file.size()] = '\0';
+    copy_c_string(name, file);
 }
 
 /// Opens the directory that holds the last component of `path` ("." for a bare name).
