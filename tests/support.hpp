@@ -156,6 +156,15 @@ struct product<type_list<S...>, type_list<C...>, type_list<T...>> {
 using all_writers = product<all_syncs, all_commits, all_temps>::type;
 static_assert(std::tuple_size_v<all_writers> == 64);
 
+/// Runs one check of a typed suite with the name of the policy combination in every
+/// failure. `kind` describes the writer type under test (each suite has its own kind
+/// type, made by its kind_of<W>()); the check is compiled once, not once per type.
+template <class Kind>
+void run_check(const Kind& kind, void (*check)(const Kind&)) {
+    INFO(kind.name);
+    check(kind);
+}
+
 /// Whether writer W can honour overwrite = true / false.
 template <class W>
 inline constexpr bool can_replace = W::commit_type::can_replace;

@@ -750,56 +750,48 @@ void shows_its_temporary_file(const writer_kind& k) {
 
 // --- the typed suite: every check, every policy combination -----------------------------
 
-/// Runs one check on writer type W.
-template <class W>
-void run(void (*check)(const writer_kind&)) {
-    const writer_kind kind = kind_of<W>();
-    INFO(kind.name);
-    check(kind);
-}
-
 TEMPLATE_LIST_TEST_CASE("a writer creates a new file", "[basic_atomic_writer][typed]", test::all_writers) {
-    run<TestType>(creates_a_new_file);
+    test::run_check(kind_of<TestType>(), creates_a_new_file);
 }
 
 TEMPLATE_LIST_TEST_CASE("a writer refuses an overwrite value its commit policy cannot honour",
                         "[basic_atomic_writer][typed]", test::all_writers) {
-    run<TestType>(rejects_an_overwrite_value_it_cannot_honour);
+    test::run_check(kind_of<TestType>(), rejects_an_overwrite_value_it_cannot_honour);
 }
 
 TEMPLATE_LIST_TEST_CASE("a writer with overwrite = true replaces an existing file", "[basic_atomic_writer][typed]",
                         test::all_writers) {
-    run<TestType>(replaces_an_existing_file);
+    test::run_check(kind_of<TestType>(), replaces_an_existing_file);
 }
 
 TEMPLATE_LIST_TEST_CASE("a writer with overwrite = false refuses an existing target", "[basic_atomic_writer][typed]",
                         test::all_writers) {
-    run<TestType>(refuses_an_existing_target);
+    test::run_check(kind_of<TestType>(), refuses_an_existing_target);
 }
 
 TEMPLATE_LIST_TEST_CASE("a file created by someone else during the write", "[basic_atomic_writer][typed]",
                         test::all_writers) {
-    run<TestType>(handles_a_file_created_meanwhile);
+    test::run_check(kind_of<TestType>(), handles_a_file_created_meanwhile);
 }
 
 TEMPLATE_LIST_TEST_CASE("a writer that is not committed leaves nothing", "[basic_atomic_writer][typed]",
                         test::all_writers) {
-    run<TestType>(leaves_nothing_without_commit);
+    test::run_check(kind_of<TestType>(), leaves_nothing_without_commit);
 }
 
 TEMPLATE_LIST_TEST_CASE("a writer publishes exactly the bytes written", "[basic_atomic_writer][typed]",
                         test::all_writers) {
-    run<TestType>(publishes_exactly_the_bytes_written);
+    test::run_check(kind_of<TestType>(), publishes_exactly_the_bytes_written);
 }
 
 TEMPLATE_LIST_TEST_CASE("a committed writer refuses further use", "[basic_atomic_writer][typed]", test::all_writers) {
-    run<TestType>(refuses_use_after_commit);
+    test::run_check(kind_of<TestType>(), refuses_use_after_commit);
 }
 
 TEMPLATE_LIST_TEST_CASE("an open writer can be moved", "[basic_atomic_writer][typed]", test::all_writers) {
-    run<TestType>(moves_an_open_writer);
+    test::run_check(kind_of<TestType>(), moves_an_open_writer);
 }
 
 TEMPLATE_LIST_TEST_CASE("the temporary file of an open writer", "[basic_atomic_writer][typed]", test::all_writers) {
-    run<TestType>(shows_its_temporary_file);
+    test::run_check(kind_of<TestType>(), shows_its_temporary_file);
 }

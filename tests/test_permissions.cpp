@@ -435,31 +435,24 @@ void set_id_bits_dropped_when_owner_cannot_be_kept(const writer_kind& k) {
     CHECK(dir.names() == names{"target"});
 }
 
-template <class W>
-void run(void (*check)(const writer_kind&)) {
-    const writer_kind kind = kind_of<W>();
-    INFO(kind.name);
-    check(kind);
-}
-
 }  // namespace
 
 TEMPLATE_LIST_TEST_CASE("a new file gets 0666 & ~umask, as open(2) gives it", "[permissions]", mode_writers) {
-    run<TestType>(new_files_get_what_open_gives);
+    test::run_check(kind_of<TestType>(), new_files_get_what_open_gives);
 }
 
 TEMPLATE_LIST_TEST_CASE("a replaced file keeps its mode", "[permissions]", mode_writers) {
-    run<TestType>(replaced_files_keep_their_mode);
+    test::run_check(kind_of<TestType>(), replaced_files_keep_their_mode);
 }
 
 TEMPLATE_LIST_TEST_CASE("write_options::mode sets the mode exactly, whatever the umask", "[permissions]",
                         mode_writers) {
-    run<TestType>(explicit_modes_are_exact);
+    test::run_check(kind_of<TestType>(), explicit_modes_are_exact);
 }
 
 TEMPLATE_LIST_TEST_CASE("the temporary file is never more permissive than the final file", "[permissions]",
                         mode_writers) {
-    run<TestType>(temp_is_never_wider);
+    test::run_check(kind_of<TestType>(), temp_is_never_wider);
 }
 
 TEMPLATE_LIST_TEST_CASE("a replaced file keeps its owner and group where the process may set them",
@@ -468,7 +461,7 @@ TEMPLATE_LIST_TEST_CASE("a replaced file keeps its owner and group where the pro
         WARN("skipped: changing a file's owner needs root");
         return;
     }
-    run<TestType>(owner_is_kept_when_root);
+    test::run_check(kind_of<TestType>(), owner_is_kept_when_root);
 }
 
 TEMPLATE_LIST_TEST_CASE("set-id bits are dropped when the owner cannot be kept", "[permissions][owner]", mode_writers) {
@@ -476,7 +469,7 @@ TEMPLATE_LIST_TEST_CASE("set-id bits are dropped when the owner cannot be kept",
         WARN("skipped: a child process that drops to another user needs root");
         return;
     }
-    run<TestType>(set_id_bits_dropped_when_owner_cannot_be_kept);
+    test::run_check(kind_of<TestType>(), set_id_bits_dropped_when_owner_cannot_be_kept);
 }
 
 TEST_CASE("the library never changes the umask", "[permissions][umask]") {

@@ -312,25 +312,18 @@ void refuse_mode(const writer_kind& k) {
     CHECK(test::inode_of(dir / "file") == file_inode);
 }
 
-template <class W>
-void run(void (*check)(const writer_kind&)) {
-    const writer_kind kind = kind_of<W>();
-    INFO(kind.name);
-    check(kind);
-}
-
 }  // namespace
 
 TEMPLATE_LIST_TEST_CASE("symlink_mode::replace replaces the link itself", "[symlinks]", link_writers) {
-    run<TestType>(replace_mode);
+    test::run_check(kind_of<TestType>(), replace_mode);
 }
 
 TEMPLATE_LIST_TEST_CASE("symlink_mode::follow writes the file at the end of the chain", "[symlinks]", link_writers) {
-    run<TestType>(follow_mode);
+    test::run_check(kind_of<TestType>(), follow_mode);
 }
 
 TEMPLATE_LIST_TEST_CASE("symlink_mode::refuse fails with too_many_symbolic_link_levels", "[symlinks]", link_writers) {
-    run<TestType>(refuse_mode);
+    test::run_check(kind_of<TestType>(), refuse_mode);
 }
 
 TEST_CASE("a link planted at the name of a temp::named temporary file is never followed", "[symlinks][temp]") {
