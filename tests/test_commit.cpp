@@ -54,6 +54,30 @@ private:
     int fd_;
 };
 
+/// publish() of a no-replace policy called directly: a new target gets the temporary's
+/// content under one name; an existing target is left alone with EEXIST reported at
+/// `refused_step`, and the temporary stays for the caller to remove.
+template <class C>
+void publishes_without_replacing(const publish_fixture& f, const char* refused_step) {
+    std::error_code ec;
+    SECTION("a new target: published, one name left") {
+        const aw::commit_result r = C{}.publish(f.request(false), ec);
+        CHECK_FALSE(ec);
+        CHECK(r.state == aw::commit_state::published);
+        CHECK(test::read_file(f.dir / "target") == new_content);
+        CHECK(f.dir.names() == std::vector<std::string>{"target"});
+    }
+    SECTION("the target exists: unchanged, the temporary is the caller's to remove") {
+        test::write_plain(f.dir / "target", old_content);
+        const aw::commit_result r = C{}.publish(f.request(false), ec);
+        CHECK(ec == std::error_code(EEXIST, std::system_category()));
+        CHECK(r.state == aw::commit_state::unchanged);
+        CHECK(std::string(r.failed_step) == refused_step);
+        CHECK(test::read_file(f.dir / "target") == old_content);
+        CHECK(f.dir.names() == std::vector<std::string>{"target", "temp"});
+    }
+}
+
 }  // namespace
 
 TEST_CASE("commit::rename replaces the target", "[commit]") {
@@ -180,23 +204,9 @@ TEST_CASE("commit::link_unlink keeps an existing target and leaves no temporary"
 
 TEST_CASE("commit::link_unlink called directly", "[commit]") {
     publish_fixture f;
-    std::error_code ec;
-    SECTION("success: one name left") {
-        const aw::commit_result r = aw::commit::link_unlink{}.publish(f.request(false), ec);
-        CHECK_FALSE(ec);
-        CHECK(r.state == aw::commit_state::published);
-        CHECK(f.dir.names() == std::vector<std::string>{"target"});
-    }
-    SECTION("the target exists: unchanged, the temporary is the caller's to remove") {
-        test::write_plain(f.dir / "target", old_content);
-        const aw::commit_result r = aw::commit::link_unlink{}.publish(f.request(false), ec);
-        CHECK(ec == std::error_code(EEXIST, std::system_category()));
-        CHECK(r.state == aw::commit_state::unchanged);
-        CHECK(std::string(r.failed_step) == "link into place");
-        CHECK(test::read_file(f.dir / "target") == old_content);
-        CHECK(f.dir.names() == std::vector<std::string>{"target", "temp"});
-    }
+    publishes_without_replacing<aw::commit::link_unlink>(f, "link into place");
     SECTION("the unlink fails: published, and the step says so") {
+        std::error_code ec;
         test::scripted_hook hook;
         hook.fail_op(sysop::unlink, EIO);
         aw::scoped_syscall_hook scope(hook);
@@ -299,22 +309,7 @@ TEST_CASE("commit::renameat2 does not fall back on other errors", "[commit]") {
 
 TEST_CASE("commit::renameat2 called directly", "[commit]") {
     publish_fixture f;
-    std::error_code ec;
-    SECTION("success") {
-        const aw::commit_result r = aw::commit::renameat2{}.publish(f.request(false), ec);
-        CHECK_FALSE(ec);
-        CHECK(r.state == aw::commit_state::published);
-        CHECK(f.dir.names() == std::vector<std::string>{"target"});
-    }
-    SECTION("the target exists") {
-        test::write_plain(f.dir / "target", old_content);
-        const aw::commit_result r = aw::commit::renameat2{}.publish(f.request(false), ec);
-        CHECK(ec == std::error_code(EEXIST, std::system_category()));
-        CHECK(r.state == aw::commit_state::unchanged);
-        CHECK(std::string(r.failed_step) == "rename into place (no replace)");
-        CHECK(test::read_file(f.dir / "target") == old_content);
-        CHECK(f.dir.names() == std::vector<std::string>{"target", "temp"});
-    }
+    publishes_without_replacing<aw::commit::renameat2>(f, "rename into place (no replace)");
 }
 
 TEST_CASE("commit::automatic picks rename to overwrite and renameat2 otherwise", "[commit]") {
