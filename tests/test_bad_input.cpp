@@ -84,8 +84,10 @@ void expect_refused(const fs::path& target, const aw::write_options& options, st
 /// Mounts a small tmpfs on a new directory for the object's lifetime (root only).
 class tmpfs_mount {
 public:
+    /// Mounts a 1 MiB tmpfs at `where` (created), if the process is root.
     explicit tmpfs_mount(const fs::path& where) : where_(where) {
         fs::create_directory(where_);
+        if (!test::is_root()) return;
         mounted_ = ::mount("tmpfs", where_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") == 0;
         if (!mounted_) error_ = errno;
     }
@@ -96,7 +98,11 @@ public:
     tmpfs_mount& operator=(const tmpfs_mount&) = delete;
 
     bool mounted() const { return mounted_; }
-    std::string error() const { return std::error_code(error_, std::system_category()).message(); }
+    /// Why there is no mount, for the message of a skipped test.
+    std::string why_not() const {
+        if (error_ == 0) return "mounting a tmpfs needs root";
+        return "cannot mount a tmpfs here: " + std::error_code(error_, std::system_category()).message();
+    }
     bool remount_read_only() {
         return ::mount("tmpfs", where_.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=1m") == 0;
     }
@@ -227,14 +233,10 @@ TEST_CASE("a parent directory that is not writable: permission denied", "[bad_in
 }
 
 TEMPLATE_LIST_TEST_CASE("a read-only filesystem: read_only_file_system", "[bad_input][root]", some_writers) {
-    if (!test::is_root()) {
-        WARN("skipped: mounting a tmpfs needs root");
-        return;
-    }
     test::temp_dir dir;
     tmpfs_mount mnt(dir / "mnt");
     if (!mnt.mounted()) {
-        WARN("skipped: cannot mount a tmpfs here: " << mnt.error());
+        WARN("skipped: " << mnt.why_not());
         return;
     }
     test::write_plain(dir / "mnt" / "existing", old_content);
@@ -400,14 +402,10 @@ TEST_CASE("a missing temp_directory is reported when the writer is made", "[bad_
 
 TEMPLATE_LIST_TEST_CASE("a temp_directory on another filesystem: cross_device_link at commit", "[bad_input][root]",
                         some_writers) {
-    if (!test::is_root()) {
-        WARN("skipped: mounting a tmpfs needs root");
-        return;
-    }
     test::temp_dir dir;
     tmpfs_mount mnt(dir / "mnt");
     if (!mnt.mounted()) {
-        WARN("skipped: cannot mount a tmpfs here: " << mnt.error());
+        WARN("skipped: " << mnt.why_not());
         return;
     }
     test::write_plain(dir / "existing", old_content);
