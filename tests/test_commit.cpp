@@ -54,6 +54,21 @@ private:
     int fd_;
 };
 
+/// A no-overwrite writer W whose target is created by someone else before the commit:
+/// the commit fails with file_exists at `step` and that file is kept.
+template <class W>
+void keeps_a_target_created_meanwhile(const fs::path& target, std::string_view step) {
+    W w(target);
+    w.write(new_content);
+    test::write_plain(target, "someone else's\n");
+    std::error_code ec;
+    CHECK(w.commit(ec) == aw::commit_state::unchanged);
+    CHECK(ec == std::errc::file_exists);
+    REQUIRE(w.failed_step() != nullptr);
+    CHECK(w.failed_step() == step);
+    CHECK(test::read_file(target) == "someone else's\n");
+}
+
 /// publish() of a no-replace policy called directly: a new target gets the temporary's
 /// content under one name; an existing target is left alone with EEXIST reported at
 /// `refused_step`, and the temporary stays for the caller to remove.
@@ -170,14 +185,7 @@ TEST_CASE("commit::link_unlink keeps an existing target and leaves no temporary"
         CHECK(dir.names() == std::vector<std::string>{"f"});
     }
     SECTION("a target created during the write is kept: file_exists at the link") {
-        W w(dir / "f");
-        w.write(new_content);
-        test::write_plain(dir / "f", "someone else's\n");
-        std::error_code ec;
-        CHECK(w.commit(ec) == aw::commit_state::unchanged);
-        CHECK(ec == std::errc::file_exists);
-        CHECK(std::string(w.failed_step()) == "link into place");
-        CHECK(test::read_file(dir / "f") == "someone else's\n");
+        keeps_a_target_created_meanwhile<W>(dir / "f", "link into place");
         CHECK(dir.names() == std::vector<std::string>{"f"});
     }
     SECTION("overwrite = true is refused") {
@@ -236,14 +244,7 @@ TEST_CASE("commit::renameat2 publishes with RENAME_NOREPLACE", "[commit]") {
         CHECK(dir.names() == std::vector<std::string>{"f"});
     }
     SECTION("a target created during the write is kept") {
-        W w(dir / "f");
-        w.write(new_content);
-        test::write_plain(dir / "f", "someone else's\n");
-        std::error_code ec;
-        CHECK(w.commit(ec) == aw::commit_state::unchanged);
-        CHECK(ec == std::errc::file_exists);
-        CHECK(contains(w.failed_step(), "rename into place"));
-        CHECK(test::read_file(dir / "f") == "someone else's\n");
+        keeps_a_target_created_meanwhile<W>(dir / "f", "rename into place (no replace)");
         CHECK(dir.names() == std::vector<std::string>{"f"});
     }
 }
@@ -275,14 +276,7 @@ TEST_CASE("commit::renameat2 falls back to link + unlink where renameat2 is not 
         test::scripted_hook again;
         again.fail_op(sysop::rename_noreplace, error);
         aw::scoped_syscall_hook scope(again);
-        W w(dir / "g");
-        w.write(new_content);
-        test::write_plain(dir / "g", "someone else's\n");
-        std::error_code ec;
-        CHECK(w.commit(ec) == aw::commit_state::unchanged);
-        CHECK(ec == std::errc::file_exists);
-        CHECK(std::string(w.failed_step()) == "link into place");
-        CHECK(test::read_file(dir / "g") == "someone else's\n");
+        keeps_a_target_created_meanwhile<W>(dir / "g", "link into place");
         CHECK(dir.names() == std::vector<std::string>{"f", "g"});
     }
 }
@@ -351,13 +345,7 @@ TEST_CASE("commit::automatic picks rename to overwrite and renameat2 otherwise",
         CHECK(dir.names() == std::vector<std::string>{"f"});
     }
     SECTION("overwrite = false keeps a target that appeared meanwhile") {
-        aw::atomic_writer w(dir / "f");
-        w.write(new_content);
-        test::write_plain(dir / "f", "someone else's\n");
-        std::error_code ec;
-        CHECK(w.commit(ec) == aw::commit_state::unchanged);
-        CHECK(ec == std::errc::file_exists);
-        CHECK(test::read_file(dir / "f") == "someone else's\n");
+        keeps_a_target_created_meanwhile<aw::atomic_writer>(dir / "f", "rename into place (no replace)");
         CHECK(dir.names() == std::vector<std::string>{"f"});
     }
     SECTION("overwrite = true replaces a target that appeared meanwhile") {
@@ -402,14 +390,7 @@ TEST_CASE("commit::automatic with an anonymous temporary", "[commit]") {
         CHECK(dir.names() == std::vector<std::string>{"f"});
     }
     SECTION("overwrite = false: a target that appeared meanwhile is kept") {
-        W w(dir / "f");
-        w.write(new_content);
-        test::write_plain(dir / "f", "someone else's\n");
-        std::error_code ec;
-        CHECK(w.commit(ec) == aw::commit_state::unchanged);
-        CHECK(ec == std::errc::file_exists);
-        CHECK(std::string(w.failed_step()) == "link into place");
-        CHECK(test::read_file(dir / "f") == "someone else's\n");
+        keeps_a_target_created_meanwhile<W>(dir / "f", "link into place");
         CHECK(dir.names() == std::vector<std::string>{"f"});
     }
     SECTION("overwrite = true: named, then renamed over the target") {
