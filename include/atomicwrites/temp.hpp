@@ -5,9 +5,9 @@
 ///
 /// Names are `prefix + target + "." + 8 random characters + suffix`
 /// (".config.json.Xy3kQ9aB.tmp" with the default options) or, for temp::named,
-/// `prefix + target + suffix`. A long target name is shortened (on a UTF-8 character
-/// boundary) so that the temporary name fits in NAME_MAX: targets whose names are close
-/// to the limit still work.
+/// `prefix + target + suffix`. A long target name is shortened (on a character boundary:
+/// UTF-8 on POSIX, UTF-16 on Windows) so that the temporary name fits in the 255
+/// characters a name may have: targets whose names are close to the limit still work.
 #ifndef ATOMICWRITES_TEMP_HPP
 #define ATOMICWRITES_TEMP_HPP
 
@@ -34,13 +34,17 @@ inline std::uint64_t next_random() noexcept {
     return z ^ (z >> 31);
 }
 
-/// Writes a temporary name into `out` (max_name + 1 bytes): prefix, target (shortened to
-/// fit), then "." and random characters if `random`, then suffix. Fails with
-/// ENAMETOOLONG when prefix and suffix alone do not fit, and EINVAL if either holds '/'
-/// or NUL.
-inline void make_temp_name(char* out, std::string_view prefix, std::string_view target, std::string_view suffix,
-                           bool random, std::error_code& ec) noexcept {
-    auto bad = [](std::string_view s) { return s.find('/') != s.npos || s.find('\0') != s.npos; };
+/// Writes a temporary name into `out` (max_name + 1 characters): prefix, target
+/// (shortened to fit), then "." and random characters if `random`, then suffix. Fails
+/// with ENAMETOOLONG when prefix and suffix alone do not fit, and EINVAL if either holds
+/// a separator or NUL.
+inline void make_temp_name(native_char_type* out, native_string_view prefix, native_string_view target,
+                           native_string_view suffix, bool random, std::error_code& ec) noexcept {
+    auto bad = [](native_string_view s) {
+        for (native_char_type c : s)
+            if (c == '\0' || sys::is_separator(c)) return true;
+        return false;
+    };
     if (bad(prefix) || bad(suffix)) {
         ec = std::make_error_code(std::errc::invalid_argument);
         return;
@@ -53,10 +57,11 @@ inline void make_temp_name(char* out, std::string_view prefix, std::string_view 
     std::size_t keep = target.size();
     if (fixed + keep > sys::max_name) {
         keep = sys::max_name - fixed;
-        // Do not cut a UTF-8 sequence in two: back off over continuation bytes.
-        while (keep > 0 && (static_cast<unsigned char>(target[keep]) & 0xC0u) == 0x80u) --keep;
+        // Do not cut a character in two: back off over UTF-8 continuation bytes, or
+        // before the low half of a UTF-16 surrogate pair.
+        while (keep > 0 && continues_character(target[keep])) --keep;
     }
-    char* p = copy_chars(out, prefix);
+    native_char_type* p = copy_chars(out, prefix);
     p = copy_chars(p, target.substr(0, keep));
     if (random) {
         static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -82,6 +87,7 @@ inline void name_anonymous(const temp_request& r, temp_file& t, std::error_code&
         if (ec != std::errc::file_exists) break;
     }
 #else
+    (void)r;
     ec = std::make_error_code(std::errc::operation_not_supported);
 #endif
     if (ec) t.name[0] = '\0';
@@ -94,9 +100,11 @@ namespace temp {
 /// A new file under a random name in the target's directory, created with
 /// O_CREAT|O_EXCL|O_NOFOLLOW (never opens something planted there, never follows a
 /// link), retrying another name on EEXIST. Left behind as a recognisable name if the
-/// process dies before the commit. Platforms: POSIX. System calls: openat (one, unless a
-/// name collides). Errors: EACCES, EROFS, ENOSPC, EDQUOT, EMFILE, ENFILE,
-/// ENAMETOOLONG, EEXIST (after 100 collisions).
+/// process dies before the commit. Platforms: all; on Windows CreateFileW with
+/// CREATE_NEW, which fails on any existing name, a link included. System calls: openat /
+/// CreateFileW (one, unless a name collides). Errors: EACCES, EROFS, ENOSPC, EDQUOT,
+/// EMFILE, ENFILE, ENAMETOOLONG, EEXIST (after 100 collisions); on Windows
+/// ERROR_ACCESS_DENIED, ERROR_WRITE_PROTECT, ERROR_DISK_FULL, ERROR_FILE_EXISTS.
 struct mkstemp {
     static constexpr bool may_be_anonymous = false;
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
@@ -115,8 +123,9 @@ static_assert(temp_policy<mkstemp>);
 /// A file with a fixed name derived from the target (".name.tmp" by default), created
 /// with O_CREAT|O_EXCL|O_NOFOLLOW. Two writers of the same target, or a temporary left
 /// by a crash, make the second fail with EEXIST instead of sharing a file: a cheap
-/// writer lock, and leftovers are easy to find. Platforms: POSIX. System calls: openat.
-/// Errors: EEXIST, and as mkstemp.
+/// writer lock, and leftovers are easy to find. Platforms: all (CreateFileW with
+/// CREATE_NEW on Windows). System calls: openat / CreateFileW. Errors: EEXIST
+/// (ERROR_FILE_EXISTS), and as mkstemp.
 struct named {
     static constexpr bool may_be_anonymous = false;
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {

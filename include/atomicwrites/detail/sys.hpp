@@ -7,7 +7,12 @@
 /// Operations: open_directory, open_file, stat_at, read_link, create_file,
 /// create_anonymous + link_anonymous (where has_anonymous_files), write_all, fsync,
 /// fdatasync, full_fsync, set_mode, set_owner, rename, rename_noreplace (where
-/// has_rename_noreplace), link, unlink, close, process_owner, random_seed.
+/// has_rename_noreplace), link, unlink, close, process_owner, current_owner, random_seed.
+/// Windows adds rename_open_file (a rename through the open file's handle).
+///
+/// And what a platform says about names: current_directory, max_name, max_path,
+/// is_separator, root_length, to_native (a UTF-8 string into the system's characters),
+/// text_newline, is_unsupported_error.
 #ifndef ATOMICWRITES_DETAIL_SYS_HPP
 #define ATOMICWRITES_DETAIL_SYS_HPP
 
