@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Fault injection through the system-call seam, for every policy combination: each
-// call of a successful write fails in turn, with an errno that call can really report.
+// call of a successful write fails in turn, with an error that call can really report
+// (an errno on POSIX, a GetLastError() value on Windows).
 // The error names the step and the target, commit_state tells whether the target
 // changed, the target holds exactly the old or exactly the new content, and nothing is
 // left behind: no temporary file, no open descriptor.
@@ -14,9 +15,6 @@
 #include <system_error>
 #include <type_traits>
 #include <vector>
-
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "support.hpp"
 
@@ -35,7 +33,7 @@ struct writer_info {
     bool can_replace;
     bool can_keep;
     bool durable;           // the sync policy syncs
-    bool fdatasync;         // ... with fdatasync(2) for the file
+    sysop file_sync;        // ... with this call for the file
     bool may_be_anonymous;  // the temp policy may make an O_TMPFILE file
     aw::commit_state (*run_ec)(const fs::path&, std::string_view, const aw::write_options&, std::error_code&);
     void (*run_throwing)(const fs::path&, std::string_view, const aw::write_options&);
@@ -54,13 +52,23 @@ void run_throwing(const fs::path& p, std::string_view data, const aw::write_opti
         p, [data](std::ostream& out) { out << data; }, o);
 }
 
+/// The call a sync policy makes for the file: fdatasync(2) for sync::fdatasync, fsync(2)
+/// (FlushFileBuffers on Windows) for the others.
+template <class S>
+constexpr sysop file_sync_of() {
+#if !defined(_WIN32)
+    if constexpr (std::is_same_v<S, aw::sync::fdatasync>) return sysop::fdatasync;
+#endif
+    return sysop::fsync;
+}
+
 template <class W>
 writer_info info_of() {
     return {test::type_name<W>(),
             test::can_replace<W>,
             test::can_keep<W>,
             W::sync_type::durable,
-            std::is_same_v<typename W::sync_type, aw::sync::fdatasync>,
+            file_sync_of<typename W::sync_type>(),
             W::temp_type::may_be_anonymous,
             &run_ec<W>,
             &run_throwing<W>};
@@ -68,7 +76,7 @@ writer_info info_of() {
 
 struct scenario {
     const char* name;
-    bool existing;  // the target exists (mode 0640) before the write
+    bool existing;  // the target exists (mode 0640; writable on Windows) before the write
     bool foreign;   // ... and belongs to another user (root only): adds the chown step
     bool overwrite;
 };
@@ -89,8 +97,25 @@ void prepare(const test::temp_dir& dir, const scenario& s) {
     if (!s.existing) return;
     const fs::path target = dir / "target";
     test::write_plain(target, old_content);
+#if !defined(_WIN32)
     REQUIRE(::chmod(target.c_str(), 0640) == 0);
     if (s.foreign) REQUIRE(::chown(target.c_str(), 65534, 65534) == 0);
+#endif
+}
+
+/// Checks that a replaced target kept its mode (0640; on Windows: still writable) and,
+/// for the foreign scenario, its owner.
+void check_kept_mode(const fs::path& target, const scenario& s) {
+#if defined(_WIN32)
+    (void)s;
+    CHECK_FALSE(test::is_read_only(target));
+#else
+    struct ::stat st {};
+    REQUIRE(::stat(target.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0640);
+    if (s.foreign) CHECK(st.st_uid == 65534);
+    if (s.foreign) CHECK(st.st_gid == 65534);
+#endif
 }
 
 enum class form { error_code, throwing };
@@ -181,12 +206,44 @@ std::string expected_step(const std::vector<sysop>& ops, std::size_t i, std::siz
     }
 }
 
-/// An errno that operation can really report, chosen by `k` among several. Left out on
+/// An error that operation can really report, chosen by `k` among several. Left out on
 /// purpose: the ones the library handles by retrying or falling back (EINTR; EEXIST for
 /// a random name; EOPNOTSUPP, EISDIR, EINVAL for O_TMPFILE and renameat2; EPERM for
-/// fchown, answered by keeping the group only).
+/// fchown, answered by keeping the group only; on Windows the transient sharing
+/// violations and access-denied answers of the calls that retry them, and the
+/// ERROR_INVALID_PARAMETER / ERROR_NOT_SUPPORTED a handle rename falls back on).
 int errno_for(sysop op, std::size_t k, bool publishing) {
     auto pick = [k](std::initializer_list<int> l) { return *(l.begin() + static_cast<std::ptrdiff_t>(k % l.size())); };
+#if defined(_WIN32)
+    (void)publishing;
+    switch (op) {
+        case sysop::open_directory:
+            return pick(
+                {ERROR_TOO_MANY_OPEN_FILES, ERROR_ACCESS_DENIED, ERROR_NOT_ENOUGH_MEMORY, ERROR_PATH_NOT_FOUND});
+        case sysop::open_file:
+            return pick({ERROR_TOO_MANY_OPEN_FILES, ERROR_FILE_NOT_FOUND, ERROR_NOT_ENOUGH_MEMORY});
+        case sysop::stat:
+            return pick({ERROR_ACCESS_DENIED, ERROR_IO_DEVICE, ERROR_NOT_ENOUGH_MEMORY});
+        case sysop::create_file:
+            return pick({ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL, ERROR_WRITE_PROTECT, ERROR_TOO_MANY_OPEN_FILES});
+        case sysop::chmod:
+            return pick({ERROR_WRITE_PROTECT, ERROR_IO_DEVICE, ERROR_ACCESS_DENIED});
+        case sysop::write:
+            return pick({ERROR_IO_DEVICE, ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL});
+        case sysop::fsync:
+            return pick({ERROR_IO_DEVICE, ERROR_DISK_FULL, ERROR_WRITE_PROTECT});
+        case sysop::close:
+            return pick({ERROR_IO_DEVICE, ERROR_INVALID_HANDLE});
+        case sysop::rename:
+            return pick({ERROR_NOT_SAME_DEVICE, ERROR_DISK_FULL, ERROR_WRITE_PROTECT, ERROR_IO_DEVICE});
+        case sysop::rename_noreplace:
+            return pick({ERROR_ALREADY_EXISTS, ERROR_NOT_SAME_DEVICE, ERROR_DISK_FULL, ERROR_WRITE_PROTECT});
+        case sysop::unlink:
+            return pick({ERROR_IO_DEVICE, ERROR_WRITE_PROTECT});
+        default:
+            return ERROR_IO_DEVICE;
+    }
+#else
     switch (op) {
         case sysop::open_directory:
             return pick({EMFILE, EACCES, ENFILE, ENOMEM});
@@ -223,7 +280,21 @@ int errno_for(sysop op, std::size_t k, bool publishing) {
         default:
             return EIO;
     }
+#endif
 }
+
+/// The calls the library retries on an error that goes away (EINTR on POSIX; a sharing
+/// violation on Windows: see detail/windows/sys.hpp), and that error.
+#if defined(_WIN32)
+constexpr int retried_error = ERROR_SHARING_VIOLATION;
+bool is_retried(sysop op) {
+    return op == sysop::create_file || op == sysop::open_file || op == sysop::rename || op == sysop::rename_noreplace ||
+           op == sysop::unlink;
+}
+#else
+constexpr int retried_error = EINTR;
+bool is_retried(sysop op) { return op == sysop::write || op == sysop::fsync || op == sysop::fdatasync; }
+#endif
 
 bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != haystack.npos; }
 
@@ -245,12 +316,7 @@ void inject_every_call(const writer_info& w, const scenario& s, form f, std::siz
         REQUIRE(o.state == aw::commit_state::published);
         REQUIRE(test::read_file(dir / "target") == new_content);
         REQUIRE(dir.names() == std::vector<std::string>{"target"});
-        if (s.foreign) {
-            struct ::stat st {};
-            REQUIRE(::stat((dir / "target").c_str(), &st) == 0);
-            CHECK(st.st_uid == 65534);
-            CHECK(st.st_gid == 65534);
-        }
+        if (s.existing) check_kept_mode(dir / "target", s);
         REQUIRE(hook.injected() == 0);
         recorded = hook.ops();
     }
@@ -271,7 +337,7 @@ void inject_every_call(const writer_info& w, const scenario& s, form f, std::siz
         const outcome o = run(w, f, target, options, hook);
         ++t.faults;
 
-        INFO("call " << i << " (" << aw::to_string(recorded[i]) << ") fails with "
+        INFO("call " << i << " (" << aw::to_string(recorded[i]) << ") fails with " << error << ", "
                      << std::error_code(error, std::system_category()).message());
         INFO("expected step: " << step);
         INFO("calls: " << hook.trace());
@@ -289,7 +355,7 @@ void inject_every_call(const writer_info& w, const scenario& s, form f, std::siz
             CHECK(o.threw);
             CHECK(o.durability == published);
             CHECK(contains(o.what, step));
-            CHECK(contains(o.what, target.string()));
+            CHECK(contains(o.what, test::utf8(target)));
             CHECK(o.path1 == target);
         }
 
@@ -302,13 +368,7 @@ void inject_every_call(const writer_info& w, const scenario& s, form f, std::siz
         } else {
             CHECK_FALSE(fs::exists(fs::symlink_status(target)));
         }
-        if (s.existing) {
-            struct ::stat st {};
-            REQUIRE(::stat(target.c_str(), &st) == 0);
-            CHECK((st.st_mode & 07777) == 0640);
-            if (s.foreign) CHECK(st.st_uid == 65534);
-            if (s.foreign) CHECK(st.st_gid == 65534);
-        }
+        if (s.existing) check_kept_mode(target, s);
 
         // Nothing left behind, except the one documented case: link_unlink's unlink of
         // the temporary name failed after the link published the file. The name is then
@@ -329,8 +389,9 @@ void inject_every_call(const writer_info& w, const scenario& s, form f, std::siz
     }
 }
 
-/// Injects EINTR once at each write, fsync and fdatasync of the sequence: the call is
-/// retried and the write succeeds with the same calls plus the one retried.
+/// Injects the retried error (EINTR; a sharing violation on Windows) once at each call
+/// that retries it: the call is made again and the write succeeds with the same calls
+/// plus the one retried.
 void interrupt_every_call(const writer_info& w, const scenario& s, totals& t) {
     const aw::write_options options{.overwrite = s.overwrite};
     std::vector<sysop> recorded;
@@ -342,14 +403,15 @@ void interrupt_every_call(const writer_info& w, const scenario& s, totals& t) {
         recorded = hook.ops();
     }
     for (std::size_t i = 0; i < recorded.size(); ++i) {
-        if (recorded[i] != sysop::write && recorded[i] != sysop::fsync && recorded[i] != sysop::fdatasync) continue;
+        if (!is_retried(recorded[i])) continue;
         test::temp_dir dir;
         prepare(dir, s);
         test::scripted_hook hook;
-        hook.fail_call(i, EINTR);
+        hook.fail_call(i, retried_error);
         const outcome o = run(w, form::error_code, dir / "target", options, hook);
         ++t.faults;
-        INFO("EINTR at call " << i << " (" << aw::to_string(recorded[i]) << "); calls: " << hook.trace());
+        INFO("error " << retried_error << " at call " << i << " (" << aw::to_string(recorded[i])
+                      << "); calls: " << hook.trace());
         CHECK_FALSE(o.ec);
         CHECK(o.state == aw::commit_state::published);
         CHECK(test::read_file(dir / "target") == new_content);
@@ -381,7 +443,7 @@ void check_interruptions(const writer_info& w) {
         INFO(w.name << ", " << s.name);
         interrupt_every_call(w, s, t);
     }
-    CHECK(t.faults >= 1);  // at least the write
+    CHECK(t.faults >= 1);  // at least the write (the creation of the temporary file on Windows)
 }
 
 /// The original failure: the sync of the temporary file, or (when nothing is synced)
@@ -397,15 +459,16 @@ void check_failing_rollback(const writer_info& w) {
             test::scripted_hook hook;
             std::string step;
             if (w.durable) {
-                hook.fail_op(w.fdatasync ? sysop::fdatasync : sysop::fsync, EIO);
+                hook.fail_op(w.file_sync, test::err::io);
                 step = "sync temporary file";
             } else {
                 // The publishing call: rename when overwriting, else the exclusive one.
-                for (sysop op : {sysop::rename, sysop::rename_noreplace, sysop::link}) hook.fail_op(op, EIO);
-                hook.fail_op(sysop::link_anonymous, EIO, s.overwrite ? 1 : 0);
+                for (sysop op : {sysop::rename, sysop::rename_noreplace, sysop::link}) hook.fail_op(op, test::err::io);
+                hook.fail_op(sysop::link_anonymous, test::err::io, s.overwrite ? 1 : 0);
                 step = "into place";
             }
-            hook.fail_every(sysop::unlink, EACCES);
+            // A lasting refusal (on Windows an access-denied answer would be retried).
+            hook.fail_every(sysop::unlink, test::err::read_only);
             const outcome o = run(w, f, target, {.overwrite = s.overwrite}, hook);
             INFO("calls: " << hook.trace());
             // A named temporary exists when the failure happens, so the rollback did try
@@ -413,7 +476,7 @@ void check_failing_rollback(const writer_info& w) {
             // for a rename.
             const bool named = !w.may_be_anonymous || (!w.durable && s.overwrite);
             if (named) CHECK(hook.count(sysop::unlink) >= 1);
-            CHECK(o.ec == std::error_code(EIO, std::system_category()));
+            CHECK(o.ec == std::error_code(test::err::io, std::system_category()));
             CHECK(o.state == aw::commit_state::unchanged);
             if (f == form::throwing) {
                 CHECK(o.threw);
@@ -436,7 +499,8 @@ TEMPLATE_LIST_TEST_CASE("every system call of a write fails in turn", "[faults]"
     check_every_call(info_of<TestType>());
 }
 
-TEMPLATE_LIST_TEST_CASE("an interrupted write or sync is retried", "[faults][eintr]", test::all_writers) {
+TEMPLATE_LIST_TEST_CASE("an interrupted write or sync (a passing sharing violation on Windows) is retried",
+                        "[faults][eintr]", test::all_writers) {
     check_interruptions(info_of<TestType>());
 }
 
@@ -483,6 +547,7 @@ TEST_CASE("short writes through the stream keep every byte in order", "[faults][
     CHECK(hook.count(sysop::write) >= content.size() / 5000);
 }
 
+#if !defined(_WIN32)  // CloseHandle is not interrupted
 TEST_CASE("an interrupted close is not an error and is not retried", "[faults][eintr]") {
     test::temp_dir dir;
     test::scripted_hook plain;
@@ -512,6 +577,7 @@ TEST_CASE("an interrupted close is not an error and is not retried", "[faults][e
     CHECK(plain.count(sysop::close) == 2);  // the temporary file, then the directory
     CHECK(dir.names() == std::vector<std::string>{"a", "b0", "b1"});
 }
+#endif
 
 TEST_CASE("write errors keep their step when the writer is used directly", "[faults]") {
     // A large write goes straight to the file: its error is reported at once, and the
@@ -521,17 +587,17 @@ TEST_CASE("write errors keep their step when the writer is used directly", "[fau
     test::write_plain(target, old_content);
     const std::string big = test::pattern(aw::detail::stream_buffer::capacity * 2);
     test::scripted_hook hook;
-    hook.fail_op(sysop::write, ENOSPC);
+    hook.fail_op(sysop::write, test::err::no_space);
     aw::scoped_syscall_hook scope(hook);
     aw::atomic_writer w(target, {.overwrite = true});
     std::error_code ec;
     w.write(big, ec);
-    CHECK(ec == std::error_code(ENOSPC, std::system_category()));
+    CHECK(ec == std::error_code(test::err::no_space, std::system_category()));
     CHECK(std::string(w.failed_step()) == "write temporary file");
     w.write("more", ec);
-    CHECK(ec == std::error_code(ENOSPC, std::system_category()));
+    CHECK(ec == std::error_code(test::err::no_space, std::system_category()));
     CHECK(w.commit(ec) == aw::commit_state::unchanged);
-    CHECK(ec == std::error_code(ENOSPC, std::system_category()));
+    CHECK(ec == std::error_code(test::err::no_space, std::system_category()));
     CHECK(hook.count(sysop::rename) == 0);
     CHECK(test::read_file(target) == old_content);
     CHECK(dir.names() == std::vector<std::string>{"target"});
