@@ -640,21 +640,11 @@ namespace err {
 #if defined(_WIN32)
 inline constexpr int io = ERROR_IO_DEVICE;
 inline constexpr int no_space = ERROR_DISK_FULL;
-inline constexpr int exists = ERROR_FILE_EXISTS;
-inline constexpr int access = ERROR_ACCESS_DENIED;
 inline constexpr int read_only = ERROR_WRITE_PROTECT;
-inline constexpr int cross_device = ERROR_NOT_SAME_DEVICE;
-inline constexpr int too_many_files = ERROR_TOO_MANY_OPEN_FILES;
-inline constexpr int no_memory = ERROR_NOT_ENOUGH_MEMORY;
 #else
 inline constexpr int io = EIO;
 inline constexpr int no_space = ENOSPC;
-inline constexpr int exists = EEXIST;
-inline constexpr int access = EACCES;
 inline constexpr int read_only = EROFS;
-inline constexpr int cross_device = EXDEV;
-inline constexpr int too_many_files = EMFILE;
-inline constexpr int no_memory = ENOMEM;
 #endif
 }  // namespace err
 

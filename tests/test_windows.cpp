@@ -72,6 +72,14 @@ std::string read_handle(HANDLE h) {
     return out;
 }
 
+/// write_file<W> with its error_code, with `hook` installed.
+template <class W>
+aw::commit_state write_hooked(test::scripted_hook& hook, const fs::path& target, std::string_view content,
+                              const aw::write_options& options, std::error_code& ec) {
+    aw::scoped_syscall_hook scope(hook);
+    return aw::write_file<W>(target, content, options, ec);
+}
+
 /// The calls of one operation of a hook's record.
 std::size_t count_failed(const test::scripted_hook& hook, sysop op, int error) {
     std::size_t n = 0;
@@ -208,11 +216,8 @@ TEST_CASE("commit::posix_rename renames the open file by its handle, or falls ba
             test::scripted_hook hook;
             hook.fail_op(sysop::rename, answer, 0);
             std::error_code ec;
-            {
-                aw::scoped_syscall_hook scope(hook);
-                CHECK(aw::write_file<posix_rename_writer>(target, test::new_content, {.overwrite = true}, ec) ==
-                      aw::commit_state::published);
-            }
+            CHECK(write_hooked<posix_rename_writer>(hook, target, test::new_content, {.overwrite = true}, ec) ==
+                  aw::commit_state::published);
             INFO("calls: " << hook.trace());
             CHECK_FALSE(ec);
             CHECK(hook.count(sysop::rename) == 2);
@@ -224,11 +229,8 @@ TEST_CASE("commit::posix_rename renames the open file by its handle, or falls ba
         test::scripted_hook hook;
         hook.fail_op(sysop::rename, ERROR_DISK_FULL, 0);
         std::error_code ec;
-        {
-            aw::scoped_syscall_hook scope(hook);
-            CHECK(aw::write_file<posix_rename_writer>(target, test::new_content, {.overwrite = true}, ec) ==
-                  aw::commit_state::unchanged);
-        }
+        CHECK(write_hooked<posix_rename_writer>(hook, target, test::new_content, {.overwrite = true}, ec) ==
+              aw::commit_state::unchanged);
         CHECK(ec == std::error_code(ERROR_DISK_FULL, std::system_category()));
         CHECK(ec == std::errc::no_space_on_device);
         CHECK(hook.count(sysop::rename) == 1);
@@ -483,11 +485,8 @@ TEST_CASE("a read-only target Windows refuses to replace: the attribute is clear
     SECTION("the second attempt fails too: the target is as it was, read-only") {
         hook.fail_op(sysop::rename, ERROR_DISK_FULL, 1);
         std::error_code ec;
-        {
-            aw::scoped_syscall_hook scope(hook);
-            CHECK(aw::write_file<movefileex_writer>(target, test::new_content, {.overwrite = true}, ec) ==
-                  aw::commit_state::unchanged);
-        }
+        CHECK(write_hooked<movefileex_writer>(hook, target, test::new_content, {.overwrite = true}, ec) ==
+              aw::commit_state::unchanged);
         INFO("calls: " << hook.trace());
         CHECK(ec == std::error_code(ERROR_DISK_FULL, std::system_category()));
         CHECK(hook.count(sysop::chmod) >= 3);  // the temporary file's mode, clear, restore
@@ -509,11 +508,8 @@ TEST_CASE("replacing a target another handle has open with FILE_SHARE_DELETE", "
     SECTION("commit::posix_rename") {
         test::scripted_hook hook;
         std::error_code ec;
-        aw::commit_state state;
-        {
-            aw::scoped_syscall_hook scope(hook);
-            state = aw::write_file<posix_rename_writer>(target, test::new_content, {.overwrite = true}, ec);
-        }
+        const aw::commit_state state =
+            write_hooked<posix_rename_writer>(hook, target, test::new_content, {.overwrite = true}, ec);
         INFO("calls: " << hook.trace());
         if (supported) {
             // POSIX semantics: the name now shows the new file, the open handle the old one.
@@ -564,11 +560,8 @@ TEST_CASE("a reader that holds the target for a moment: the rename is retried un
     });
     test::scripted_hook hook;
     std::error_code ec;
-    aw::commit_state state;
-    {
-        aw::scoped_syscall_hook scope(hook);
-        state = aw::write_file<movefileex_writer>(target, test::new_content, {.overwrite = true}, ec);
-    }
+    const aw::commit_state state =
+        write_hooked<movefileex_writer>(hook, target, test::new_content, {.overwrite = true}, ec);
     closer.join();
     INFO("calls: " << hook.trace());
     CHECK_FALSE(ec);
@@ -602,11 +595,8 @@ TEST_CASE("a transient refusal that lasts is reported after about a second", "[w
         hook.fail_every(sysop::rename, ERROR_SHARING_VIOLATION);
         std::error_code ec;
         const auto start = std::chrono::steady_clock::now();
-        {
-            aw::scoped_syscall_hook scope(hook);
-            CHECK(aw::write_file<movefileex_writer>(target, test::new_content, {.overwrite = true}, ec) ==
-                  aw::commit_state::unchanged);
-        }
+        CHECK(write_hooked<movefileex_writer>(hook, target, test::new_content, {.overwrite = true}, ec) ==
+              aw::commit_state::unchanged);
         const auto waited = std::chrono::steady_clock::now() - start;
         CHECK(ec == std::error_code(ERROR_SHARING_VIOLATION, std::system_category()));
         CHECK(hook.count(sysop::rename) == static_cast<std::size_t>(sys::transient_attempts));

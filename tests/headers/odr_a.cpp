@@ -22,7 +22,6 @@
 #include "odr.hpp"
 
 #include <chrono>
-#include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <iostream>
