@@ -111,7 +111,7 @@ public:
     basic_atomic_writer(const directory& dir, const std::filesystem::path& name, const write_options& options = {}) {
         std::error_code ec;
         open_in(dir, name, options, ec);
-        if (ec) detail::throw_error(step_, target_.empty() ? name : target_, {}, ec, commit_state::unchanged);
+        if (ec) detail::throw_error(step_, target_.empty() ? name : target(), {}, ec, commit_state::unchanged);
     }
     basic_atomic_writer(const directory& dir, const std::filesystem::path& name, const write_options& options,
                         std::error_code& ec) noexcept {
@@ -142,7 +142,11 @@ public:
     }
 
     /// The target path as given.
-    const std::filesystem::path& target() const noexcept { return target_; }
+    /// With a directory handle, the handle's path joined with the name. Built on demand:
+    /// the writer keeps the path as a string, which is cheaper to copy than a path.
+    std::filesystem::path target() const {
+        return base_ != nullptr ? base_->path() / target_ : std::filesystem::path(target_);
+    }
 
     /// The temporary file's path while it has a name (empty for an anonymous one, or once
     /// the writer is closed).
@@ -296,7 +300,7 @@ public:
     void commit() {
         std::error_code ec;
         commit_state s = commit(ec);
-        if (ec) detail::throw_error(step_, target_, failed_temp_path_(), ec, s);
+        if (ec) detail::throw_error(step_, target(), failed_temp_path_(), ec, s);
     }
 
     /// Abandons the write: closes and removes the temporary file, leaves the target
@@ -314,6 +318,7 @@ public:
     void swap(basic_atomic_writer& other) noexcept {
         using std::swap;
         swap(target_, other.target_);
+        swap(base_, other.base_);
         swap(resolved_dir_, other.resolved_dir_);
         swap(temp_dir_path_, other.temp_dir_path_);
         swap(buffer_, other.buffer_);
@@ -348,7 +353,7 @@ private:
         ec.clear();
         step_ = "check path";
         try {
-            target_ = target;
+            target_ = target.native();
         } catch (...) {
             ec = std::make_error_code(std::errc::not_enough_memory);
             return;
@@ -368,7 +373,8 @@ private:
         ec.clear();
         step_ = "check path";
         try {
-            target_ = dir.path() / name;
+            target_ = name.native();
+            base_ = &dir;
         } catch (...) {
             ec = std::make_error_code(std::errc::not_enough_memory);
             return;
@@ -407,8 +413,7 @@ private:
             ec = std::make_error_code(std::errc::invalid_argument);
             return false;
         }
-        auto bad_affix = [](std::string_view a) { return a.find('/') != a.npos || a.find('\0') != a.npos; };
-        if (bad_affix(options.temp_prefix) || bad_affix(options.temp_suffix)) {
+        if (detail::has_separator_or_nul(options.temp_prefix) || detail::has_separator_or_nul(options.temp_suffix)) {
             step_ = "check options (temp_prefix and temp_suffix must not contain '/' or NUL)";
             ec = std::make_error_code(std::errc::invalid_argument);
             return false;
@@ -606,7 +611,7 @@ private:
 
     std::filesystem::path target_directory() const {
         if (!resolved_dir_.empty()) return resolved_dir_;
-        std::filesystem::path p = target_.parent_path();
+        std::filesystem::path p = target().parent_path();
         return p.empty() ? std::filesystem::path(".") : p;
     }
     std::filesystem::path temp_directory() const {
@@ -666,7 +671,7 @@ private:
     }
 
     [[noreturn]] void throw_step(std::error_code ec) const {
-        detail::throw_error(step_, target_, is_open() ? temp_path() : std::filesystem::path{}, ec, state());
+        detail::throw_error(step_, target(), is_open() ? temp_path() : std::filesystem::path{}, ec, state());
     }
 
     // --- closing ---------------------------------------------------------------------
@@ -727,9 +732,10 @@ private:
         return commit_state::unchanged;
     }
 
-    std::filesystem::path target_;
-    std::filesystem::path resolved_dir_;   // set when a link was followed to another directory
-    std::filesystem::path temp_dir_path_;  // write_options::temp_directory
+    std::filesystem::path::string_type target_;  // as given (a name inside base_, if set)
+    const directory* base_ = nullptr;            // the directory handle written into, if any
+    std::filesystem::path resolved_dir_;         // set when a link was followed to another directory
+    std::filesystem::path temp_dir_path_;        // write_options::temp_directory
     std::unique_ptr<detail::stream_buffer> buffer_;
     std::error_code write_error_;
     native_handle_type dir_ = invalid_handle;

@@ -24,6 +24,14 @@ inline char* copy_chars(char* out, std::string_view s) noexcept {
     return out + s.size();
 }
 
+/// Whether `s` holds a '/' or a NUL: what a file name must not. A plain loop: the
+/// affixes it checks are a few bytes long, shorter than a call to memchr costs.
+inline bool has_separator_or_nul(std::string_view s) noexcept {
+    for (char c : s)
+        if (c == '/' || c == '\0') return true;
+    return false;
+}
+
 /// Copies `s` and a terminating NUL to `out`.
 inline void copy_c_string(char* out, std::string_view s) noexcept { *copy_chars(out, s) = '\0'; }
 
