@@ -485,9 +485,11 @@ public:
         double lib_us, raw_us, vs_raw;
     };
     std::vector<row> rows;
+    int errors = 0;  // benchmarks that stopped with an error
 
     void ReportRuns(const std::vector<Run>& runs) override {
         for (const Run& r : runs) {
+            if (r.error_occurred) ++errors;
             if (r.error_occurred || r.run_type != Run::RT_Iteration) continue;
             const std::string name = r.benchmark_name();
             if (!name.starts_with("policy/") || name.find("/replace/") == std::string::npos) continue;
@@ -632,5 +634,9 @@ int main(int argc, char** argv) {
 
     std::error_code ec;
     fs::remove_all(work_dir, ec);
+    if (reporter.errors != 0) {
+        std::cerr << "bench_policies: " << reporter.errors << " benchmark(s) stopped with an error\n";
+        return 1;
+    }
     return 0;
 }
