@@ -10,6 +10,7 @@
 #include <atomicwrites/atomic_writer.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -735,4 +736,113 @@ TEST_CASE("the errors of real failures compare equal to the conditions the POSIX
         CHECK(err.path1 == f.target);
     }
     CHECK(dir.names() == names{"directory", "file"});
+}
+
+// --- the directory handle -------------------------------------------------------------
+
+TEST_CASE("directory handles on Windows: many writes through one handle", "[windows][directory]") {
+    test::temp_dir dir;
+    fs::create_directory(dir / "sub");
+    aw::directory d(dir.path());
+    REQUIRE(d.is_open());
+    const std::size_t handles = test::open_descriptor_count();
+    for (int i = 0; i < 5; ++i) aw::write_file(d, L"file-" + std::to_wstring(i), std::to_string(i));
+    aw::write_file(d, L"\u00e9t\u00e9", "unicode", {.text = true});
+    aw::write_file(d, L"sub\\inner", "inner");
+    aw::write_file(d, L"sub/other", "other");
+    aw::atomic_write(d, L"streamed", [](std::ostream& out) { out << "streamed\n"; }, {.overwrite = true, .text = true});
+    CHECK(test::open_descriptor_count() == handles);  // subdirectories were closed again
+    CHECK(test::read_file(dir / "file-4") == "4");
+    CHECK(test::read_file(dir / L"\u00e9t\u00e9") == "unicode");
+    CHECK(test::read_file(dir / "streamed") == "streamed\r\n");
+    CHECK(test::temp_dir::list(dir / "sub") == names{"inner", "other"});
+    // The handle pins the directory, as a writer's own does.
+    CHECK_FALSE(::MoveFileExW(dir.path().c_str(), (dir.path().native() + L"-moved").c_str(), 0));
+}
+
+TEST_CASE("directory handles on Windows: names with a root are refused", "[windows][directory]") {
+    test::temp_dir dir;
+    aw::directory d(dir.path());
+    for (const wchar_t* name : {L"C:\\x", L"C:x", L"\\x", L"//server/share/x"}) {
+        INFO(test::utf8(name));
+        std::error_code ec;
+        CHECK(aw::write_file(d, name, "x", {}, ec) == aw::commit_state::unchanged);
+        CHECK(ec == std::errc::invalid_argument);
+    }
+    CHECK(dir.names().empty());
+}
+
+TEST_CASE("directory handles on Windows: a failure at any call leaves the handle usable", "[windows][directory]") {
+    test::temp_dir dir;
+    aw::directory d(dir.path());
+    test::write_plain(dir / "target", test::old_content);
+    test::scripted_hook probe;
+    {
+        aw::scoped_syscall_hook scope(probe);
+        aw::write_file(d, "target", test::old_content, {.overwrite = true});
+    }
+    const std::size_t handles = test::open_descriptor_count();
+    std::size_t published_at = 0;  // the rename that publishes, the last one
+    for (std::size_t i = 0; i < probe.calls.size(); ++i)
+        if (probe.calls[i].op == sysop::rename) published_at = i;
+    for (std::size_t i = 0; i < probe.calls.size(); ++i) {
+        INFO("failing call " << i << " (" << probe.calls[i].op << "); calls: " << probe.trace());
+        test::scripted_hook hook;
+        hook.fail_call(i, ERROR_IO_DEVICE);
+        std::error_code ec;
+        aw::commit_state s;
+        {
+            aw::scoped_syscall_hook scope(hook);
+            s = aw::write_file(d, "target", test::new_content, {.overwrite = true}, ec);
+        }
+        CHECK(ec == std::error_code(ERROR_IO_DEVICE, std::system_category()));
+        const bool after = i > published_at;  // closing the renamed file, flushing the directory
+        CHECK(s == (after ? aw::commit_state::published : aw::commit_state::unchanged));
+        CHECK(test::read_file(dir / "target") == (after ? test::new_content : test::old_content));
+        CHECK(dir.names() == names{"target"});
+        CHECK(test::is_open_fd(d.native_handle()));
+        CHECK(test::open_descriptor_count() == handles);
+        test::write_plain(dir / "target", test::old_content);
+    }
+}
+
+TEST_CASE("directory handles on Windows: one handle shared by threads", "[windows][directory][threads]") {
+    test::temp_dir dir;
+    aw::directory d(dir.path());
+    std::vector<std::thread> workers;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 4; ++t) {
+        workers.emplace_back([&, t] {
+            for (int i = 0; i < 10; ++i) {
+                std::error_code ec;
+                const std::string name = std::to_string(t) + "-" + std::to_string(i);
+                aw::write_file(d, name, name, {.overwrite = true}, ec);
+                if (ec) ++failures;
+            }
+        });
+    }
+    for (auto& w : workers) w.join();
+    CHECK(failures == 0);
+    CHECK(dir.names().size() == 40);
+    CHECK(test::read_file(dir / "3-9") == "3-9");
+}
+
+TEMPLATE_LIST_TEST_CASE("directory handles on Windows: every policy combination leaves the handle open",
+                        "[windows][directory][typed]", test::all_writers) {
+    test::temp_dir dir;
+    aw::directory d(dir.path());
+    const std::size_t handles = test::open_descriptor_count();
+    for (bool overwrite : {false, true}) {
+        const std::string name = overwrite ? "replaced" : "created";
+        if (overwrite) test::write_plain(dir / name, test::old_content);
+        aw::write_file<TestType>(d, name, test::new_content, {.overwrite = overwrite});
+        CHECK(test::read_file(dir / name) == test::new_content);
+    }
+    {
+        TestType w(d, "rolled-back", {.overwrite = true});
+        w.write(test::new_content);
+    }
+    CHECK(dir.names() == names{"created", "replaced"});
+    CHECK(test::is_open_fd(d.native_handle()));
+    CHECK(test::open_descriptor_count() == handles);
 }

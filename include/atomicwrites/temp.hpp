@@ -40,12 +40,7 @@ inline std::uint64_t next_random() noexcept {
 /// a separator or NUL.
 inline void make_temp_name(native_char_type* out, native_string_view prefix, native_string_view target,
                            native_string_view suffix, bool random, std::error_code& ec) noexcept {
-    auto bad = [](native_string_view s) {
-        for (native_char_type c : s)
-            if (c == '\0' || sys::is_separator(c)) return true;
-        return false;
-    };
-    if (bad(prefix) || bad(suffix)) {
+    if (has_separator_or_nul(prefix) || has_separator_or_nul(suffix)) {
         ec = std::make_error_code(std::errc::invalid_argument);
         return;
     }

@@ -31,6 +31,17 @@ inline native_char_type* copy_chars(native_char_type* out, native_string_view s)
     return out + s.size();
 }
 
+/// Whether `s` holds a separator ('/'; on Windows '\\' too) or a NUL: what a file name
+/// must not. A plain loop: the affixes it checks are a few characters long, shorter than
+/// a call to memchr costs. For UTF-8 (the options) and for names in the system's
+/// characters.
+template <class Char>
+inline bool has_separator_or_nul(std::basic_string_view<Char> s) noexcept {
+    for (Char c : s)
+        if (c == Char('\0') || sys::is_separator(static_cast<native_char_type>(c))) return true;
+    return false;
+}
+
 /// Copies `s` and a terminating NUL to `out`.
 inline void copy_c_string(native_char_type* out, native_string_view s) noexcept { *copy_chars(out, s) = '\0'; }
 
@@ -104,9 +115,11 @@ inline native_handle_type open_directory_at(native_handle_type at, native_string
     return sys::open_directory(at, buffer, ec);
 }
 
-/// Opens the directory that holds the last component of `path` ("." for a bare name).
-inline native_handle_type open_parent(const std::filesystem::path& path, std::error_code& ec) noexcept {
-    return open_directory_at(sys::current_directory, parent_view(path), ec);
+/// Opens the directory that holds the last component of `path` ("." for a bare name),
+/// relative to the directory `base` if `path` is relative.
+inline native_handle_type open_parent(const std::filesystem::path& path, std::error_code& ec,
+                                      native_handle_type base = sys::current_directory) noexcept {
+    return open_directory_at(base, parent_view(path), ec);
 }
 
 /// Whether a UTF-8 or UTF-16 code unit continues a character rather than starting one
