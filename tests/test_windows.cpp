@@ -846,3 +846,26 @@ TEMPLATE_LIST_TEST_CASE("directory handles on Windows: every policy combination 
     CHECK(test::is_open_fd(d.native_handle()));
     CHECK(test::open_descriptor_count() == handles);
 }
+
+TEST_CASE("a directory in the way of the rename is is_a_directory, at once", "[windows][commit]") {
+    // With metadata_mode::fresh and overwrite the target is not looked at first: the
+    // rename finds the directory, and Windows' access-denied answer is not waited out.
+    test::temp_dir dir;
+    fs::create_directory(dir / "target");
+    test::write_plain(dir / "target" / "inside", test::old_content);
+    const aw::write_options fresh{.overwrite = true, .metadata = aw::metadata_mode::fresh};
+    for (const bool by_handle : {false, true}) {
+        INFO((by_handle ? "commit::posix_rename" : "commit::movefileex"));
+        std::error_code ec;
+        const auto start = std::chrono::steady_clock::now();
+        const aw::commit_state s =
+            by_handle ? aw::write_file<posix_rename_writer>(dir / "target", test::new_content, fresh, ec)
+                      : aw::write_file<movefileex_writer>(dir / "target", test::new_content, fresh, ec);
+        CHECK(s == aw::commit_state::unchanged);
+        INFO(ec.category().name() << " " << ec.value() << ": " << ec.message());
+        CHECK(ec == std::errc::is_a_directory);
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500));
+        CHECK(dir.names() == names{"target"});
+        CHECK(test::read_file(dir / "target" / "inside") == test::old_content);
+    }
+}

@@ -47,7 +47,9 @@ enum class symlink_mode : unsigned char {
     refuse,
 };
 
-/// Ownership handling for a file that replaces an existing one.
+/// Ownership handling for a file that replaces an existing one. Windows keeps owners in
+/// security descriptors, not ids: there the new file gets the security its directory
+/// gives any new file, whichever is chosen.
 enum class owner_mode : unsigned char {
     /// Give the new file the old file's owner and group where the process may set them
     /// (each is tried; a refusal by the system is not an error). The default. To stay at

@@ -28,7 +28,8 @@
 /// Read-only files. rename(2) replaces and unlink(2) removes a file whatever its mode;
 /// MoveFileExW and DeleteFileW refuse a file with FILE_ATTRIBUTE_READONLY. rename and
 /// unlink here clear the attribute of the file they replace or remove when the system
-/// refuses, and put it back if the call still fails.
+/// refuses, and put it back if the call still fails. A directory in the way of a rename
+/// is reported at once as is_a_directory, as rename(2) reports it, not retried.
 #ifndef ATOMICWRITES_DETAIL_WINDOWS_SYS_HPP
 #define ATOMICWRITES_DETAIL_WINDOWS_SYS_HPP
 
@@ -188,20 +189,26 @@ inline bool is_transient(DWORD error) noexcept {
 inline constexpr int transient_attempts = 11;
 
 /// Makes `attempt` (which returns success, with the last error set on failure) until it
-/// succeeds, fails with a lasting error, or has been made transient_attempts times.
+/// succeeds, fails with a lasting error (or one the attempt found out to be lasting, by
+/// setting `lasting`), or has been made transient_attempts times.
 template <class Attempt>
-inline bool retry_transient(Attempt&& attempt) noexcept {
+inline bool retry_transient(Attempt&& attempt, const bool& lasting) noexcept {
     DWORD delay_ms = 1;
     for (int made = 1;; ++made) {
         if (attempt()) return true;
         const DWORD error = ::GetLastError();
-        if (!is_transient(error) || made == transient_attempts) {
+        if (lasting || !is_transient(error) || made == transient_attempts) {
             ::SetLastError(error);
             return false;
         }
         ::Sleep(delay_ms);
         delay_ms *= 2;
     }
+}
+template <class Attempt>
+inline bool retry_transient(Attempt&& attempt) noexcept {
+    const bool never = false;
+    return retry_transient(attempt, never);
 }
 
 /// Whether a name must go through the system's path normalisation: "\\?\" paths are
@@ -244,19 +251,26 @@ inline bool normalize(std::wstring& path) {
 }
 
 /// The path to hand to a call for `name` in the directory `dir`: the directory's final
-/// path and the name, or `name` as given when `dir` is current_directory. False with the
-/// last error set if the directory's path cannot be had.
+/// path and the name, or `name` as given when `dir` is current_directory or `name` has a
+/// root of its own (as openat(2) ignores the directory for an absolute path). False with
+/// the last error set if the directory's path cannot be had.
 inline bool path_in(handle dir, const wchar_t* name, std::wstring& out) noexcept {
     try {
-        if (dir == current_directory) {
+        if (dir == current_directory || root_length(name) != 0) {
             out.assign(name);
             return true;
         }
+        // The drive-letter form; a volume that has none (mounted nowhere) by its GUID.
+        DWORD form = VOLUME_NAME_DOS;
         out.assign(MAX_PATH, L'\0');
         for (;;) {
             const DWORD n = ::GetFinalPathNameByHandleW(dir, out.data(), static_cast<DWORD>(out.size()),
-                                                        FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
-            if (n == 0) return false;
+                                                        FILE_NAME_NORMALIZED | form);
+            if (n == 0) {
+                if (form == VOLUME_NAME_GUID) return false;
+                form = VOLUME_NAME_GUID;
+                continue;
+            }
             if (n < out.size()) {
                 out.resize(n);
                 break;
@@ -581,31 +595,37 @@ inline void set_owner(handle file, unsigned uid, unsigned gid, std::error_code& 
     if (!ok) set_error(ec);
 }
 
-/// Makes `attempt` (a call that replaces or removes the file `name` in `dir`); if the
-/// system refuses because that file is read-only, clears the attribute and makes it
-/// once more, restoring the attribute if it fails again. Transient answers are retried.
+/// Makes `attempt` (a call that replaces or removes the file `name` in `dir`), retrying
+/// transient answers. On the first access-denied answer it looks at what is there: a
+/// read-only file has its attribute cleared and the call made once more (the attribute
+/// is restored if the call still fails); a directory can never be replaced, so the
+/// call is not retried and `directory` is set.
 template <class Attempt>
-inline bool past_read_only(handle dir, const wchar_t* name, Attempt&& attempt) noexcept {
+inline bool replacing(handle dir, const wchar_t* name, bool& directory, Attempt&& attempt) noexcept {
     bool checked = false;
     bool cleared = false;
-    const bool ok = retry_transient([&] {
-        if (attempt()) return true;
-        if (checked || ::GetLastError() != ERROR_ACCESS_DENIED) return false;
-        checked = true;
-        std::error_code e;
-        const file_status st = stat_at(dir, name, e);
-        if (e || st.kind != file_kind::regular || (st.mode & 0222u) != 0) {
-            ::SetLastError(ERROR_ACCESS_DENIED);
-            return false;
-        }
-        set_mode_at(dir, name, 0666, e);
-        if (e) {
-            ::SetLastError(ERROR_ACCESS_DENIED);
-            return false;
-        }
-        cleared = true;
-        return attempt();
-    });
+    bool lasting = false;
+    const bool ok = retry_transient(
+        [&] {
+            if (attempt()) return true;
+            if (checked || ::GetLastError() != ERROR_ACCESS_DENIED) return false;
+            checked = true;
+            std::error_code e;
+            const file_status st = stat_at(dir, name, e);
+            if (!e && st.kind == file_kind::directory) directory = lasting = true;
+            if (e || st.kind != file_kind::regular || (st.mode & 0222u) != 0) {
+                ::SetLastError(ERROR_ACCESS_DENIED);
+                return false;
+            }
+            set_mode_at(dir, name, 0666, e);
+            if (e) {
+                ::SetLastError(ERROR_ACCESS_DENIED);
+                return false;
+            }
+            cleared = true;
+            return attempt();
+        },
+        lasting);
     if (!ok && cleared) {
         const DWORD error = ::GetLastError();
         std::error_code ignored;
@@ -613,6 +633,15 @@ inline bool past_read_only(handle dir, const wchar_t* name, Attempt&& attempt) n
         ::SetLastError(error);
     }
     return ok;
+}
+
+/// Reports a failed replacement: the library's own is_a_directory (EISDIR, what
+/// rename(2) answers) for a directory in the way, the system's error otherwise.
+inline void set_replace_error(bool directory, std::error_code& ec) noexcept {
+    if (directory)
+        ec = std::make_error_code(std::errc::is_a_directory);
+    else
+        set_error(ec);
 }
 
 /// MoveFileExW with MOVEFILE_WRITE_THROUGH and `flags`, by the names in their
@@ -628,13 +657,14 @@ inline void move_file(sysop op, DWORD flags, handle from_dir, const wchar_t* fro
             return ::MoveFileExW(source.c_str(), target.c_str(), flags | MOVEFILE_WRITE_THROUGH) != 0;
         });
     };
+    bool directory = false;
     const bool ok =
-        (flags & MOVEFILE_REPLACE_EXISTING) != 0 ? past_read_only(to_dir, to, attempt) : retry_transient(attempt);
-    if (!ok) set_error(ec);
+        (flags & MOVEFILE_REPLACE_EXISTING) != 0 ? replacing(to_dir, to, directory, attempt) : retry_transient(attempt);
+    if (!ok) set_replace_error(directory, ec);
 }
 
 /// MoveFileExW(MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH): replaces `to` (if it
-/// exists, read-only or not) with `from`.
+/// exists, read-only or not) with `from`. A directory at `to` gives is_a_directory.
 inline void rename(handle from_dir, const wchar_t* from, handle to_dir, const wchar_t* to,
                    std::error_code& ec) noexcept {
     move_file(sysop::rename, MOVEFILE_REPLACE_EXISTING, from_dir, from, to_dir, to, ec);
@@ -685,7 +715,7 @@ inline void rename_open_file(handle file, handle from_dir, const wchar_t* from, 
                       .name = from,
                       .dir2 = to_dir,
                       .name2 = to};
-    const bool ok = retry_transient([&info, replace] {
+    auto attempt = [&info, replace] {
         return through_hook(info, [replace](syscall_info& i) {
             std::wstring target;
             if (!path_in(i.dir2, i.name2, target)) return false;
@@ -706,8 +736,10 @@ inline void rename_open_file(handle file, handle from_dir, const wchar_t* from, 
             return ::SetFileInformationByHandle(i.file, file_rename_info_ex, rename_info, static_cast<DWORD>(size)) !=
                    0;
         });
-    });
-    if (!ok) set_error(ec);
+    };
+    bool directory = false;
+    const bool ok = replace ? replacing(to_dir, to, directory, attempt) : retry_transient(attempt);
+    if (!ok) set_replace_error(directory, ec);
 }
 
 /// CreateHardLinkW: a second name for `from`; ERROR_ALREADY_EXISTS if `to` exists.
@@ -732,7 +764,8 @@ inline void unlink(handle dir, const wchar_t* name, std::error_code& ec) noexcep
             return ::DeleteFileW(full.c_str()) != 0;
         });
     };
-    if (!past_read_only(dir, name, attempt)) set_error(ec);
+    bool directory = false;
+    if (!replacing(dir, name, directory, attempt)) set_replace_error(directory, ec);
 }
 
 /// CloseHandle, never retried.
