@@ -750,12 +750,17 @@ TEST_CASE("directory handles on Windows: many writes through one handle", "[wind
     aw::write_file(d, L"\u00e9t\u00e9", "unicode", {.text = true});
     aw::write_file(d, L"sub\\inner", "inner");
     aw::write_file(d, L"sub/other", "other");
+    // Names go through Win32's normalisation, as in every other call: ".." and trailing dots.
+    aw::write_file(d, L"sub\\..\\up", "up");
+    aw::write_file(d, L"dotted.", "dotted");
     aw::atomic_write(d, L"streamed", [](std::ostream& out) { out << "streamed\n"; }, {.overwrite = true, .text = true});
     CHECK(test::open_descriptor_count() == handles);  // subdirectories were closed again
     CHECK(test::read_file(dir / "file-4") == "4");
     CHECK(test::read_file(dir / L"\u00e9t\u00e9") == "unicode");
     CHECK(test::read_file(dir / "streamed") == "streamed\r\n");
     CHECK(test::temp_dir::list(dir / "sub") == names{"inner", "other"});
+    CHECK(test::read_file(dir / "up") == "up");
+    CHECK(test::read_file(dir / "dotted") == "dotted");
     // The handle pins the directory, as a writer's own does.
     CHECK_FALSE(::MoveFileExW(dir.path().c_str(), (dir.path().native() + L"-moved").c_str(), 0));
 }

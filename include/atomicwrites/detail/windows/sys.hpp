@@ -223,19 +223,17 @@ inline bool needs_normalizing(std::wstring_view name) noexcept {
     return false;
 }
 
-/// Normalises a "\\?\" path with GetFullPathNameW (which resolves "." and "..", turns
-/// '/' into '\' and strips trailing dots and spaces) and puts the prefix back.
+/// Normalises a "\\?\" path as Win32 would normalise a plain one (GetFullPathNameW:
+/// "." and ".." resolved, '/' made '\', trailing dots and spaces stripped), keeping its
+/// root ("\\?\C:\", "\\?\UNC\server\share\", "\\?\Volume{...}\"). The part after the
+/// root is normalised under a stand-in drive, where GetFullPathNameW is purely lexical
+/// and ".." stops at the root, as it does under the real one.
 inline bool normalize(std::wstring& path) {
-    std::wstring plain;
-    if (path.compare(0, 8, L"\\\\?\\UNC\\") == 0)
-        plain = L"\\\\" + path.substr(8);
-    else if (path.compare(0, 4, L"\\\\?\\") == 0)
-        plain = path.substr(4);
-    else
-        plain = path;
-    std::wstring full(plain.size() + 16, L'\0');
+    const std::size_t root = root_length(path);
+    const std::wstring relative = L"A:\\" + path.substr(root);
+    std::wstring full(relative.size() + 16, L'\0');
     for (;;) {
-        const DWORD n = ::GetFullPathNameW(plain.c_str(), static_cast<DWORD>(full.size()), full.data(), nullptr);
+        const DWORD n = ::GetFullPathNameW(relative.c_str(), static_cast<DWORD>(full.size()), full.data(), nullptr);
         if (n == 0) return false;
         if (n < full.size()) {
             full.resize(n);
@@ -243,10 +241,7 @@ inline bool normalize(std::wstring& path) {
         }
         full.resize(n);
     }
-    if (full.compare(0, 2, L"\\\\") == 0)
-        path = L"\\\\?\\UNC\\" + full.substr(2);
-    else
-        path = L"\\\\?\\" + full;
+    path = path.substr(0, root) + full.substr(3);
     return true;
 }
 
