@@ -88,6 +88,7 @@ template <class Writer = atomic_writer>
 void write_file(const std::filesystem::path& path, std::span<const std::byte> data, const write_options& options = {}) {
     detail::write_whole<Writer>(path, reinterpret_cast<const char*>(data.data()), data.size(), options);
 }
+/// \overload
 template <class Writer = atomic_writer>
 void write_file(const std::filesystem::path& path, std::string_view data, const write_options& options = {}) {
     detail::write_whole<Writer>(path, data.data(), data.size(), options);
@@ -101,6 +102,7 @@ commit_state write_file(const std::filesystem::path& path, std::span<const std::
                         const write_options& options, std::error_code& ec) noexcept {
     return detail::write_whole<Writer>(path, reinterpret_cast<const char*>(data.data()), data.size(), options, ec);
 }
+/// \overload
 template <class Writer = atomic_writer>
 commit_state write_file(const std::filesystem::path& path, std::string_view data, const write_options& options,
                         std::error_code& ec) noexcept {
