@@ -40,7 +40,7 @@ using data_writer = aw::basic_atomic_writer<aw::sync::fdatasync>;
 using record_writer = aw::basic_atomic_writer<aw::default_sync, aw::default_commit,
                                               aw::temp::first_of<aw::temp::anonymous, aw::temp::mkstemp>>;
 
-/// Appends to a ledger: a lost entry is a lost payment. Accepts only durable writers;
+/// Saves a ledger: a lost entry is a lost payment. Accepts only durable writers;
 /// `save_ledger<cache_writer>(...)` does not compile.
 template <class Writer>
 requires aw::is_durable<typename Writer::sync_type>
