@@ -43,6 +43,12 @@ outcome run_cli(const std::vector<std::string>& args, int input = -1) {
     return {status, out.str(), err.str()};
 }
 
+/// run_cli() with `hook` installed on this thread.
+outcome run_cli_with(atomicwrites::syscall_hook& hook, const std::vector<std::string>& args, int input) {
+    atomicwrites::scoped_syscall_hook installed(hook);
+    return run_cli(args, input);
+}
+
 /// A file holding `content`, open for reading: the standard input of one run.
 class input_file {
 public:
@@ -187,11 +193,7 @@ TEST_CASE("each sync level makes its syncs", "[tool][sync]") {
         test::temp_dir dir;
         input_file in(dir, new_content);
         test::recording_hook hook;
-        outcome r;
-        {
-            atomicwrites::scoped_syscall_hook installed(hook);
-            r = run_cli({std::string("--sync=") + l.name, (dir / "f").string()}, in.fd());
-        }
+        const outcome r = run_cli_with(hook, {std::string("--sync=") + l.name, (dir / "f").string()}, in.fd());
         CHECK(r.status == cli::success);
         CHECK(hook.count(atomicwrites::sysop::fsync) == l.fsyncs);
         CHECK(hook.count(atomicwrites::sysop::fdatasync) == l.fdatasyncs);
@@ -204,16 +206,18 @@ TEST_CASE("a failure at any system call: status 1 and the old file, or status 5 
     for (const char* sync : {"--sync=full", "--sync=data", "--sync=none"}) {
         for (const bool replace : {true, false}) {
             INFO(sync << (replace ? " replacing" : " creating with --no-clobber"));
+            auto arguments = [&](const test::temp_dir& dir) {
+                std::vector<std::string> args{sync, (dir / "f").string()};
+                if (!replace) args.insert(args.begin(), "-n");
+                return args;
+            };
             std::size_t calls = 0;
             {
                 test::temp_dir dir;
                 if (replace) test::write_plain(dir / "f", old_content);
                 input_file in(dir, new_content);
                 test::recording_hook count;
-                atomicwrites::scoped_syscall_hook installed(count);
-                std::vector<std::string> args{sync, (dir / "f").string()};
-                if (!replace) args.insert(args.begin(), "-n");
-                REQUIRE(run_cli(args, in.fd()).status == cli::success);
+                REQUIRE(run_cli_with(count, arguments(dir), in.fd()).status == cli::success);
                 calls = count.calls.size();
             }
             REQUIRE(calls >= 6);
@@ -224,13 +228,7 @@ TEST_CASE("a failure at any system call: status 1 and the old file, or status 5 
                 const std::vector<std::string> before = dir.names();
                 test::scripted_hook hook;
                 hook.fail_call(i, EIO);
-                outcome r;
-                std::vector<std::string> args{sync, (dir / "f").string()};
-                if (!replace) args.insert(args.begin(), "-n");
-                {
-                    atomicwrites::scoped_syscall_hook installed(hook);
-                    r = run_cli(args, in.fd());
-                }
+                const outcome r = run_cli_with(hook, arguments(dir), in.fd());
                 INFO("call " << i << ": " << hook.trace() << "\n" << r.err);
                 REQUIRE(hook.injected() == 1);
                 CHECK(contains(r.err, "atomic-write: " + (dir / "f").string() + ": "));
@@ -249,40 +247,49 @@ TEST_CASE("a failure at any system call: status 1 and the old file, or status 5 
     }
 }
 
-TEST_CASE("a failed directory sync after the rename is status 5", "[tool][faults]") {
-    test::temp_dir dir;
-    test::write_plain(dir / "f", old_content);
-    input_file in(dir, new_content);
-    test::scripted_hook hook;
-    hook.fail_op(atomicwrites::sysop::fsync, EIO, 1);  // the file's sync is the first
-    outcome r;
-    {
-        atomicwrites::scoped_syscall_hook installed(hook);
-        r = run_cli({(dir / "f").string()}, in.fd());
+TEST_CASE("a failed sync names its step: the file's before the rename (1), the directory's after it (5)",
+          "[tool][faults]") {
+    struct failure {
+        std::vector<std::string> options;
+        atomicwrites::sysop op;
+        int error;
+        std::size_t nth;
+        int status;
+        std::string message;
+        std::string content;
+    };
+    const failure failures[] = {
+        {{"--sync=data"},
+         atomicwrites::sysop::fdatasync,
+         ENOSPC,
+         0,
+         cli::failed,
+         ": sync temporary file: No space left on device (file not changed)\n",
+         old_content},
+        // With --sync=full the file's fsync is the first, the directory's the second.
+        {{},
+         atomicwrites::sysop::fsync,
+         EIO,
+         1,
+         cli::not_durable,
+         ": sync directory: Input/output error (the new content is in place, but may not survive a crash)\n",
+         new_content},
+    };
+    for (const failure& f : failures) {
+        INFO(f.message);
+        test::temp_dir dir;
+        test::write_plain(dir / "f", old_content);
+        input_file in(dir, new_content);
+        test::scripted_hook hook;
+        hook.fail_op(f.op, f.error, f.nth);
+        std::vector<std::string> args = f.options;
+        args.push_back((dir / "f").string());
+        const outcome r = run_cli_with(hook, args, in.fd());
+        CHECK(r.status == f.status);
+        CHECK(r.err == "atomic-write: " + (dir / "f").string() + f.message);
+        CHECK(test::read_file(dir / "f") == f.content);
+        CHECK(dir.names() == std::vector<std::string>{"f", "input"});
     }
-    CHECK(r.status == cli::not_durable);
-    CHECK(r.err == "atomic-write: " + (dir / "f").string() +
-                       ": sync directory: Input/output error (the new content is in place, but may not survive a "
-                       "crash)\n");
-    CHECK(test::read_file(dir / "f") == new_content);
-}
-
-TEST_CASE("a failed file sync before the rename is status 1, naming the step", "[tool][faults]") {
-    test::temp_dir dir;
-    test::write_plain(dir / "f", old_content);
-    input_file in(dir, new_content);
-    test::scripted_hook hook;
-    hook.fail_op(atomicwrites::sysop::fdatasync, ENOSPC);
-    outcome r;
-    {
-        atomicwrites::scoped_syscall_hook installed(hook);
-        r = run_cli({"--sync=data", (dir / "f").string()}, in.fd());
-    }
-    CHECK(r.status == cli::failed);
-    CHECK(r.err == "atomic-write: " + (dir / "f").string() +
-                       ": sync temporary file: No space left on device (file not changed)\n");
-    CHECK(test::read_file(dir / "f") == old_content);
-    CHECK(dir.names() == std::vector<std::string>{"f", "input"});
 }
 
 TEST_CASE("input that cannot be read is status 4, the old file kept", "[tool][input]") {
