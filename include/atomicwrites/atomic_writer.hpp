@@ -131,6 +131,7 @@ void write_file(const directory& dir, const std::filesystem::path& name, std::sp
                 const write_options& options = {}) {
     detail::write_whole<Writer>(reinterpret_cast<const char*>(data.data()), data.size(), options, dir, name);
 }
+/// \overload
 template <class Writer = atomic_writer>
 void write_file(const directory& dir, const std::filesystem::path& name, std::string_view data,
                 const write_options& options = {}) {
@@ -143,6 +144,7 @@ commit_state write_file(const directory& dir, const std::filesystem::path& name,
                         const write_options& options, std::error_code& ec) noexcept {
     return detail::write_whole<Writer>(reinterpret_cast<const char*>(data.data()), data.size(), options, ec, dir, name);
 }
+/// \overload
 template <class Writer = atomic_writer>
 commit_state write_file(const directory& dir, const std::filesystem::path& name, std::string_view data,
                         const write_options& options, std::error_code& ec) noexcept {

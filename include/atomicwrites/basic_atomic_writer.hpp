@@ -116,6 +116,7 @@ public:
         open_in(dir, name, options, ec);
         if (ec) detail::throw_error(step_, target_.empty() ? name : target(), {}, ec, commit_state::unchanged);
     }
+    /// The same, reporting failures in `ec` (the writer is then not open).
     basic_atomic_writer(const directory& dir, const std::filesystem::path& name, const write_options& options,
                         std::error_code& ec) noexcept {
         open_in(dir, name, options, ec);
