@@ -403,12 +403,13 @@ public:
         posix_spawn_file_actions_init(&actions);
         posix_spawnattr_init(&attr);
         posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-        // The child starts with the signal mask and dispositions the command had.
+        // The child gets the signal mask atomic-write waits with (its original mask, the
+        // stop signals and SIGCHLD open) and the default SIGXFSZ, which atomic-write
+        // ignores for itself; the caught signals are reset by exec, and those ignored on
+        // entry stay ignored.
         sigset_t mask;
         sigset_t defaults;
         sigemptyset(&defaults);
-        for (int s : stop_signals) sigaddset(&defaults, s);
-        sigaddset(&defaults, SIGCHLD);
         sigaddset(&defaults, SIGXFSZ);
         short flags = POSIX_SPAWN_SETSIGDEF;
         if (wait_mask != nullptr) {
