@@ -416,6 +416,15 @@ t_command_not_run() {
 }
 run_case "a COMMAND not found (127) or not executable (126); --no-clobber fails before running it" t_command_not_run
 
+t_command_signals() {
+  # SigIgn in /proc/PID/status: the ignored signals, bit N-1 for signal N.
+  (trap '' INT && exec "$aw" f sh -c 'sed -n "s/^SigIgn:[[:space:]]*//p" /proc/$$/status'); expect_status 0 $?
+  local ignored=$((16#$(cat f)))
+  [ $((ignored >> 1 & 1)) -eq 1 ] || fail "SIGINT, ignored by the caller, is not ignored in COMMAND (SigIgn $(cat f))"
+  [ $((ignored >> 24 & 1)) -eq 0 ] || fail "SIGXFSZ, ignored by atomic-write only, is ignored in COMMAND"
+}
+run_case "COMMAND keeps the caller's ignored signals, not atomic-write's own SIGXFSZ" t_command_signals
+
 t_command_stopped() {
   echo old >f
   "$aw" f sh -c 'echo $$ >child.pid; echo partial; exec sleep 60' 2>err &
