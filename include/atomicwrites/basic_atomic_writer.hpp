@@ -360,16 +360,21 @@ private:
 
     // --- opening ---------------------------------------------------------------------
 
-    void open(const std::filesystem::path& target, const write_options& options, std::error_code& ec) noexcept {
+    /// Keeps the target as given (for messages and target()) and checks the options.
+    bool begin(const std::filesystem::path& target, const write_options& options, std::error_code& ec) noexcept {
         ec.clear();
         step_ = "check path";
         try {
             target_ = target.native();
         } catch (...) {
             ec = std::make_error_code(std::errc::not_enough_memory);
-            return;
+            return false;
         }
-        if (!check_options(options, ec)) return;
+        return check_options(options, ec);
+    }
+
+    void open(const std::filesystem::path& target, const write_options& options, std::error_code& ec) noexcept {
+        if (!begin(target, options, ec)) return;
         detail::file_name(target, name_, ec);
         if (ec) return;
         step_ = "open directory";
@@ -381,21 +386,13 @@ private:
 
     void open_in(const directory& dir, const std::filesystem::path& name, const write_options& options,
                  std::error_code& ec) noexcept {
-        ec.clear();
-        step_ = "check path";
-        try {
-            target_ = name.native();
-            base_ = &dir;
-        } catch (...) {
-            ec = std::make_error_code(std::errc::not_enough_memory);
-            return;
-        }
+        base_ = &dir;
+        if (!begin(name, options, ec)) return;
         if (name.is_absolute()) {
             step_ = "check path (a name inside the directory handle, not an absolute path)";
             ec = std::make_error_code(std::errc::invalid_argument);
             return;
         }
-        if (!check_options(options, ec)) return;
         detail::file_name(name, name_, ec);
         if (ec) return;
         step_ = "open directory";
