@@ -81,38 +81,6 @@ void expect_refused(const fs::path& target, const aw::write_options& options, st
     CHECK(snapshot(dir) == before);
 }
 
-/// Mounts a small tmpfs on a new directory for the object's lifetime (root only).
-class tmpfs_mount {
-public:
-    /// Mounts a 1 MiB tmpfs at `where` (created), if the process is root.
-    explicit tmpfs_mount(const fs::path& where) : where_(where) {
-        fs::create_directory(where_);
-        if (!test::is_root()) return;
-        mounted_ = ::mount("tmpfs", where_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") == 0;
-        if (!mounted_) error_ = errno;
-    }
-    ~tmpfs_mount() {
-        if (mounted_) ::umount2(where_.c_str(), MNT_DETACH);
-    }
-    tmpfs_mount(const tmpfs_mount&) = delete;
-    tmpfs_mount& operator=(const tmpfs_mount&) = delete;
-
-    bool mounted() const { return mounted_; }
-    /// Why there is no mount, for the message of a skipped test.
-    std::string why_not() const {
-        if (error_ == 0) return "mounting a tmpfs needs root";
-        return "cannot mount a tmpfs here: " + std::error_code(error_, std::system_category()).message();
-    }
-    bool remount_read_only() {
-        return ::mount("tmpfs", where_.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=1m") == 0;
-    }
-
-private:
-    fs::path where_;
-    bool mounted_ = false;
-    int error_ = 0;
-};
-
 using some_writers =
     test::type_list<aw::atomic_writer, aw::basic_atomic_writer<aw::sync::fsync, aw::commit::automatic, aw::temp::named>,
                     aw::basic_atomic_writer<aw::sync::fsync, aw::commit::automatic, aw::temp::anonymous>,
@@ -234,7 +202,7 @@ TEST_CASE("a parent directory that is not writable: permission denied", "[bad_in
 
 TEMPLATE_LIST_TEST_CASE("a read-only filesystem: read_only_file_system", "[bad_input][root]", some_writers) {
     test::temp_dir dir;
-    tmpfs_mount mnt(dir / "mnt");
+    test::tmpfs_mount mnt(dir / "mnt");
     if (!mnt.mounted()) {
         WARN("skipped: " << mnt.why_not());
         return;
@@ -403,7 +371,7 @@ TEST_CASE("a missing temp_directory is reported when the writer is made", "[bad_
 TEMPLATE_LIST_TEST_CASE("a temp_directory on another filesystem: cross_device_link at commit", "[bad_input][root]",
                         some_writers) {
     test::temp_dir dir;
-    tmpfs_mount mnt(dir / "mnt");
+    test::tmpfs_mount mnt(dir / "mnt");
     if (!mnt.mounted()) {
         WARN("skipped: " << mnt.why_not());
         return;

@@ -96,61 +96,13 @@ void creation_race(int rounds) {
 
 // --- the replace race -------------------------------------------------------------------
 
-/// FNV-1a, to tell a complete version from a torn one.
-std::uint64_t checksum(std::string_view s) {
-    std::uint64_t h = 14695981039346656037ull;
-    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-    return h;
-}
-
-/// One version of the file: a header line with the payload's length and checksum, then
-/// the payload (1 byte to ~96 KiB, so a torn file would show).
-std::string version(int writer, int n) {
-    const std::size_t size =
-        1 + (static_cast<std::size_t>(n) * 7919u + static_cast<std::size_t>(writer) * 104729u) % (96 * 1024);
-    const std::string payload = test::pattern(size, static_cast<std::uint32_t>(writer * 100000 + n));
-    return "v " + std::to_string(payload.size()) + " " + std::to_string(checksum(payload)) + "\n" + payload;
-}
-
-/// Whether `s` is one complete version.
-bool is_complete(const std::string& s) {
-    const std::size_t eol = s.find('\n');
-    if (s.rfind("v ", 0) != 0 || eol == std::string::npos) return false;
-    const std::size_t space = s.find(' ', 2);
-    if (space == std::string::npos || space > eol) return false;
-    try {
-        const std::size_t size = std::stoull(s.substr(2, space - 2));
-        const std::uint64_t sum = std::stoull(s.substr(space + 1, eol - space - 1));
-        const std::string_view payload = std::string_view(s).substr(eol + 1);
-        return payload.size() == size && checksum(payload) == sum;
-    } catch (const std::exception&) {  // not numbers: a torn header
-        return false;
-    }
-}
-
-/// Reads a whole file with plain system calls; false if it cannot be opened.
-bool read_whole(const fs::path& p, std::string& out) {
-    out.clear();
-    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    char buf[16384];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return true;
-}
-
 /// `writers` threads replace one file `per_writer` times each while a reader reads it.
 template <class W>
 void replace_race(int writers, int per_writer) {
     INFO(test::type_name<W>());
     test::temp_dir dir;
     const fs::path target = dir / "target";
-    aw::write_file<W>(target, version(99, 0), {.overwrite = true});
+    aw::write_file<W>(target, test::version(99, 0), {.overwrite = true});
 
     std::atomic<int> running{writers};
     std::atomic<long> reads{0};
@@ -161,9 +113,9 @@ void replace_race(int writers, int per_writer) {
         std::string s;
         // Keep reading until every writer is done, and a little after.
         for (int after = 0; after < 10; after += running.load() == 0 ? 1 : 0) {
-            if (!read_whole(target, s)) {
+            if (!test::read_whole(target, s)) {
                 ++missing;
-            } else if (!is_complete(s)) {
+            } else if (!test::is_complete(s)) {
                 ++torn;
             }
             ++reads;
@@ -174,7 +126,7 @@ void replace_race(int writers, int per_writer) {
         pool.emplace_back([&, w] {
             for (int n = 0; n < per_writer; ++n) {
                 std::error_code ec;
-                aw::write_file<W>(target, version(w, n), {.overwrite = true}, ec);
+                aw::write_file<W>(target, test::version(w, n), {.overwrite = true}, ec);
                 if (ec) ++failed_writes;
             }
             --running;
@@ -188,8 +140,8 @@ void replace_race(int writers, int per_writer) {
     CHECK(missing.load() == 0);
     CHECK(torn.load() == 0);
     std::string last;
-    REQUIRE(read_whole(target, last));
-    CHECK(is_complete(last));
+    REQUIRE(test::read_whole(target, last));
+    CHECK(test::is_complete(last));
     CHECK(dir.names() == std::vector<std::string>{"target"});
 }
 
