@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /// \file
 /// What most users include: atomic_writer, atomic_write(), write_file(),
-/// replace_atomic() and move_atomic().
+/// replace_atomic() and move_atomic(); and remove_stale_temps() (stale_temps.hpp).
 #ifndef ATOMICWRITES_ATOMIC_WRITER_HPP
 #define ATOMICWRITES_ATOMIC_WRITER_HPP
 
@@ -12,6 +12,7 @@
 #include <atomicwrites/detail/path.hpp>
 #include <atomicwrites/detail/sys.hpp>
 #include <atomicwrites/error.hpp>
+#include <atomicwrites/stale_temps.hpp>
 #include <atomicwrites/sync.hpp>
 #include <atomicwrites/temp.hpp>
 #include <atomicwrites/types.hpp>
