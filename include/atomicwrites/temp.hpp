@@ -152,7 +152,9 @@ static_assert(temp_policy<named>);
 /// while it is written, so a crash leaves nothing behind and nobody can open it by name.
 /// At commit it is linked straight onto the target when not overwriting (no moment with
 /// two names), or linked under a random name and renamed over the target when
-/// overwriting. Platforms: Linux 3.11+ on ext2/3/4, XFS, btrfs, tmpfs, F2FS and others;
+/// overwriting: Linux cannot link a file over an existing name, so a crash between
+/// those two calls leaves the random name behind (remove_stale_temps() takes it).
+/// Platforms: Linux 3.11+ on ext2/3/4, XFS, btrfs, tmpfs, F2FS and others;
 /// NFS, FUSE and older kernels answer EOPNOTSUPP or EISDIR: use
 /// first_of<anonymous, mkstemp> to fall back. System calls: openat (O_TMPFILE), linkat at
 /// commit. Errors: EOPNOTSUPP, EISDIR, EINVAL (not supported), EACCES, EROFS, ENOSPC,
