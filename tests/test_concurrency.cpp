@@ -392,31 +392,41 @@ TEST_CASE("concurrent creators without overwrite: exactly one wins each round", 
     // Every commit policy that can keep an existing target, with each kind of temporary
     // file; nothing synced, so that the race, not the disk, sets the pace.
     SECTION("commit::link_unlink") {
-        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::link_unlink, aw::temp::mkstemp>>(100);
-        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::link_unlink, aw::temp::anonymous>>(100);
-        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::link_unlink, aw::temp::named>>(100);
+        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::link_unlink, aw::temp::mkstemp>>(
+            test::scaled(100, 1000));
+        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::link_unlink, aw::temp::anonymous>>(
+            test::scaled(100, 1000));
+        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::link_unlink, aw::temp::named>>(
+            test::scaled(100, 1000));
     }
     SECTION("commit::renameat2") {
-        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::renameat2, aw::temp::mkstemp>>(100);
-        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::renameat2, aw::temp::anonymous>>(100);
-        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::renameat2, aw::temp::named>>(100);
+        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::renameat2, aw::temp::mkstemp>>(
+            test::scaled(100, 1000));
+        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::renameat2, aw::temp::anonymous>>(
+            test::scaled(100, 1000));
+        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::renameat2, aw::temp::named>>(
+            test::scaled(100, 1000));
     }
     SECTION("commit::automatic") {
-        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::mkstemp>>(100);
+        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::mkstemp>>(
+            test::scaled(100, 1000));
         creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic,
-                                              aw::temp::first_of<aw::temp::anonymous, aw::temp::mkstemp>>>(100);
+                                              aw::temp::first_of<aw::temp::anonymous, aw::temp::mkstemp>>>(
+            test::scaled(100, 1000));
     }
-    SECTION("the default, durable writer") { creation_race<aw::atomic_writer>(10); }
+    SECTION("the default, durable writer") { creation_race<aw::atomic_writer>(test::scaled(12, 100)); }
 }
 
 TEST_CASE("concurrent replacers: a reader always sees one complete version", "[concurrency][race]") {
     SECTION("temp::mkstemp") {
-        replace_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::rename, aw::temp::mkstemp>>(3, 400);
+        replace_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::rename, aw::temp::mkstemp>>(
+            3, test::scaled(400, 4000));
     }
     SECTION("temp::anonymous") {
-        replace_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::anonymous>>(3, 400);
+        replace_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::anonymous>>(
+            3, test::scaled(400, 4000));
     }
-    SECTION("the default, durable writer") { replace_race<aw::atomic_writer>(2, 30); }
+    SECTION("the default, durable writer") { replace_race<aw::atomic_writer>(2, test::scaled(30, 300)); }
 }
 
 TEST_CASE("processes of threads creating one file: exactly one wins each round", "[concurrency][race][process]") {
