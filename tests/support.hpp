@@ -31,8 +31,10 @@
 
 #include <cxxabi.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace test {
@@ -462,6 +464,60 @@ inline std::size_t open_descriptor_count() {
 
 /// Whether the process runs as root (some tests need to mount or change ids).
 inline bool is_root() { return ::geteuid() == 0; }
+
+/// 0 if writing `target` (default writer) fails before publication with `expected`, at
+/// a step whose name contains `step`, in the error_code and the throwing form, the
+/// message and path1() naming the target; else the number of the first check that
+/// failed. No assertions: usable in a child process.
+inline int failure_check(const fs::path& target, const aw::write_options& options, std::errc expected,
+                         std::string_view step) {
+    std::error_code ec;
+    if (aw::write_file(target, new_content, options, ec) != aw::commit_state::unchanged) return 1;
+    if (ec != expected || ec.category() != std::system_category()) return 2;
+    try {
+        aw::write_file(target, new_content, options);
+        return 3;
+    } catch (const aw::durability_error&) {
+        return 4;
+    } catch (const fs::filesystem_error& e) {
+        const std::string what = e.what();
+        if (e.code() != expected) return 5;
+        if (what.find(step) == std::string::npos) return 6;
+        if (what.find(target.string()) == std::string::npos || e.path1() != target) return 7;
+    }
+    return 0;
+}
+
+/// Exit statuses of as_nobody() that are not the check's own.
+inline constexpr int nobody_threw = 60;        ///< the check threw
+inline constexpr int nobody_no_ids = 70;       ///< the ids could not be dropped
+inline constexpr int nobody_unreachable = 77;  ///< `reach` is out of nobody's reach: skip
+
+/// Runs `check` (which returns an exit status, 0 for success) in a child process with
+/// the ids of nobody (65534) and no supplementary groups, once access(2) says `reach`
+/// allows `access_mode`; returns the child's exit status, or -1 if it could not be run.
+/// Root only.
+template <class F>
+int as_nobody(const fs::path& reach, int access_mode, F&& check) {
+    const pid_t pid = ::fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
+            ::setresuid(65534, 65534, 65534) != 0)
+            ::_exit(nobody_no_ids);
+        if (::access(reach.c_str(), access_mode) != 0) ::_exit(nobody_unreachable);
+        int code = 0;
+        try {
+            code = check();
+        } catch (...) {
+            code = nobody_threw;
+        }
+        ::_exit(code);
+    }
+    int status = 0;
+    if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+    return WEXITSTATUS(status);
+}
 
 // --- long runs, fast directories and figures ---------------------------------------------
 

@@ -145,52 +145,16 @@ TEST_CASE("a parent directory that is not writable: permission denied", "[bad_in
     const auto before = snapshot(ro);
 
     // The checks run in a child with the ids of nobody; the exit status says which
-    // check failed (0: all passed; 77: the directory is not reachable for nobody).
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
-            ::setresuid(65534, 65534, 65534) != 0)
-            ::_exit(70);
-        if (::access(ro.c_str(), X_OK) != 0) ::_exit(77);
-        int code = 0;
-        try {
-            int check = 0;
-            for (const char* name : {"new", "existing"}) {
-                const fs::path target = ro / name;
-                const aw::write_options options{.overwrite = true};
-                std::error_code ec;
-                ++check;
-                if (aw::write_file(target, new_content, options, ec) != aw::commit_state::unchanged) throw check;
-                ++check;
-                if (ec != std::errc::permission_denied || ec.category() != std::system_category()) throw check;
-                ++check;
-                try {
-                    aw::write_file(target, new_content, options);
-                    throw check;
-                } catch (const aw::durability_error&) {
-                    throw check;
-                } catch (const fs::filesystem_error& e) {
-                    const std::string what = e.what();
-                    if (e.code() != std::errc::permission_denied) throw check;
-                    ++check;
-                    if (!contains(what, "create temporary file")) throw check;
-                    ++check;
-                    if (!contains(what, target.string()) || e.path1() != target) throw check;
-                }
-            }
-        } catch (int failed) {
-            code = failed;
-        } catch (...) {
-            code = 60;
+    // check failed.
+    const int code = test::as_nobody(ro, X_OK, [&] {
+        for (const char* name : {"new", "existing"}) {
+            const int failed = test::failure_check(ro / name, {.overwrite = true}, std::errc::permission_denied,
+                                                   "create temporary file");
+            if (failed != 0) return failed;
         }
-        ::_exit(code);
-    }
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    REQUIRE(WIFEXITED(status));
-    const int code = WEXITSTATUS(status);
-    if (code == 77) {
+        return 0;
+    });
+    if (code == test::nobody_unreachable) {
         WARN("skipped: the test directory is not reachable for uid 65534");
         return;
     }

@@ -285,55 +285,6 @@ TEST_CASE("a mount turned read-only before the commit: EROFS, the target unchang
     ::umount2((dir / "view").c_str(), MNT_DETACH);
 }
 
-namespace {
-
-/// Runs `check` in a child process with the ids of nobody; returns its exit status
-/// (0: passed; 77: the directory is not reachable for nobody; 70: could not drop).
-template <class F>
-int as_nobody(const fs::path& reach, F&& check) {
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
-            ::setresuid(65534, 65534, 65534) != 0)
-            ::_exit(70);
-        if (::access(reach.c_str(), X_OK) != 0) ::_exit(77);
-        int code = 0;
-        try {
-            code = check();
-        } catch (...) {
-            code = 60;
-        }
-        ::_exit(code);
-    }
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    REQUIRE(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
-/// 0 if writing `target` fails with `expected` at a step containing `step`, in both
-/// forms; else the number of the first failed check.
-int expect_in_child(const fs::path& target, const aw::write_options& options, std::errc expected,
-                    const std::string& step) {
-    std::error_code ec;
-    if (aw::write_file(target, new_content, options, ec) != aw::commit_state::unchanged) return 1;
-    if (ec != expected || ec.category() != std::system_category()) return 2;
-    try {
-        aw::write_file(target, new_content, options);
-        return 3;
-    } catch (const aw::durability_error&) {
-        return 4;
-    } catch (const fs::filesystem_error& e) {
-        if (e.code() != expected) return 5;
-        if (!contains(e.what(), step)) return 6;
-        if (!contains(e.what(), target.string())) return 7;
-    }
-    return 0;
-}
-
-}  // namespace
-
 TEST_CASE("permission faults of an unprivileged process: EACCES at the rename, EPERM in a sticky directory",
           "[real_faults][root]") {
     if (!test::is_root()) {
@@ -348,11 +299,11 @@ TEST_CASE("permission faults of an unprivileged process: EACCES at the rename, E
         test::write_plain(dir / "ro" / "existing", old_content);
         REQUIRE(::chmod((dir / "ro").c_str(), 0555) == 0);
         REQUIRE(::chown((dir / "scratch").c_str(), 65534, 65534) == 0);
-        const int code = as_nobody(dir / "ro", [&] {
+        const int code = test::as_nobody(dir / "ro", X_OK, [&] {
             const aw::write_options o{.overwrite = true, .temp_directory = dir / "scratch"};
-            return expect_in_child(dir / "ro" / "existing", o, std::errc::permission_denied, "rename into place");
+            return test::failure_check(dir / "ro" / "existing", o, std::errc::permission_denied, "rename into place");
         });
-        if (code == 77) {
+        if (code == test::nobody_unreachable) {
             WARN("skipped: the test directory is not reachable for uid 65534");
             return;
         }
@@ -367,11 +318,11 @@ TEST_CASE("permission faults of an unprivileged process: EACCES at the rename, E
         REQUIRE(::chmod((dir / "shared").c_str(), 01777) == 0);
         test::write_plain(dir / "shared" / "theirs", old_content);
         REQUIRE(::chmod((dir / "shared" / "theirs").c_str(), 0666) == 0);
-        const int code = as_nobody(dir / "shared", [&] {
-            return expect_in_child(dir / "shared" / "theirs", {.overwrite = true}, std::errc::operation_not_permitted,
-                                   "rename into place");
+        const int code = test::as_nobody(dir / "shared", X_OK, [&] {
+            return test::failure_check(dir / "shared" / "theirs", {.overwrite = true},
+                                       std::errc::operation_not_permitted, "rename into place");
         });
-        if (code == 77) {
+        if (code == test::nobody_unreachable) {
             WARN("skipped: the test directory is not reachable for uid 65534");
             return;
         }
