@@ -44,7 +44,7 @@ public:
     virtual ~any_writer() = default;
     virtual bool is_open() const noexcept = 0;
     virtual aw::commit_state state() const noexcept = 0;
-    virtual const fs::path& target() const noexcept = 0;
+    virtual fs::path target() const = 0;
     virtual fs::path temp_path() const = 0;
     virtual int native_handle() const noexcept = 0;
     virtual std::ostream& stream() = 0;
@@ -73,7 +73,7 @@ public:
 
     bool is_open() const noexcept override { return w_.is_open(); }
     aw::commit_state state() const noexcept override { return w_.state(); }
-    const fs::path& target() const noexcept override { return w_.target(); }
+    fs::path target() const override { return w_.target(); }
     fs::path temp_path() const override { return w_.temp_path(); }
     int native_handle() const noexcept override { return w_.native_handle(); }
     std::ostream& stream() override { return w_.stream(); }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /// \file
 /// What most users include: atomic_writer, atomic_write(), write_file(),
-/// replace_atomic() and move_atomic(); and remove_stale_temps() (stale_temps.hpp).
+/// replace_atomic(), move_atomic() and directory; and remove_stale_temps() (stale_temps.hpp).
 #ifndef ATOMICWRITES_ATOMIC_WRITER_HPP
 #define ATOMICWRITES_ATOMIC_WRITER_HPP
 
@@ -11,6 +11,7 @@
 #include <atomicwrites/defaults.hpp>
 #include <atomicwrites/detail/path.hpp>
 #include <atomicwrites/detail/sys.hpp>
+#include <atomicwrites/directory.hpp>
 #include <atomicwrites/error.hpp>
 #include <atomicwrites/stale_temps.hpp>
 #include <atomicwrites/sync.hpp>
@@ -42,22 +43,36 @@ struct writer_access {
     }
 };
 
-template <class Writer>
-commit_state write_whole(const std::filesystem::path& path, const char* p, std::size_t n, const write_options& options,
-                         std::error_code& ec) noexcept {
-    Writer w(path, options, ec);
+/// Writes [p, p + n) as the whole content of the target named by `where...` (a path, or
+/// a directory handle and a name).
+template <class Writer, class... Where>
+commit_state write_whole(const char* p, std::size_t n, const write_options& options, std::error_code& ec,
+                         const Where&... where) noexcept {
+    Writer w(where..., options, ec);
     if (ec) return commit_state::unchanged;
     writer_access::write_through(w, p, n, ec);
     if (ec) return commit_state::unchanged;  // w's destructor rolls back
     return w.commit(ec);
 }
 
-template <class Writer>
-void write_whole(const std::filesystem::path& path, const char* p, std::size_t n, const write_options& options) {
-    Writer w(path, options);
+template <class Writer, class... Where>
+void write_whole(const char* p, std::size_t n, const write_options& options, const Where&... where) {
+    Writer w(where..., options);
     std::error_code ec;
     writer_access::write_through(w, p, n, ec);
-    if (ec) throw_error("write temporary file", path, w.temp_path(), ec, commit_state::unchanged);
+    if (ec) throw_error("write temporary file", w.target(), w.temp_path(), ec, commit_state::unchanged);
+    w.commit();
+}
+
+template <class Writer, class F>
+void run_and_commit(Writer& w, F&& fn) {
+    if constexpr (std::is_invocable_v<F&&, Writer&>) {
+        std::forward<F>(fn)(w);
+    } else {
+        static_assert(std::is_invocable_v<F&&, std::ostream&>,
+                      "atomic_write: fn must take std::ostream& or the writer");
+        std::forward<F>(fn)(w.stream());
+    }
     w.commit();
 }
 }  // namespace detail
@@ -72,14 +87,14 @@ void write_whole(const std::filesystem::path& path, const char* p, std::size_t n
 template <class Writer = atomic_writer, class F>
 void atomic_write(const std::filesystem::path& path, F&& fn, const write_options& options = {}) {
     Writer w(path, options);
-    if constexpr (std::is_invocable_v<F&&, Writer&>) {
-        std::forward<F>(fn)(w);
-    } else {
-        static_assert(std::is_invocable_v<F&&, std::ostream&>,
-                      "atomic_write: fn must take std::ostream& or the writer");
-        std::forward<F>(fn)(w.stream());
-    }
-    w.commit();
+    detail::run_and_commit(w, std::forward<F>(fn));
+}
+
+/// atomic_write() for the file `name` inside the open directory `dir` (see directory).
+template <class Writer = atomic_writer, class F>
+void atomic_write(const directory& dir, const std::filesystem::path& name, F&& fn, const write_options& options = {}) {
+    Writer w(dir, name, options);
+    detail::run_and_commit(w, std::forward<F>(fn));
 }
 
 /// Replaces or creates `path` with `data`, atomically (and durably with the default
@@ -87,11 +102,11 @@ void atomic_write(const std::filesystem::path& path, F&& fn, const write_options
 /// new content was published and a later step failed.
 template <class Writer = atomic_writer>
 void write_file(const std::filesystem::path& path, std::span<const std::byte> data, const write_options& options = {}) {
-    detail::write_whole<Writer>(path, reinterpret_cast<const char*>(data.data()), data.size(), options);
+    detail::write_whole<Writer>(reinterpret_cast<const char*>(data.data()), data.size(), options, path);
 }
 template <class Writer = atomic_writer>
 void write_file(const std::filesystem::path& path, std::string_view data, const write_options& options = {}) {
-    detail::write_whole<Writer>(path, data.data(), data.size(), options);
+    detail::write_whole<Writer>(data.data(), data.size(), options, path);
 }
 
 /// The error_code form of write_file(): returns commit_state::published if the new
@@ -100,12 +115,37 @@ void write_file(const std::filesystem::path& path, std::string_view data, const 
 template <class Writer = atomic_writer>
 commit_state write_file(const std::filesystem::path& path, std::span<const std::byte> data,
                         const write_options& options, std::error_code& ec) noexcept {
-    return detail::write_whole<Writer>(path, reinterpret_cast<const char*>(data.data()), data.size(), options, ec);
+    return detail::write_whole<Writer>(reinterpret_cast<const char*>(data.data()), data.size(), options, ec, path);
 }
 template <class Writer = atomic_writer>
 commit_state write_file(const std::filesystem::path& path, std::string_view data, const write_options& options,
                         std::error_code& ec) noexcept {
-    return detail::write_whole<Writer>(path, data.data(), data.size(), options, ec);
+    return detail::write_whole<Writer>(data.data(), data.size(), options, ec, path);
+}
+
+/// write_file() for the file `name` inside the open directory `dir`: the directory is
+/// neither opened nor closed, only synced (see directory). Throws like write_file().
+template <class Writer = atomic_writer>
+void write_file(const directory& dir, const std::filesystem::path& name, std::span<const std::byte> data,
+                const write_options& options = {}) {
+    detail::write_whole<Writer>(reinterpret_cast<const char*>(data.data()), data.size(), options, dir, name);
+}
+template <class Writer = atomic_writer>
+void write_file(const directory& dir, const std::filesystem::path& name, std::string_view data,
+                const write_options& options = {}) {
+    detail::write_whole<Writer>(data.data(), data.size(), options, dir, name);
+}
+
+/// The error_code form of write_file() in a directory handle.
+template <class Writer = atomic_writer>
+commit_state write_file(const directory& dir, const std::filesystem::path& name, std::span<const std::byte> data,
+                        const write_options& options, std::error_code& ec) noexcept {
+    return detail::write_whole<Writer>(reinterpret_cast<const char*>(data.data()), data.size(), options, ec, dir, name);
+}
+template <class Writer = atomic_writer>
+commit_state write_file(const directory& dir, const std::filesystem::path& name, std::string_view data,
+                        const write_options& options, std::error_code& ec) noexcept {
+    return detail::write_whole<Writer>(data.data(), data.size(), options, ec, dir, name);
 }
 
 namespace detail {

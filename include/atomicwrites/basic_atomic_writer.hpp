@@ -10,6 +10,7 @@
 #include <atomicwrites/detail/path.hpp>
 #include <atomicwrites/detail/stream_buffer.hpp>
 #include <atomicwrites/detail/sys.hpp>
+#include <atomicwrites/directory.hpp>
 #include <atomicwrites/error.hpp>
 #include <atomicwrites/types.hpp>
 
@@ -101,6 +102,22 @@ public:
         if (ec) detail::throw_error(step_, target, {}, ec, commit_state::unchanged);
     }
 
+    /// Creates the temporary file for `name` inside the open directory `dir`, which the
+    /// writer uses instead of opening the target's directory itself (see directory).
+    /// `name` is relative to `dir`: a file name, or a relative path whose directories
+    /// are then opened relative to `dir`. The errors are those of the path constructor,
+    /// and invalid_argument for an absolute `name`, bad_file_descriptor for a `dir` that
+    /// is not open. `dir` must outlive the writer.
+    basic_atomic_writer(const directory& dir, const std::filesystem::path& name, const write_options& options = {}) {
+        std::error_code ec;
+        open_in(dir, name, options, ec);
+        if (ec) detail::throw_error(step_, target_.empty() ? name : target(), {}, ec, commit_state::unchanged);
+    }
+    basic_atomic_writer(const directory& dir, const std::filesystem::path& name, const write_options& options,
+                        std::error_code& ec) noexcept {
+        open_in(dir, name, options, ec);
+    }
+
     /// Rolls back an uncommitted writer. Never throws.
     ~basic_atomic_writer() { rollback(); }
 
@@ -125,7 +142,11 @@ public:
     }
 
     /// The target path as given.
-    const std::filesystem::path& target() const noexcept { return target_; }
+    /// With a directory handle, the handle's path joined with the name. Built on demand:
+    /// the writer keeps the path as a string, which is cheaper to copy than a path.
+    std::filesystem::path target() const {
+        return base_ != nullptr ? base_->path() / target_ : std::filesystem::path(target_);
+    }
 
     /// The temporary file's path while it has a name (empty for an anonymous one, or once
     /// the writer is closed).
@@ -279,7 +300,7 @@ public:
     void commit() {
         std::error_code ec;
         commit_state s = commit(ec);
-        if (ec) detail::throw_error(step_, target_, failed_temp_path_(), ec, s);
+        if (ec) detail::throw_error(step_, target(), failed_temp_path_(), ec, s);
     }
 
     /// Abandons the write: closes and removes the temporary file, leaves the target
@@ -297,12 +318,14 @@ public:
     void swap(basic_atomic_writer& other) noexcept {
         using std::swap;
         swap(target_, other.target_);
+        swap(base_, other.base_);
         swap(resolved_dir_, other.resolved_dir_);
         swap(temp_dir_path_, other.temp_dir_path_);
         swap(buffer_, other.buffer_);
         swap(write_error_, other.write_error_);
         swap(last_temp_name_, other.last_temp_name_);
         swap(dir_, other.dir_);
+        swap(owns_dir_, other.owns_dir_);
         swap(temp_dir_, other.temp_dir_);
         swap(temp_, other.temp_);
         swap(name_, other.name_);
@@ -326,45 +349,95 @@ private:
 
     // --- opening ---------------------------------------------------------------------
 
-    void open(const std::filesystem::path& target, const write_options& options, std::error_code& ec) noexcept {
+    /// Keeps the target as given (for messages and target()) and checks the options.
+    bool begin(const std::filesystem::path& target, const write_options& options, std::error_code& ec) noexcept {
         ec.clear();
         step_ = "check path";
         try {
-            target_ = target;
+            target_ = target.native();
         } catch (...) {
             ec = std::make_error_code(std::errc::not_enough_memory);
-            return;
+            return false;
         }
-        if (options.overwrite ? !CommitPolicy::can_replace : !CommitPolicy::can_keep) {
-            step_ = options.overwrite ? "check options (the commit policy cannot replace: overwrite must be false)"
-                                      : "check options (the commit policy always replaces: overwrite must be true)";
-            ec = std::make_error_code(std::errc::invalid_argument);
-            return;
-        }
-        auto bad_affix = [](std::string_view a) { return a.find('/') != a.npos || a.find('\0') != a.npos; };
-        if (bad_affix(options.temp_prefix) || bad_affix(options.temp_suffix)) {
-            step_ = "check options (temp_prefix and temp_suffix must not contain '/' or NUL)";
-            ec = std::make_error_code(std::errc::invalid_argument);
-            return;
-        }
-        if (options.temp_prefix.size() > max_affix || options.temp_suffix.size() > max_affix) {
-            step_ = "check options (temp_prefix and temp_suffix are limited to 64 bytes)";
-            ec = std::make_error_code(std::errc::filename_too_long);
-            return;
-        }
-        detail::copy_c_string(prefix_, options.temp_prefix);
-        detail::copy_c_string(suffix_, options.temp_suffix);
-        overwrite_ = options.overwrite;
+        return check_options(options, ec);
+    }
 
+    void open(const std::filesystem::path& target, const write_options& options, std::error_code& ec) noexcept {
+        if (!begin(target, options, ec)) return;
         detail::file_name(target, name_, ec);
         if (ec) return;
         step_ = "open directory";
         dir_ = detail::open_parent(target, ec);
         if (ec) return;
+        owns_dir_ = true;
+        prepare(options, ec);
+    }
+
+    void open_in(const directory& dir, const std::filesystem::path& name, const write_options& options,
+                 std::error_code& ec) noexcept {
+        base_ = &dir;
+        if (!begin(name, options, ec)) return;
+        if (name.is_absolute()) {
+            step_ = "check path (a name inside the directory handle, not an absolute path)";
+            ec = std::make_error_code(std::errc::invalid_argument);
+            return;
+        }
+        detail::file_name(name, name_, ec);
+        if (ec) return;
+        step_ = "open directory";
+        if (!dir.is_open()) {
+            step_ = "open directory (the directory handle is not open)";
+            ec = std::make_error_code(std::errc::bad_file_descriptor);
+            return;
+        }
+        if (detail::parent_view(name) == ".") {
+            dir_ = dir.native_handle();
+            owns_dir_ = false;
+        } else {
+            dir_ = detail::open_parent(name, ec, dir.native_handle());
+            if (ec) return;
+            owns_dir_ = true;
+        }
+        prepare(options, ec);
+    }
+
+    /// Checks the options that need no system call and takes the temporary name's
+    /// affixes and the overwrite flag from them.
+    bool check_options(const write_options& options, std::error_code& ec) noexcept {
+        if (options.overwrite ? !CommitPolicy::can_replace : !CommitPolicy::can_keep) {
+            step_ = options.overwrite ? "check options (the commit policy cannot replace: overwrite must be false)"
+                                      : "check options (the commit policy always replaces: overwrite must be true)";
+            ec = std::make_error_code(std::errc::invalid_argument);
+            return false;
+        }
+        if (detail::has_separator_or_nul(options.temp_prefix) || detail::has_separator_or_nul(options.temp_suffix)) {
+            step_ = "check options (temp_prefix and temp_suffix must not contain '/' or NUL)";
+            ec = std::make_error_code(std::errc::invalid_argument);
+            return false;
+        }
+        if (options.temp_prefix.size() > max_affix || options.temp_suffix.size() > max_affix) {
+            step_ = "check options (temp_prefix and temp_suffix are limited to 64 bytes)";
+            ec = std::make_error_code(std::errc::filename_too_long);
+            return false;
+        }
+        detail::copy_c_string(prefix_, options.temp_prefix);
+        detail::copy_c_string(suffix_, options.temp_suffix);
+        overwrite_ = options.overwrite;
+        return true;
+    }
+
+    /// With dir_ open: inspects the target, creates the temporary file and gives it its
+    /// mode and owner.
+    void prepare(const write_options& options, std::error_code& ec) noexcept {
         state_ = phase::open;  // from here on, failures clean up through discard()
 
+        // A fresh file that may replace whatever is there, link or not, needs nothing
+        // from the target: the commit itself reports what cannot be replaced.
+        const bool inspect =
+            options.metadata == metadata_mode::preserve || !overwrite_ || options.symlinks != symlink_mode::replace;
+        detail::sys::file_status st{};
         step_ = "inspect target";
-        detail::sys::file_status st = detail::sys::stat_at(dir_, name_, ec);
+        if (inspect) st = detail::sys::stat_at(dir_, name_, ec);
         if (ec) return abandon();
         if (st.kind == detail::sys::file_kind::symlink) {
             if (options.symlinks == symlink_mode::refuse) {
@@ -410,7 +483,8 @@ private:
 
         // Modes. The temporary file is created with a mode no wider than the final one
         // (the umask can only narrow it), then set exactly where needed.
-        const bool replacing = st.kind == detail::sys::file_kind::regular;
+        const bool replacing =
+            st.kind == detail::sys::file_kind::regular && options.metadata == metadata_mode::preserve;
         unsigned create_mode = 0666;
         unsigned final_mode = 0;
         bool set_mode = false;
@@ -503,12 +577,13 @@ private:
                 native_handle_type next = detail::sys::open_directory(from, parent, ec);
                 if (ec) return {};
                 try {
-                    resolved_dir_ = link[0] == '/' ? std::filesystem::path(parent) : directory() / parent;
+                    resolved_dir_ = link[0] == '/' ? std::filesystem::path(parent) : target_directory() / parent;
                 } catch (...) {
                 }
                 std::error_code ignored;
-                detail::sys::close(dir_, ignored);
+                if (owns_dir_) detail::sys::close(dir_, ignored);
                 dir_ = next;
+                owns_dir_ = true;
                 detail::copy_c_string(name_, base);
             } else {
                 if (n == 0 || n > detail::sys::max_name) {
@@ -531,12 +606,14 @@ private:
 
     native_handle_type temp_dir_handle() const noexcept { return temp_dir_ != invalid_handle ? temp_dir_ : dir_; }
 
-    std::filesystem::path directory() const {
+    std::filesystem::path target_directory() const {
         if (!resolved_dir_.empty()) return resolved_dir_;
-        std::filesystem::path p = target_.parent_path();
+        std::filesystem::path p = target().parent_path();
         return p.empty() ? std::filesystem::path(".") : p;
     }
-    std::filesystem::path temp_directory() const { return temp_dir_path_.empty() ? directory() : temp_dir_path_; }
+    std::filesystem::path temp_directory() const {
+        return temp_dir_path_.empty() ? target_directory() : temp_dir_path_;
+    }
 
     std::filesystem::path failed_temp_path_() const {
         if (last_temp_name_[0] == '\0') return {};
@@ -591,7 +668,7 @@ private:
     }
 
     [[noreturn]] void throw_step(std::error_code ec) const {
-        detail::throw_error(step_, target_, is_open() ? temp_path() : std::filesystem::path{}, ec, state());
+        detail::throw_error(step_, target(), is_open() ? temp_path() : std::filesystem::path{}, ec, state());
     }
 
     // --- closing ---------------------------------------------------------------------
@@ -615,7 +692,7 @@ private:
         }
         if (dir_ != invalid_handle) {
             std::error_code d;
-            detail::sys::close(dir_, d);
+            if (owns_dir_) detail::sys::close(dir_, d);  // a directory handle's stays open
             dir_ = invalid_handle;
             if (!e) e = d;
         }
@@ -652,12 +729,14 @@ private:
         return commit_state::unchanged;
     }
 
-    std::filesystem::path target_;
-    std::filesystem::path resolved_dir_;   // set when a link was followed to another directory
-    std::filesystem::path temp_dir_path_;  // write_options::temp_directory
+    std::filesystem::path::string_type target_;  // as given (a name inside base_, if set)
+    const directory* base_ = nullptr;            // the directory handle written into, if any
+    std::filesystem::path resolved_dir_;         // set when a link was followed to another directory
+    std::filesystem::path temp_dir_path_;        // write_options::temp_directory
     std::unique_ptr<detail::stream_buffer> buffer_;
     std::error_code write_error_;
     native_handle_type dir_ = invalid_handle;
+    bool owns_dir_ = true;                          // false when dir_ belongs to a directory handle
     native_handle_type temp_dir_ = invalid_handle;  // only with write_options::temp_directory
     temp_file temp_;
     char name_[detail::sys::max_name + 1] = {};

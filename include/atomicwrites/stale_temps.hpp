@@ -148,9 +148,9 @@ struct sweep_failure {
 inline std::size_t sweep(const std::filesystem::path& directory, const stale_temp_options& options,
                          sweep_failure& failure, std::error_code& ec) noexcept {
     ec.clear();
-    auto bad = [](std::string_view s) { return s.find('/') != s.npos || s.find('\0') != s.npos; };
     failure.step = "check options";
-    if (bad(options.temp_prefix) || bad(options.temp_suffix) || bad(options.target_name) ||
+    if (has_separator_or_nul(options.temp_prefix) || has_separator_or_nul(options.temp_suffix) ||
+        has_separator_or_nul(options.target_name) ||
         (options.temp_prefix.empty() && options.temp_suffix.empty() && options.target_name.empty())) {
         ec = std::make_error_code(std::errc::invalid_argument);
         return 0;

@@ -63,8 +63,7 @@ inline std::size_t temp_stem_length(std::size_t fixed, std::string_view target) 
 /// or NUL.
 inline void make_temp_name(char* out, std::string_view prefix, std::string_view target, std::string_view suffix,
                            bool random, std::error_code& ec) noexcept {
-    auto bad = [](std::string_view s) { return s.find('/') != s.npos || s.find('\0') != s.npos; };
-    if (bad(prefix) || bad(suffix)) {
+    if (has_separator_or_nul(prefix) || has_separator_or_nul(suffix)) {
         ec = std::make_error_code(std::errc::invalid_argument);
         return;
     }

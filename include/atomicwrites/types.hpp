@@ -52,6 +52,20 @@ enum class owner_mode : unsigned char {
     process,
 };
 
+/// What a file that replaces another takes from it.
+enum class metadata_mode : unsigned char {
+    /// The old file's permission bits, and its owner as owner_mode says. The target is
+    /// looked at (one fstatat) before the temporary file is made. The default.
+    preserve,
+    /// Nothing: the new file is made as open(2) makes a new file (write_options::mode,
+    /// else 0666 & ~umask; owned by the process), whatever the old one had. With
+    /// overwrite and symlink_mode::replace the target is then not looked at before the
+    /// commit at all, saving a system call (two on a replace): the fewest calls an
+    /// atomic durable write can make. A target that is a directory is then reported by
+    /// the commit (is_a_directory), still before anything is changed.
+    fresh,
+};
+
 /// How far a commit got: a failure after the new content became visible at the target
 /// is not the same as one before it.
 enum class commit_state : unsigned char {
@@ -77,6 +91,8 @@ struct write_options {
     std::filesystem::perms mode = std::filesystem::perms::unknown;
     /// Ownership of a file that replaces another.
     owner_mode owner = owner_mode::preserve;
+    /// What the new file takes from the file it replaces (mode and owner, or nothing).
+    metadata_mode metadata = metadata_mode::preserve;
     /// What to do when the target is a symbolic link.
     symlink_mode symlinks = symlink_mode::replace;
     /// The start of the temporary file's name, before the target's name.

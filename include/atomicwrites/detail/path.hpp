@@ -24,6 +24,14 @@ inline char* copy_chars(char* out, std::string_view s) noexcept {
     return out + s.size();
 }
 
+/// Whether `s` holds a '/' or a NUL: what a file name must not. A plain loop: the
+/// affixes it checks are a few bytes long, shorter than a call to memchr costs.
+inline bool has_separator_or_nul(std::string_view s) noexcept {
+    for (char c : s)
+        if (c == '/' || c == '\0') return true;
+    return false;
+}
+
 /// Copies `s` and a terminating NUL to `out`.
 inline void copy_c_string(char* out, std::string_view s) noexcept { *copy_chars(out, s) = '\0'; }
 
@@ -49,17 +57,19 @@ inline void file_name(const std::filesystem::path& path, char* name, std::error_
     copy_c_string(name, file);
 }
 
-/// Opens the directory that holds the last component of `path` ("." for a bare name).
-inline native_handle_type open_parent(const std::filesystem::path& path, std::error_code& ec) noexcept {
+/// Opens the directory that holds the last component of `path` ("." for a bare name),
+/// relative to the directory `base` if `path` is relative.
+inline native_handle_type open_parent(const std::filesystem::path& path, std::error_code& ec,
+                                      native_handle_type base = sys::current_directory) noexcept {
     const std::string& native = path.native();
     const std::size_t slash = native.find_last_of('/');
-    if (slash == native.npos) return sys::open_directory(sys::current_directory, ".", ec);
-    if (slash == 0) return sys::open_directory(sys::current_directory, "/", ec);
+    if (slash == native.npos) return sys::open_directory(base, ".", ec);
+    if (slash == 0) return sys::open_directory(base, "/", ec);
     if (slash < 4096) {
         char parent[4096];
         std::memcpy(parent, native.data(), slash);
         parent[slash] = '\0';
-        return sys::open_directory(sys::current_directory, parent, ec);
+        return sys::open_directory(base, parent, ec);
     }
     ec = std::make_error_code(std::errc::filename_too_long);
     return invalid_handle;
