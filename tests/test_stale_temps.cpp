@@ -461,3 +461,42 @@ TEST_CASE("a sweep as another user keeps what it cannot judge", "[stale_temps][r
     CHECK(dir.names() == before);
     CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 1);  // root may judge it
 }
+
+TEST_CASE("remove_stale_temps through a directory handle sweeps the directory it names", "[stale_temps][directory]") {
+    test::temp_dir dir;
+    fs::create_directory(dir / "a");
+    aw::directory handle(dir / "a");
+    leave_temp<random_temp_writer>(dir / "a" / "data");
+    leave_temp<named_temp_writer>(dir / "a" / "data");
+    test::write_plain(dir / "a" / "data", test::old_content);
+    // Moved away: the handle still names it; a new directory at the old path is not it.
+    fs::rename(dir / "a", dir / "b");
+    fs::create_directory(dir / "a");
+    leave_temp<random_temp_writer>(dir / "a" / "data");
+    CHECK(aw::remove_stale_temps(handle, {.older_than = 0s, .target_name = "data"}) == 2);
+    CHECK(test::temp_dir::list(dir / "b") == names{"data"});
+    CHECK(test::temp_dir::list(dir / "a").size() == 1);
+    // Sweeps of one handle from several threads each read the directory in full.
+    in_killed_child([&] {
+        std::vector<std::unique_ptr<random_temp_writer>> writers;
+        for (int i = 0; i < 40; ++i) {
+            writers.push_back(
+                std::make_unique<random_temp_writer>(dir / "b" / "data", aw::write_options{.overwrite = true}));
+            writers.back()->flush();
+        }
+        die();
+    });
+    std::atomic<std::size_t> removed{0};
+    std::vector<std::thread> sweepers;
+    for (int t = 0; t < 3; ++t) sweepers.emplace_back([&] { removed += aw::remove_stale_temps(handle, now_stale); });
+    for (auto& t : sweepers) t.join();
+    CHECK(removed.load() == 40);
+    CHECK(test::temp_dir::list(dir / "b") == names{"data"});
+
+    aw::directory closed;
+    std::error_code ec;
+    CHECK(aw::remove_stale_temps(closed, now_stale, ec) == 0);
+    CHECK(ec == std::errc::bad_file_descriptor);
+    const auto e = test::catch_error([&] { aw::remove_stale_temps(closed); });
+    CHECK(e.code == std::errc::bad_file_descriptor);
+}

@@ -12,6 +12,7 @@
 #include <atomicwrites/config.hpp>
 #include <atomicwrites/detail/path.hpp>
 #include <atomicwrites/detail/sys.hpp>
+#include <atomicwrites/directory.hpp>
 #include <atomicwrites/error.hpp>
 #include <atomicwrites/temp.hpp>
 #include <atomicwrites/types.hpp>
@@ -145,7 +146,8 @@ struct sweep_failure {
     char name[sys::max_name + 1] = {};
 };
 
-inline std::size_t sweep(const std::filesystem::path& directory, const stale_temp_options& options,
+/// Sweeps the directory `name` names relative to `at`.
+inline std::size_t sweep(native_handle_type at, const char* name, const stale_temp_options& options,
                          sweep_failure& failure, std::error_code& ec) noexcept {
     ec.clear();
     failure.step = "check options";
@@ -160,8 +162,10 @@ inline std::size_t sweep(const std::filesystem::path& directory, const stale_tem
         std::chrono::duration_cast<nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     const std::int64_t not_after = now - std::chrono::duration_cast<nanoseconds>(options.older_than).count();
 
+    // A descriptor of its own even for a directory handle: reading the entries moves
+    // the descriptor's offset, which other sweeps of the same handle must not share.
     failure.step = "open directory";
-    const native_handle_type dir = sys::open_directory(sys::current_directory, directory.c_str(), ec);
+    const native_handle_type dir = sys::open_directory(at, name, ec);
     if (ec) return 0;
     std::size_t removed = 0;
     {
@@ -181,6 +185,12 @@ inline std::size_t sweep(const std::filesystem::path& directory, const stale_tem
     std::error_code ignored;
     sys::close(dir, ignored);
     return removed;
+}
+
+[[noreturn]] inline void throw_sweep_error(const std::filesystem::path& directory, const sweep_failure& failure,
+                                           std::error_code ec) {
+    const std::filesystem::path file = failure.name[0] != '\0' ? directory / failure.name : std::filesystem::path();
+    throw_error(failure.step, directory, file, ec, commit_state::unchanged);
 }
 
 }  // namespace detail
@@ -214,7 +224,7 @@ inline std::size_t sweep(const std::filesystem::path& directory, const stale_tem
 inline std::size_t remove_stale_temps(const std::filesystem::path& directory, const stale_temp_options& options,
                                       std::error_code& ec) noexcept {
     detail::sweep_failure failure;
-    return detail::sweep(directory, options, failure, ec);
+    return detail::sweep(detail::sys::current_directory, directory.c_str(), options, failure, ec);
 }
 
 /// remove_stale_temps(), throwing std::filesystem::filesystem_error naming the step, the
@@ -222,11 +232,35 @@ inline std::size_t remove_stale_temps(const std::filesystem::path& directory, co
 inline std::size_t remove_stale_temps(const std::filesystem::path& directory, const stale_temp_options& options = {}) {
     std::error_code ec;
     detail::sweep_failure failure;
-    const std::size_t removed = detail::sweep(directory, options, failure, ec);
-    if (ec) {
-        const std::filesystem::path file = failure.name[0] != '\0' ? directory / failure.name : std::filesystem::path();
-        detail::throw_error(failure.step, directory, file, ec, commit_state::unchanged);
+    const std::size_t removed = detail::sweep(detail::sys::current_directory, directory.c_str(), options, failure, ec);
+    if (ec) detail::throw_sweep_error(directory, failure, ec);
+    return removed;
+}
+
+/// remove_stale_temps() in an open directory (see directory): the one its writers
+/// write in, wherever it has been moved meanwhile. Errors: bad_file_descriptor (the
+/// handle is not open), and as above.
+inline std::size_t remove_stale_temps(const directory& dir, const stale_temp_options& options,
+                                      std::error_code& ec) noexcept {
+    if (!dir.is_open()) {
+        ec = std::make_error_code(std::errc::bad_file_descriptor);
+        return 0;
     }
+    detail::sweep_failure failure;
+    return detail::sweep(dir.native_handle(), ".", options, failure, ec);
+}
+
+/// remove_stale_temps() in an open directory, throwing filesystem_error naming the step,
+/// the directory's path() and, if the error concerns one, the file.
+inline std::size_t remove_stale_temps(const directory& dir, const stale_temp_options& options = {}) {
+    std::error_code ec;
+    detail::sweep_failure failure;
+    if (!dir.is_open()) {
+        failure.step = "remove stale temporary files (the directory is not open)";
+        ec = std::make_error_code(std::errc::bad_file_descriptor);
+    }
+    const std::size_t removed = ec ? 0 : detail::sweep(dir.native_handle(), ".", options, failure, ec);
+    if (ec) detail::throw_sweep_error(dir.path(), failure, ec);
     return removed;
 }
 
