@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /// \file
 /// What most users include: atomic_writer, atomic_write(), write_file(),
-/// replace_atomic(), move_atomic() and directory.
+/// replace_atomic(), move_atomic() and directory; and remove_stale_temps() (stale_temps.hpp).
 #ifndef ATOMICWRITES_ATOMIC_WRITER_HPP
 #define ATOMICWRITES_ATOMIC_WRITER_HPP
 
@@ -13,6 +13,7 @@
 #include <atomicwrites/detail/sys.hpp>
 #include <atomicwrites/directory.hpp>
 #include <atomicwrites/error.hpp>
+#include <atomicwrites/stale_temps.hpp>
 #include <atomicwrites/sync.hpp>
 #include <atomicwrites/temp.hpp>
 #include <atomicwrites/types.hpp>

@@ -41,6 +41,8 @@ enum class sysop : unsigned char {
     link_anonymous,    ///< linkat(2) of an open anonymous file
     unlink,            ///< unlinkat(2)
     close,             ///< close(2)
+    read_directory,    ///< getdents64(2) (Linux) or readdir(3): the next names of a directory
+    lease,             ///< fcntl(F_SETLEASE, F_RDLCK): is a file open for writing anywhere?
 };
 
 /// The name of an operation, as used in error messages and traces.
@@ -55,12 +57,13 @@ constexpr std::string_view to_string(sysop op) noexcept {
         "rename",         "rename_noreplace",
         "link",           "link_anonymous",
         "unlink",         "close",
+        "read_directory", "lease",
     };
     return names[static_cast<unsigned>(op)];
 }
 
 /// The number of sysop values.
-inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::close) + 1;
+inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::lease) + 1;
 
 /// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
 struct syscall_info {

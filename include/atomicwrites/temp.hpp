@@ -34,6 +34,29 @@ inline std::uint64_t next_random() noexcept {
     return z ^ (z >> 31);
 }
 
+/// Alphabet of the random part of temporary names.
+inline constexpr std::string_view random_name_alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// The length of a temporary name without the target's part: prefix and suffix, and the
+/// dot and random characters if `random`.
+inline std::size_t temp_name_overhead(std::string_view prefix, std::string_view suffix, bool random) noexcept {
+    return prefix.size() + suffix.size() + (random ? random_name_length + 1 : 0);
+}
+
+/// How many bytes of `target` a temporary name keeps, given its overhead (which leaves
+/// room for at least one byte): all of it if the name fits in NAME_MAX, else as many as
+/// fit, cut on a UTF-8 character boundary.
+inline std::size_t temp_stem_length(std::size_t fixed, std::string_view target) noexcept {
+    std::size_t keep = target.size();
+    if (fixed + keep > sys::max_name) {
+        keep = sys::max_name - fixed;
+        // Do not cut a UTF-8 sequence in two: back off over continuation bytes.
+        while (keep > 0 && (static_cast<unsigned char>(target[keep]) & 0xC0u) == 0x80u) --keep;
+    }
+    return keep;
+}
+
 /// Writes a temporary name into `out` (max_name + 1 bytes): prefix, target (shortened to
 /// fit), then "." and random characters if `random`, then suffix. Fails with
 /// ENAMETOOLONG when prefix and suffix alone do not fit, and EINVAL if either holds '/'
@@ -44,24 +67,19 @@ inline void make_temp_name(char* out, std::string_view prefix, std::string_view 
         ec = std::make_error_code(std::errc::invalid_argument);
         return;
     }
-    const std::size_t fixed = prefix.size() + suffix.size() + (random ? random_name_length + 1 : 0);
+    const std::size_t fixed = temp_name_overhead(prefix, suffix, random);
     if (fixed + 1 > sys::max_name) {
         ec = std::make_error_code(std::errc::filename_too_long);
         return;
     }
-    std::size_t keep = target.size();
-    if (fixed + keep > sys::max_name) {
-        keep = sys::max_name - fixed;
-        // Do not cut a UTF-8 sequence in two: back off over continuation bytes.
-        while (keep > 0 && (static_cast<unsigned char>(target[keep]) & 0xC0u) == 0x80u) --keep;
-    }
+    const std::size_t keep = temp_stem_length(fixed, target);
     char* p = copy_chars(out, prefix);
     p = copy_chars(p, target.substr(0, keep));
     if (random) {
-        static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         *p++ = '.';
         std::uint64_t bits = next_random();
-        for (std::size_t i = 0; i < random_name_length; ++i, bits >>= 6) *p++ = alphabet[(bits & 63u) % 62u];
+        for (std::size_t i = 0; i < random_name_length; ++i, bits >>= 6)
+            *p++ = random_name_alphabet[(bits & 63u) % random_name_alphabet.size()];
     }
     copy_c_string(p, suffix);
 }
@@ -137,7 +155,9 @@ static_assert(temp_policy<named>);
 /// while it is written, so a crash leaves nothing behind and nobody can open it by name.
 /// At commit it is linked straight onto the target when not overwriting (no moment with
 /// two names), or linked under a random name and renamed over the target when
-/// overwriting. Platforms: Linux 3.11+ on ext2/3/4, XFS, btrfs, tmpfs, F2FS and others;
+/// overwriting: Linux cannot link a file over an existing name, so a crash between
+/// those two calls leaves the random name behind (remove_stale_temps() takes it).
+/// Platforms: Linux 3.11+ on ext2/3/4, XFS, btrfs, tmpfs, F2FS and others;
 /// NFS, FUSE and older kernels answer EOPNOTSUPP or EISDIR: use
 /// first_of<anonymous, mkstemp> to fall back. System calls: openat (O_TMPFILE), linkat at
 /// commit. Errors: EOPNOTSUPP, EISDIR, EINVAL (not supported), EACCES, EROFS, ENOSPC,
