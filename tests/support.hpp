@@ -28,6 +28,10 @@
 #include <utility>
 #include <vector>
 
+#include <cerrno>
+#include <cstdio>
+#include <exception>
+
 #if defined(__GNUG__)
 #include <cxxabi.h>
 #endif
@@ -35,7 +39,10 @@
 #include <windows.h>
 #else
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #endif
 
@@ -659,6 +666,214 @@ inline bool can_make_symlinks(const fs::path& dir) {
     fs::remove(probe, ec);
     return made;
 }
+
+/// 0 if writing `target` (default writer) fails before publication with `expected`, at
+/// a step whose name contains `step`, in the error_code and the throwing form, the
+/// message and path1() naming the target; else the number of the first check that
+/// failed. No assertions: usable in a child process.
+inline int failure_check(const fs::path& target, const aw::write_options& options, std::errc expected,
+                         std::string_view step) {
+    std::error_code ec;
+    if (aw::write_file(target, new_content, options, ec) != aw::commit_state::unchanged) return 1;
+    if (ec != expected || ec.category() != std::system_category()) return 2;
+    try {
+        aw::write_file(target, new_content, options);
+        return 3;
+    } catch (const aw::durability_error&) {
+        return 4;
+    } catch (const fs::filesystem_error& e) {
+        const std::string what = e.what();
+        if (e.code() != expected) return 5;
+        if (what.find(step) == std::string::npos) return 6;
+        if (what.find(target.string()) == std::string::npos || e.path1() != target) return 7;
+    }
+    return 0;
+}
+
+#if !defined(_WIN32)
+/// Exit statuses of as_nobody() that are not the check's own.
+inline constexpr int nobody_threw = 60;        ///< the check threw
+inline constexpr int nobody_no_ids = 70;       ///< the ids could not be dropped
+inline constexpr int nobody_unreachable = 77;  ///< `reach` is out of nobody's reach: skip
+
+/// Runs `check` (which returns an exit status, 0 for success) in a child process with
+/// the ids of nobody (65534) and no supplementary groups, once access(2) says `reach`
+/// allows `access_mode`; returns the child's exit status, or -1 if it could not be run.
+/// Root only.
+template <class F>
+int as_nobody(const fs::path& reach, int access_mode, F&& check) {
+    const pid_t pid = ::fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
+            ::setresuid(65534, 65534, 65534) != 0)
+            ::_exit(nobody_no_ids);
+        if (::access(reach.c_str(), access_mode) != 0) ::_exit(nobody_unreachable);
+        int code = 0;
+        try {
+            code = check();
+        } catch (...) {
+            code = nobody_threw;
+        }
+        ::_exit(code);
+    }
+    int status = 0;
+    if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+    return WEXITSTATUS(status);
+}
+#endif  // !_WIN32
+
+// --- long runs, fast directories and figures ---------------------------------------------
+
+/// Whether the long variants were asked for (ATOMICWRITES_LONG_TESTS=1, set by
+/// scripts/test-long): more kills, more racing operations, longer time limits.
+inline bool long_run() {
+    const char* v = std::getenv("ATOMICWRITES_LONG_TESTS");
+    return v != nullptr && *v != '\0' && std::string_view(v) != "0";
+}
+
+/// Whether the tests run under ThreadSanitizer, which makes every operation 5 to 15
+/// times slower.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool thread_sanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr bool thread_sanitizer = true;
+#else
+inline constexpr bool thread_sanitizer = false;
+#endif
+#else
+inline constexpr bool thread_sanitizer = false;
+#endif
+
+/// `normal` in the ordinary suite, `long_value` in the long variant. Under
+/// ThreadSanitizer the ordinary count is quartered: the races it looks for show within
+/// a few hundred operations, and its run stays within the CI budget.
+template <class T>
+T scaled(T normal, T long_value) {
+    if (long_run()) return long_value;
+    return thread_sanitizer && normal >= T(4) ? normal / 4 : normal;
+}
+
+#if !defined(_WIN32)
+/// A directory on a tmpfs (/dev/shm) where there is one, else under $TMPDIR: for tests
+/// whose syscalls are scripted through the seam and that run thousands of writes, so
+/// that a disk's fsync does not set their pace. Still a real filesystem.
+inline fs::path fast_base() {
+    struct ::stat st {};
+    if (::stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && ::access("/dev/shm", W_OK | X_OK) == 0)
+        return "/dev/shm";
+    const char* base = std::getenv("TMPDIR");
+    return base != nullptr && *base != '\0' ? base : "/tmp";
+}
+#else
+/// Where test::temp_dir makes its directories by default: Windows has no tmpfs to prefer.
+inline fs::path fast_base() { return fs::temp_directory_path(); }
+#endif  // !_WIN32
+
+/// Prints one measured figure of a suite ("figure: <text>") on standard output, where
+/// the test log keeps it: counts that the suites' summaries report.
+inline void report_figure(const std::string& text) {
+    std::printf("figure: %s\n", text.c_str());
+    std::fflush(stdout);
+}
+
+// --- versions that carry their own checksum ----------------------------------------------
+
+/// FNV-1a, to tell a complete version from a torn one.
+inline std::uint64_t checksum(std::string_view s) {
+    std::uint64_t h = 14695981039346656037ull;
+    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    return h;
+}
+
+/// One version of a file: a header line with the payload's length and checksum, then
+/// the payload (1 byte to `max_size` bytes, so a torn file would show).
+inline std::string version(int writer, int n, std::size_t max_size = 96 * 1024) {
+    const std::size_t size =
+        1 + (static_cast<std::size_t>(n) * 7919u + static_cast<std::size_t>(writer) * 104729u) % max_size;
+    const std::string payload = pattern(size, static_cast<std::uint32_t>(writer * 100000 + n));
+    return "v " + std::to_string(payload.size()) + " " + std::to_string(checksum(payload)) + "\n" + payload;
+}
+
+/// Whether `s` is one complete version.
+inline bool is_complete(const std::string& s) {
+    const std::size_t eol = s.find('\n');
+    if (s.rfind("v ", 0) != 0 || eol == std::string::npos) return false;
+    const std::size_t space = s.find(' ', 2);
+    if (space == std::string::npos || space > eol) return false;
+    try {
+        const std::size_t size = std::stoull(s.substr(2, space - 2));
+        const std::uint64_t sum = std::stoull(s.substr(space + 1, eol - space - 1));
+        const std::string_view payload = std::string_view(s).substr(eol + 1);
+        return payload.size() == size && checksum(payload) == sum;
+    } catch (const std::exception&) {  // not numbers: a torn header
+        return false;
+    }
+}
+
+#if !defined(_WIN32)
+/// Reads a whole file with plain system calls (no exceptions, usable in a child process
+/// or a racing thread); false if it cannot be opened.
+inline bool read_whole(const fs::path& p, std::string& out) {
+    out.clear();
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    char buf[16384];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return true;
+}
+#endif  // !_WIN32
+
+// --- real filesystems --------------------------------------------------------------------
+
+#if !defined(_WIN32)
+/// Mounts a small tmpfs on a new directory for the object's lifetime (root only).
+class tmpfs_mount {
+public:
+    /// Mounts a tmpfs of `size` (mount(8) syntax: "1m", "64k") at `where` (created), if
+    /// the process is root.
+    explicit tmpfs_mount(const fs::path& where, const std::string& size = "1m") : where_(where), size_(size) {
+        fs::create_directory(where_);
+        if (!is_root()) return;
+        const std::string options = "size=" + size_ + ",mode=0755";
+        mounted_ = ::mount("tmpfs", where_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) == 0;
+        if (!mounted_) error_ = errno;
+    }
+    ~tmpfs_mount() {
+        if (mounted_) ::umount2(where_.c_str(), MNT_DETACH);
+    }
+    tmpfs_mount(const tmpfs_mount&) = delete;
+    tmpfs_mount& operator=(const tmpfs_mount&) = delete;
+
+    bool mounted() const { return mounted_; }
+    const fs::path& path() const { return where_; }
+    /// Why there is no mount, for the message of a skipped test.
+    std::string why_not() const {
+        if (error_ == 0) return "mounting a tmpfs needs root";
+        return "cannot mount a tmpfs here: " + std::error_code(error_, std::system_category()).message();
+    }
+    bool remount_read_only() { return remount(MS_RDONLY); }
+    bool remount_read_write() { return remount(0); }
+
+private:
+    bool remount(unsigned long flags) {
+        const std::string options = "size=" + size_;
+        return ::mount("tmpfs", where_.c_str(), "tmpfs", MS_REMOUNT | MS_NOSUID | MS_NODEV | flags, options.c_str()) ==
+               0;
+    }
+    fs::path where_;
+    std::string size_;
+    bool mounted_ = false;
+    int error_ = 0;
+};
+#endif  // !_WIN32
 
 }  // namespace test
 

@@ -81,38 +81,6 @@ void expect_refused(const fs::path& target, const aw::write_options& options, st
     CHECK(snapshot(dir) == before);
 }
 
-/// Mounts a small tmpfs on a new directory for the object's lifetime (root only).
-class tmpfs_mount {
-public:
-    /// Mounts a 1 MiB tmpfs at `where` (created), if the process is root.
-    explicit tmpfs_mount(const fs::path& where) : where_(where) {
-        fs::create_directory(where_);
-        if (!test::is_root()) return;
-        mounted_ = ::mount("tmpfs", where_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") == 0;
-        if (!mounted_) error_ = errno;
-    }
-    ~tmpfs_mount() {
-        if (mounted_) ::umount2(where_.c_str(), MNT_DETACH);
-    }
-    tmpfs_mount(const tmpfs_mount&) = delete;
-    tmpfs_mount& operator=(const tmpfs_mount&) = delete;
-
-    bool mounted() const { return mounted_; }
-    /// Why there is no mount, for the message of a skipped test.
-    std::string why_not() const {
-        if (error_ == 0) return "mounting a tmpfs needs root";
-        return "cannot mount a tmpfs here: " + std::error_code(error_, std::system_category()).message();
-    }
-    bool remount_read_only() {
-        return ::mount("tmpfs", where_.c_str(), "tmpfs", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=1m") == 0;
-    }
-
-private:
-    fs::path where_;
-    bool mounted_ = false;
-    int error_ = 0;
-};
-
 using some_writers =
     test::type_list<aw::atomic_writer, aw::basic_atomic_writer<aw::sync::fsync, aw::commit::automatic, aw::temp::named>,
                     aw::basic_atomic_writer<aw::sync::fsync, aw::commit::automatic, aw::temp::anonymous>,
@@ -177,52 +145,16 @@ TEST_CASE("a parent directory that is not writable: permission denied", "[bad_in
     const auto before = snapshot(ro);
 
     // The checks run in a child with the ids of nobody; the exit status says which
-    // check failed (0: all passed; 77: the directory is not reachable for nobody).
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        if (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
-            ::setresuid(65534, 65534, 65534) != 0)
-            ::_exit(70);
-        if (::access(ro.c_str(), X_OK) != 0) ::_exit(77);
-        int code = 0;
-        try {
-            int check = 0;
-            for (const char* name : {"new", "existing"}) {
-                const fs::path target = ro / name;
-                const aw::write_options options{.overwrite = true};
-                std::error_code ec;
-                ++check;
-                if (aw::write_file(target, new_content, options, ec) != aw::commit_state::unchanged) throw check;
-                ++check;
-                if (ec != std::errc::permission_denied || ec.category() != std::system_category()) throw check;
-                ++check;
-                try {
-                    aw::write_file(target, new_content, options);
-                    throw check;
-                } catch (const aw::durability_error&) {
-                    throw check;
-                } catch (const fs::filesystem_error& e) {
-                    const std::string what = e.what();
-                    if (e.code() != std::errc::permission_denied) throw check;
-                    ++check;
-                    if (!contains(what, "create temporary file")) throw check;
-                    ++check;
-                    if (!contains(what, target.string()) || e.path1() != target) throw check;
-                }
-            }
-        } catch (int failed) {
-            code = failed;
-        } catch (...) {
-            code = 60;
+    // check failed.
+    const int code = test::as_nobody(ro, X_OK, [&] {
+        for (const char* name : {"new", "existing"}) {
+            const int failed = test::failure_check(ro / name, {.overwrite = true}, std::errc::permission_denied,
+                                                   "create temporary file");
+            if (failed != 0) return failed;
         }
-        ::_exit(code);
-    }
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    REQUIRE(WIFEXITED(status));
-    const int code = WEXITSTATUS(status);
-    if (code == 77) {
+        return 0;
+    });
+    if (code == test::nobody_unreachable) {
         WARN("skipped: the test directory is not reachable for uid 65534");
         return;
     }
@@ -234,7 +166,7 @@ TEST_CASE("a parent directory that is not writable: permission denied", "[bad_in
 
 TEMPLATE_LIST_TEST_CASE("a read-only filesystem: read_only_file_system", "[bad_input][root]", some_writers) {
     test::temp_dir dir;
-    tmpfs_mount mnt(dir / "mnt");
+    test::tmpfs_mount mnt(dir / "mnt");
     if (!mnt.mounted()) {
         WARN("skipped: " << mnt.why_not());
         return;
@@ -403,7 +335,7 @@ TEST_CASE("a missing temp_directory is reported when the writer is made", "[bad_
 TEMPLATE_LIST_TEST_CASE("a temp_directory on another filesystem: cross_device_link at commit", "[bad_input][root]",
                         some_writers) {
     test::temp_dir dir;
-    tmpfs_mount mnt(dir / "mnt");
+    test::tmpfs_mount mnt(dir / "mnt");
     if (!mnt.mounted()) {
         WARN("skipped: " << mnt.why_not());
         return;

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Writers racing each other: with overwrite = false exactly one of many concurrent
-// creators wins and the file holds its complete content; with overwrite = true a reader
-// always sees one complete version, never a torn or missing file.
+// Writers racing each other, as threads of one process and as several processes with
+// several threads each: with overwrite = false exactly one of many concurrent creators
+// wins, every other gets file_exists, and the file holds the winner's complete content;
+// with overwrite = true readers (threads and a process) always see one complete
+// version, never a torn or missing file. ATOMICWRITES_LONG_TESTS=1 races ten times as
+// many operations.
 #include <catch2/catch.hpp>
 
 #include <atomicwrites/atomic_writer.hpp>
@@ -14,13 +17,19 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <new>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "support.hpp"
@@ -92,57 +101,12 @@ void creation_race(int rounds) {
     }
     std::sort(expected_names.begin(), expected_names.end());
     CHECK(dir.names() == expected_names);  // no temporary file left by anyone
+    test::report_figure("concurrency: " + test::type_name<W>() + ": " + std::to_string(rounds * threads) +
+                        " no-overwrite creations by " + std::to_string(threads) + " threads, " +
+                        std::to_string(rounds) + " rounds, 1 winner each");
 }
 
 // --- the replace race -------------------------------------------------------------------
-
-/// FNV-1a, to tell a complete version from a torn one.
-std::uint64_t checksum(std::string_view s) {
-    std::uint64_t h = 14695981039346656037ull;
-    for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-    return h;
-}
-
-/// One version of the file: a header line with the payload's length and checksum, then
-/// the payload (1 byte to ~96 KiB, so a torn file would show).
-std::string version(int writer, int n) {
-    const std::size_t size =
-        1 + (static_cast<std::size_t>(n) * 7919u + static_cast<std::size_t>(writer) * 104729u) % (96 * 1024);
-    const std::string payload = test::pattern(size, static_cast<std::uint32_t>(writer * 100000 + n));
-    return "v " + std::to_string(payload.size()) + " " + std::to_string(checksum(payload)) + "\n" + payload;
-}
-
-/// Whether `s` is one complete version.
-bool is_complete(const std::string& s) {
-    const std::size_t eol = s.find('\n');
-    if (s.rfind("v ", 0) != 0 || eol == std::string::npos) return false;
-    const std::size_t space = s.find(' ', 2);
-    if (space == std::string::npos || space > eol) return false;
-    try {
-        const std::size_t size = std::stoull(s.substr(2, space - 2));
-        const std::uint64_t sum = std::stoull(s.substr(space + 1, eol - space - 1));
-        const std::string_view payload = std::string_view(s).substr(eol + 1);
-        return payload.size() == size && checksum(payload) == sum;
-    } catch (const std::exception&) {  // not numbers: a torn header
-        return false;
-    }
-}
-
-/// Reads a whole file with plain system calls; false if it cannot be opened.
-bool read_whole(const fs::path& p, std::string& out) {
-    out.clear();
-    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    char buf[16384];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return true;
-}
 
 /// `writers` threads replace one file `per_writer` times each while a reader reads it.
 template <class W>
@@ -150,7 +114,7 @@ void replace_race(int writers, int per_writer) {
     INFO(test::type_name<W>());
     test::temp_dir dir;
     const fs::path target = dir / "target";
-    aw::write_file<W>(target, version(99, 0), {.overwrite = true});
+    aw::write_file<W>(target, test::version(99, 0), {.overwrite = true});
 
     std::atomic<int> running{writers};
     std::atomic<long> reads{0};
@@ -161,9 +125,9 @@ void replace_race(int writers, int per_writer) {
         std::string s;
         // Keep reading until every writer is done, and a little after.
         for (int after = 0; after < 10; after += running.load() == 0 ? 1 : 0) {
-            if (!read_whole(target, s)) {
+            if (!test::read_whole(target, s)) {
                 ++missing;
-            } else if (!is_complete(s)) {
+            } else if (!test::is_complete(s)) {
                 ++torn;
             }
             ++reads;
@@ -174,7 +138,7 @@ void replace_race(int writers, int per_writer) {
         pool.emplace_back([&, w] {
             for (int n = 0; n < per_writer; ++n) {
                 std::error_code ec;
-                aw::write_file<W>(target, version(w, n), {.overwrite = true}, ec);
+                aw::write_file<W>(target, test::version(w, n), {.overwrite = true}, ec);
                 if (ec) ++failed_writes;
             }
             --running;
@@ -188,9 +152,238 @@ void replace_race(int writers, int per_writer) {
     CHECK(missing.load() == 0);
     CHECK(torn.load() == 0);
     std::string last;
-    REQUIRE(read_whole(target, last));
-    CHECK(is_complete(last));
+    REQUIRE(test::read_whole(target, last));
+    CHECK(test::is_complete(last));
     CHECK(dir.names() == std::vector<std::string>{"target"});
+    test::report_figure("concurrency: " + test::type_name<W>() + ": " + std::to_string(writers * per_writer) +
+                        " replaces by " + std::to_string(writers) + " threads, " + std::to_string(reads.load()) +
+                        " reads by 1 thread, " + std::to_string(torn.load()) + " torn, " +
+                        std::to_string(missing.load()) + " missing");
+}
+
+// --- the same races between processes ------------------------------------------------
+
+/// An object in memory shared with the child processes forked after it (anonymous,
+/// MAP_SHARED), for counters and a process-shared barrier.
+template <class T>
+class shared {
+public:
+    template <class... A>
+    explicit shared(A&&... args) {
+        void* p = ::mmap(nullptr, sizeof(T), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) throw std::bad_alloc();
+        object_ = new (p) T(std::forward<A>(args)...);
+    }
+    ~shared() {
+        object_->~T();
+        ::munmap(object_, sizeof(T));
+    }
+    shared(const shared&) = delete;
+    shared& operator=(const shared&) = delete;
+    T* operator->() const { return object_; }
+    T& operator*() const { return *object_; }
+
+private:
+    T* object_;
+};
+
+/// A barrier for threads of several processes.
+class process_barrier {
+public:
+    explicit process_barrier(unsigned count) {
+        pthread_barrierattr_t attr;
+        pthread_barrierattr_init(&attr);
+        pthread_barrierattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+        pthread_barrier_init(&barrier_, &attr, count);
+        pthread_barrierattr_destroy(&attr);
+    }
+    ~process_barrier() { pthread_barrier_destroy(&barrier_); }
+    void arrive_and_wait() { pthread_barrier_wait(&barrier_); }
+
+private:
+    pthread_barrier_t barrier_;
+};
+
+static_assert(std::atomic<long>::is_always_lock_free, "counters shared between processes must be lock-free");
+
+/// Forks `processes` children, each running `threads` threads of `body(participant)`
+/// (participant = process * threads + thread), and waits for them. Returns the number of
+/// children that did not exit with status 0.
+template <class F>
+int in_processes(int processes, int threads, F&& body) {
+    std::vector<pid_t> children;
+    for (int p = 0; p < processes; ++p) {
+        const pid_t pid = ::fork();
+        if (pid < 0) break;
+        if (pid == 0) {
+            std::vector<std::thread> pool;
+            for (int t = 0; t < threads; ++t) pool.emplace_back([&, t] { body(p * threads + t); });
+            for (auto& th : pool) th.join();
+            ::_exit(0);
+        }
+        children.push_back(pid);
+    }
+    int failed = processes - static_cast<int>(children.size());
+    for (pid_t pid : children) {
+        int status = 0;
+        if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed;
+    }
+    return failed;
+}
+
+/// What the processes of a creation race got, per round and participant.
+struct creation_results {
+    static constexpr int max_rounds = 1000;
+    static constexpr int max_participants = 16;
+    int error[max_rounds][max_participants];  // 0, or the errno-like value of the error
+    bool published[max_rounds][max_participants];
+};
+
+/// `processes` x `threads` creators race to create the same new file, `rounds` times.
+template <class W>
+void process_creation_race(int processes, int threads, int rounds) {
+    INFO(test::type_name<W>() << ", " << processes << " processes x " << threads << " threads");
+    const int participants = processes * threads;
+    REQUIRE(participants <= creation_results::max_participants);
+    REQUIRE(rounds <= creation_results::max_rounds);
+    test::temp_dir dir(test::fast_base());
+    shared<creation_results> results;
+    shared<process_barrier> start(static_cast<unsigned>(participants));
+    const int failed_children = in_processes(processes, threads, [&](int who) {
+        for (int r = 0; r < rounds; ++r) {
+            const std::string content = creator_content(r, who);
+            const fs::path target = dir / ("target-" + std::to_string(r));
+            start->arrive_and_wait();
+            std::error_code ec;
+            const aw::commit_state st = aw::write_file<W>(target, std::string_view(content), {.overwrite = false}, ec);
+            results->error[r][who] =
+                ec ? (ec == std::errc::file_exists ? EEXIST : (ec.value() != 0 ? ec.value() : -1)) : 0;
+            results->published[r][who] = st == aw::commit_state::published;
+        }
+    });
+    CHECK(failed_children == 0);
+    std::vector<std::string> expected_names;
+    long attempts = 0;
+    for (int r = 0; r < rounds; ++r) {
+        INFO("round " << r);
+        int winners = 0;
+        int winner = -1;
+        for (int who = 0; who < participants; ++who) {
+            ++attempts;
+            if (results->error[r][who] == 0) {
+                CHECK(results->published[r][who]);
+                ++winners;
+                winner = who;
+            } else {
+                INFO("participant " << who << ": error " << results->error[r][who]);
+                CHECK(results->error[r][who] == EEXIST);
+                CHECK_FALSE(results->published[r][who]);
+            }
+        }
+        REQUIRE(winners == 1);
+        const fs::path target = dir / ("target-" + std::to_string(r));
+        CHECK((test::read_file(target) == creator_content(r, winner)));
+        expected_names.push_back(target.filename().string());
+    }
+    std::sort(expected_names.begin(), expected_names.end());
+    CHECK(dir.names() == expected_names);  // nothing left by anyone
+    test::report_figure("concurrency: " + test::type_name<W>() + ": " + std::to_string(attempts) +
+                        " no-overwrite creations by " + std::to_string(processes) + " processes x " +
+                        std::to_string(threads) + " threads, " + std::to_string(rounds) + " rounds, 1 winner each");
+}
+
+/// Counters of a replace race shared by the writing and reading processes.
+struct race_counters {
+    std::atomic<long> writes{0};
+    std::atomic<long> failed_writes{0};
+    std::atomic<long> busy{0};  // temp::named: another writer holds the name (file_exists)
+    std::atomic<long> reads{0};
+    std::atomic<long> torn{0};
+    std::atomic<long> missing{0};
+    std::atomic<int> writers_done{0};
+};
+
+/// `processes` x `threads` writers replace one file `per_thread` times each, while two
+/// reader threads of this process and one reader process read it.
+template <class W>
+void process_replace_race(int processes, int threads, int per_thread, const fs::path& base) {
+    INFO(test::type_name<W>() << ", " << processes << " processes x " << threads << " threads");
+    constexpr bool fixed_name = std::is_same_v<typename W::temp_type, aw::temp::named>;
+    test::temp_dir dir(base);
+    const fs::path target = dir / "target";
+    aw::write_file<W>(target, test::version(999, 0), {.overwrite = true});
+    shared<race_counters> c;
+    auto read_until_done = [&] {
+        std::string s;
+        for (int after = 0; after < 10; after += c->writers_done.load() == processes ? 1 : 0) {
+            if (!test::read_whole(target, s))
+                ++c->missing;
+            else if (!test::is_complete(s))
+                ++c->torn;
+            ++c->reads;
+        }
+    };
+    // The reader process first, while this process has one thread.
+    const pid_t reader = ::fork();
+    REQUIRE(reader >= 0);
+    if (reader == 0) {
+        read_until_done();
+        ::_exit(0);
+    }
+    std::vector<pid_t> writers;
+    for (int p = 0; p < processes; ++p) {
+        const pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            std::vector<std::thread> pool;
+            for (int t = 0; t < threads; ++t) {
+                pool.emplace_back([&, t] {
+                    for (int n = 0; n < per_thread; ++n) {
+                        std::error_code ec;
+                        aw::write_file<W>(target, test::version(p * threads + t, n), {.overwrite = true}, ec);
+                        if (!ec)
+                            ++c->writes;
+                        else if (fixed_name && ec == std::errc::file_exists)
+                            ++c->busy;
+                        else
+                            ++c->failed_writes;
+                    }
+                });
+            }
+            for (auto& th : pool) th.join();
+            ++c->writers_done;
+            ::_exit(0);
+        }
+        writers.push_back(pid);
+    }
+    std::thread r1(read_until_done);
+    std::thread r2(read_until_done);
+    int bad_exits = 0;
+    for (pid_t pid : writers) {
+        int status = 0;
+        if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) ++bad_exits;
+    }
+    r1.join();
+    r2.join();
+    int status = 0;
+    REQUIRE(::waitpid(reader, &status, 0) == reader);
+    CHECK(WIFEXITED(status));
+    CHECK(bad_exits == 0);
+    CHECK(c->failed_writes.load() == 0);
+    CHECK(c->writes.load() + c->busy.load() == static_cast<long>(processes) * threads * per_thread);
+    if (!fixed_name) CHECK(c->busy.load() == 0);
+    CHECK(c->reads.load() > 0);
+    CHECK(c->missing.load() == 0);
+    CHECK(c->torn.load() == 0);
+    std::string last;
+    REQUIRE(test::read_whole(target, last));
+    CHECK(test::is_complete(last));
+    CHECK(dir.names() == std::vector<std::string>{"target"});
+    test::report_figure("concurrency: " + test::type_name<W>() + ": " + std::to_string(c->writes.load()) +
+                        " replaces by " + std::to_string(processes) + " processes x " + std::to_string(threads) +
+                        " threads" +
+                        (fixed_name ? " (" + std::to_string(c->busy.load()) + " found the name taken)" : "") + ", " +
+                        std::to_string(c->reads.load()) + " reads by 2 threads and 1 process, 0 torn, 0 missing");
 }
 
 }  // namespace
@@ -199,29 +392,61 @@ TEST_CASE("concurrent creators without overwrite: exactly one wins each round", 
     // Every commit policy that can keep an existing target, with each kind of temporary
     // file; nothing synced, so that the race, not the disk, sets the pace.
     SECTION("commit::link_unlink") {
-        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::link_unlink, aw::temp::mkstemp>>(100);
-        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::link_unlink, aw::temp::anonymous>>(100);
-        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::link_unlink, aw::temp::named>>(100);
+        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::link_unlink, aw::temp::mkstemp>>(
+            test::scaled(100, 1000));
+        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::link_unlink, aw::temp::anonymous>>(
+            test::scaled(100, 1000));
+        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::link_unlink, aw::temp::named>>(
+            test::scaled(100, 1000));
     }
     SECTION("commit::renameat2") {
-        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::renameat2, aw::temp::mkstemp>>(100);
-        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::renameat2, aw::temp::anonymous>>(100);
-        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::renameat2, aw::temp::named>>(100);
+        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::renameat2, aw::temp::mkstemp>>(
+            test::scaled(100, 1000));
+        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::renameat2, aw::temp::anonymous>>(
+            test::scaled(100, 1000));
+        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::renameat2, aw::temp::named>>(
+            test::scaled(100, 1000));
     }
     SECTION("commit::automatic") {
-        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::mkstemp>>(100);
+        creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::mkstemp>>(
+            test::scaled(100, 1000));
         creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic,
-                                              aw::temp::first_of<aw::temp::anonymous, aw::temp::mkstemp>>>(100);
+                                              aw::temp::first_of<aw::temp::anonymous, aw::temp::mkstemp>>>(
+            test::scaled(100, 1000));
     }
-    SECTION("the default, durable writer") { creation_race<aw::atomic_writer>(10); }
+    SECTION("the default, durable writer") { creation_race<aw::atomic_writer>(test::scaled(12, 100)); }
 }
 
 TEST_CASE("concurrent replacers: a reader always sees one complete version", "[concurrency][race]") {
     SECTION("temp::mkstemp") {
-        replace_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::rename, aw::temp::mkstemp>>(3, 400);
+        replace_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::rename, aw::temp::mkstemp>>(
+            3, test::scaled(400, 4000));
     }
     SECTION("temp::anonymous") {
-        replace_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::anonymous>>(3, 400);
+        replace_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::anonymous>>(
+            3, test::scaled(400, 4000));
     }
-    SECTION("the default, durable writer") { replace_race<aw::atomic_writer>(2, 30); }
+    SECTION("the default, durable writer") { replace_race<aw::atomic_writer>(2, test::scaled(30, 300)); }
+}
+
+TEST_CASE("processes of threads creating one file: exactly one wins each round", "[concurrency][race][process]") {
+    const int rounds = test::scaled(150, 1000);
+    process_creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::mkstemp>>(3, 3,
+                                                                                                             rounds);
+    process_creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::link_unlink, aw::temp::anonymous>>(
+        3, 3, rounds);
+    process_creation_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::renameat2, aw::temp::named>>(3, 3,
+                                                                                                           rounds);
+}
+
+TEST_CASE("processes of threads replacing one file: readers see complete versions", "[concurrency][race][process]") {
+    const int per_thread = test::scaled(400, 4000);
+    const fs::path fast = test::fast_base();
+    process_replace_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::rename, aw::temp::mkstemp>>(
+        3, 2, per_thread, fast);
+    process_replace_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::anonymous>>(
+        3, 2, per_thread, fast);
+    process_replace_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::rename, aw::temp::named>>(3, 2, per_thread,
+                                                                                                       fast);
+    process_replace_race<aw::atomic_writer>(2, 2, test::scaled(25, 250), fs::temp_directory_path());
 }

@@ -336,32 +336,14 @@ void owner_is_kept_when_root(const writer_kind& k) {
     CHECK(dir.names() == names{"target"});
 }
 
-/// The exit status of replace_as_nobody() when the unprivileged child cannot reach the
-/// test directory (a $TMPDIR inside a private directory, say).
-constexpr int unreachable = 4;
-
 /// In a child process that runs as `nobody`, replaces `target` with `content`; returns
-/// the child's exit status: 0 on success, 2 if the write failed, 3 if the ids could not
-/// be dropped, `unreachable` if the directory is out of the child's reach.
+/// the child's exit status: 0 on success, or one of test::as_nobody()'s
+/// (test::nobody_unreachable if the directory is out of the child's reach).
 int replace_as_nobody(const writer_kind& k, const fs::path& target, std::string_view content) {
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        if (::setgroups(0, nullptr) != 0 || ::setresgid(nobody, nobody, nobody) != 0 ||
-            ::setresuid(nobody, nobody, nobody) != 0)
-            ::_exit(3);
-        if (::access(target.parent_path().c_str(), W_OK | X_OK) != 0) ::_exit(unreachable);
-        try {
-            k.write(target, content, {.overwrite = true}, {});
-        } catch (...) {
-            ::_exit(2);
-        }
-        ::_exit(0);
-    }
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    REQUIRE(WIFEXITED(status));
-    return WEXITSTATUS(status);
+    return test::as_nobody(target.parent_path(), W_OK | X_OK, [&] {
+        k.write(target, content, {.overwrite = true}, {});
+        return 0;
+    });
 }
 
 void set_id_bits_dropped_when_owner_cannot_be_kept(const writer_kind& k) {
@@ -382,7 +364,7 @@ void set_id_bits_dropped_when_owner_cannot_be_kept(const writer_kind& k) {
         REQUIRE(::chown(probe.c_str(), other_id, other_id) == 0);
         const int status = replace_as_nobody(k, probe, "");
         fs::remove(probe);
-        if (status == unreachable) {
+        if (status == test::nobody_unreachable) {
             WARN("skipped: the test directory is out of reach of an unprivileged user");
             return;
         }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /// \file
 /// What most users include: atomic_writer, atomic_write(), write_file(),
-/// replace_atomic(), move_atomic() and directory.
+/// replace_atomic(), move_atomic() and directory; and remove_stale_temps() (stale_temps.hpp).
 #ifndef ATOMICWRITES_ATOMIC_WRITER_HPP
 #define ATOMICWRITES_ATOMIC_WRITER_HPP
 
@@ -13,6 +13,7 @@
 #include <atomicwrites/detail/sys.hpp>
 #include <atomicwrites/directory.hpp>
 #include <atomicwrites/error.hpp>
+#include <atomicwrites/stale_temps.hpp>
 #include <atomicwrites/sync.hpp>
 #include <atomicwrites/temp.hpp>
 #include <atomicwrites/types.hpp>
@@ -103,6 +104,7 @@ template <class Writer = atomic_writer>
 void write_file(const std::filesystem::path& path, std::span<const std::byte> data, const write_options& options = {}) {
     detail::write_whole<Writer>(reinterpret_cast<const char*>(data.data()), data.size(), options, path);
 }
+/// \overload
 template <class Writer = atomic_writer>
 void write_file(const std::filesystem::path& path, std::string_view data, const write_options& options = {}) {
     detail::write_whole<Writer>(data.data(), data.size(), options, path);
@@ -116,6 +118,7 @@ commit_state write_file(const std::filesystem::path& path, std::span<const std::
                         const write_options& options, std::error_code& ec) noexcept {
     return detail::write_whole<Writer>(reinterpret_cast<const char*>(data.data()), data.size(), options, ec, path);
 }
+/// \overload
 template <class Writer = atomic_writer>
 commit_state write_file(const std::filesystem::path& path, std::string_view data, const write_options& options,
                         std::error_code& ec) noexcept {
@@ -129,6 +132,7 @@ void write_file(const directory& dir, const std::filesystem::path& name, std::sp
                 const write_options& options = {}) {
     detail::write_whole<Writer>(reinterpret_cast<const char*>(data.data()), data.size(), options, dir, name);
 }
+/// \overload
 template <class Writer = atomic_writer>
 void write_file(const directory& dir, const std::filesystem::path& name, std::string_view data,
                 const write_options& options = {}) {
@@ -141,6 +145,7 @@ commit_state write_file(const directory& dir, const std::filesystem::path& name,
                         const write_options& options, std::error_code& ec) noexcept {
     return detail::write_whole<Writer>(reinterpret_cast<const char*>(data.data()), data.size(), options, ec, dir, name);
 }
+/// \overload
 template <class Writer = atomic_writer>
 commit_state write_file(const directory& dir, const std::filesystem::path& name, std::string_view data,
                         const write_options& options, std::error_code& ec) noexcept {

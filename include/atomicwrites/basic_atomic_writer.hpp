@@ -66,8 +66,11 @@ class basic_atomic_writer {
     static_assert(temp_policy<TempPolicy>, "TempPolicy does not satisfy atomicwrites::temp_policy");
 
 public:
+    /// The SyncPolicy.
     using sync_type = SyncPolicy;
+    /// The CommitPolicy.
     using commit_type = CommitPolicy;
+    /// The TempPolicy.
     using temp_type = TempPolicy;
 
     /// Creates the temporary file for `target`. Throws std::filesystem::filesystem_error
@@ -114,6 +117,7 @@ public:
         open_in(dir, name, options, ec);
         if (ec) detail::throw_error(step_, target_.empty() ? name : target(), {}, ec, commit_state::unchanged);
     }
+    /// The same, reporting failures in `ec` (the writer is then not open).
     basic_atomic_writer(const directory& dir, const std::filesystem::path& name, const write_options& options,
                         std::error_code& ec) noexcept {
         open_in(dir, name, options, ec);
@@ -122,7 +126,9 @@ public:
     /// Rolls back an uncommitted writer. Never throws.
     ~basic_atomic_writer() { rollback(); }
 
+    /// Takes over `other`'s write; `other` is left not open.
     basic_atomic_writer(basic_atomic_writer&& other) noexcept { swap(other); }
+    /// Rolls back this writer's own write, then takes over `other`'s.
     basic_atomic_writer& operator=(basic_atomic_writer&& other) noexcept {
         if (this != &other) {
             rollback();
@@ -175,12 +181,15 @@ public:
     void write(std::span<const std::byte> data, std::error_code& ec) noexcept {
         write_bytes(reinterpret_cast<const char*>(data.data()), data.size(), ec);
     }
+    /// \overload
     void write(std::string_view data, std::error_code& ec) noexcept { write_bytes(data.data(), data.size(), ec); }
+    /// Appends bytes; throws filesystem_error naming the step on failure.
     void write(std::span<const std::byte> data) {
         std::error_code ec;
         write(data, ec);
         if (ec) throw_step(ec);
     }
+    /// \overload
     void write(std::string_view data) {
         std::error_code ec;
         write(data, ec);
@@ -199,6 +208,7 @@ public:
             }
         }
     }
+    /// Writes out buffered data; throws filesystem_error on failure.
     void flush() {
         std::error_code ec;
         flush(ec);
@@ -317,6 +327,7 @@ public:
     /// The step that failed last ("sync temporary file", ...), or null.
     const char* failed_step() const noexcept { return step_; }
 
+    /// Exchanges two writers.
     void swap(basic_atomic_writer& other) noexcept {
         using std::swap;
         swap(target_, other.target_);
@@ -352,16 +363,21 @@ private:
 
     // --- opening ---------------------------------------------------------------------
 
-    void open(const std::filesystem::path& target, const write_options& options, std::error_code& ec) noexcept {
+    /// Keeps the target as given (for messages and target()) and checks the options.
+    bool begin(const std::filesystem::path& target, const write_options& options, std::error_code& ec) noexcept {
         ec.clear();
         step_ = "check path";
         try {
             target_ = target.native();
         } catch (...) {
             ec = std::make_error_code(std::errc::not_enough_memory);
-            return;
+            return false;
         }
-        if (!check_options(options, ec)) return;
+        return check_options(options, ec);
+    }
+
+    void open(const std::filesystem::path& target, const write_options& options, std::error_code& ec) noexcept {
+        if (!begin(target, options, ec)) return;
         detail::file_name(target, name_, ec);
         if (ec) return;
         step_ = "open directory";
@@ -373,21 +389,13 @@ private:
 
     void open_in(const directory& dir, const std::filesystem::path& name, const write_options& options,
                  std::error_code& ec) noexcept {
-        ec.clear();
-        step_ = "check path";
-        try {
-            target_ = name.native();
-            base_ = &dir;
-        } catch (...) {
-            ec = std::make_error_code(std::errc::not_enough_memory);
-            return;
-        }
+        base_ = &dir;
+        if (!begin(name, options, ec)) return;
         if (name.has_root_path()) {  // "/x"; on Windows also "C:x" and "\\x"
             step_ = "check path (a name inside the directory handle, not an absolute path)";
             ec = std::make_error_code(std::errc::invalid_argument);
             return;
         }
-        if (!check_options(options, ec)) return;
         detail::file_name(name, name_, ec);
         if (ec) return;
         step_ = "open directory";
@@ -772,6 +780,7 @@ private:
     [[no_unique_address]] TempPolicy temp_policy_{};
 };
 
+/// Exchanges two writers (found by argument-dependent lookup).
 template <class S, class C, class T>
 void swap(basic_atomic_writer<S, C, T>& a, basic_atomic_writer<S, C, T>& b) noexcept {
     a.swap(b);

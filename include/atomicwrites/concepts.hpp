@@ -56,15 +56,19 @@ struct temp_request {
     unsigned mode;
     /// write_options::temp_prefix and temp_suffix.
     native_string_view prefix;
+    /// write_options::temp_suffix.
     native_string_view suffix;
 };
 
 /// An open temporary file. `name` is empty for an anonymous file (one with no directory
 /// entry yet, e.g. O_TMPFILE).
 struct temp_file {
+    /// The open file (invalid_handle if none).
     native_handle_type file = invalid_handle;
+    /// Its name in the directory, NUL-terminated; empty if anonymous.
     native_char_type name[detail::sys::max_name + 1] = {};
 
+    /// True if the file has no name.
     bool anonymous() const noexcept { return name[0] == '\0'; }
 };
 
@@ -105,10 +109,13 @@ struct commit_request {
     /// named file is closed by then otherwise; invalid_handle for replace_atomic() and
     /// move_atomic(), which have no open file).
     native_handle_type temp_dir;
+    /// The temporary file's name (empty if it is anonymous).
     const native_char_type* temp_name;
+    /// The temporary file's handle (see above).
     native_handle_type file;
     /// Where to publish it.
     native_handle_type target_dir;
+    /// The target's name in target_dir.
     const native_char_type* target_name;
     /// write_options::overwrite.
     bool overwrite;

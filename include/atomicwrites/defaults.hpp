@@ -34,7 +34,7 @@ using default_commit = commit::automatic;
 /// A named temporary costs one system call less per replace than an anonymous one
 /// (which needs a linkat before the rename): 9 calls for a new file, 10 for a
 /// replacement. Choose temp::first_of<temp::anonymous, temp::mkstemp> to leave nothing
-/// behind on a crash.
+/// behind on a crash while writing (see temp::anonymous for the one exception).
 using default_temp = temp::mkstemp;
 #endif
 

@@ -52,6 +52,8 @@ enum class sysop : unsigned char {
     link_anonymous,    ///< linkat(2) of an open anonymous file (Linux only)
     unlink,            ///< unlinkat(2); DeleteFileW
     close,             ///< close(2); CloseHandle
+    read_directory,    ///< getdents64(2) (Linux) or readdir(3): the next names of a directory (POSIX only)
+    lease,             ///< fcntl(F_SETLEASE, F_RDLCK): is a file open for writing anywhere? (POSIX only)
 };
 
 /// The name of an operation, as used in error messages and traces.
@@ -66,15 +68,17 @@ constexpr std::string_view to_string(sysop op) noexcept {
         "rename",         "rename_noreplace",
         "link",           "link_anonymous",
         "unlink",         "close",
+        "read_directory", "lease",
     };
     return names[static_cast<unsigned>(op)];
 }
 
 /// The number of sysop values.
-inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::close) + 1;
+inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::lease) + 1;
 
 /// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
 struct syscall_info {
+    /// The operation.
     sysop op;
     /// The file the call acts on (write, sync, chmod, chown, close, link_anonymous).
     native_handle_type file = invalid_handle;
@@ -84,6 +88,7 @@ struct syscall_info {
     const native_char_type* name = nullptr;
     /// The second directory and name (rename, link: the new name).
     native_handle_type dir2 = invalid_handle;
+    /// The second name, relative to dir2.
     const native_char_type* name2 = nullptr;
     /// Bytes to write (write); mode bits (create_file, create_anonymous, chmod).
     std::size_t size = 0;
@@ -151,6 +156,7 @@ inline thread_local constinit syscall_hook* current_hook = nullptr;
 /// afterwards (hooks nest).
 class scoped_syscall_hook {
 public:
+    /// Installs `hook` on the calling thread.
     explicit scoped_syscall_hook(syscall_hook& hook) noexcept : previous_(detail::current_hook) {
         detail::current_hook = &hook;
     }

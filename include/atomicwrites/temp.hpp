@@ -34,6 +34,29 @@ inline std::uint64_t next_random() noexcept {
     return z ^ (z >> 31);
 }
 
+/// Alphabet of the random part of temporary names.
+inline constexpr std::string_view random_name_alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// The length of a temporary name without the target's part: prefix and suffix, and the
+/// dot and random characters if `random`.
+inline std::size_t temp_name_overhead(native_string_view prefix, native_string_view suffix, bool random) noexcept {
+    return prefix.size() + suffix.size() + (random ? random_name_length + 1 : 0);
+}
+
+/// How many characters of `target` a temporary name keeps, given its overhead (which
+/// leaves room for at least one): all of it if the name fits in max_name, else as many
+/// as fit, cut on a character boundary (never before a UTF-8 continuation byte or the
+/// low half of a UTF-16 surrogate pair).
+inline std::size_t temp_stem_length(std::size_t fixed, native_string_view target) noexcept {
+    std::size_t keep = target.size();
+    if (fixed + keep > sys::max_name) {
+        keep = sys::max_name - fixed;
+        while (keep > 0 && continues_character(target[keep])) --keep;
+    }
+    return keep;
+}
+
 /// Writes a temporary name into `out` (max_name + 1 characters): prefix, target
 /// (shortened to fit), then "." and random characters if `random`, then suffix. Fails
 /// with ENAMETOOLONG when prefix and suffix alone do not fit, and EINVAL if either holds
@@ -44,25 +67,19 @@ inline void make_temp_name(native_char_type* out, native_string_view prefix, nat
         ec = std::make_error_code(std::errc::invalid_argument);
         return;
     }
-    const std::size_t fixed = prefix.size() + suffix.size() + (random ? random_name_length + 1 : 0);
+    const std::size_t fixed = temp_name_overhead(prefix, suffix, random);
     if (fixed + 1 > sys::max_name) {
         ec = std::make_error_code(std::errc::filename_too_long);
         return;
     }
-    std::size_t keep = target.size();
-    if (fixed + keep > sys::max_name) {
-        keep = sys::max_name - fixed;
-        // Do not cut a character in two: back off over UTF-8 continuation bytes, or
-        // before the low half of a UTF-16 surrogate pair.
-        while (keep > 0 && continues_character(target[keep])) --keep;
-    }
+    const std::size_t keep = temp_stem_length(fixed, target);
     native_char_type* p = copy_chars(out, prefix);
     p = copy_chars(p, target.substr(0, keep));
     if (random) {
-        static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         *p++ = '.';
         std::uint64_t bits = next_random();
-        for (std::size_t i = 0; i < random_name_length; ++i, bits >>= 6) *p++ = alphabet[(bits & 63u) % 62u];
+        for (std::size_t i = 0; i < random_name_length; ++i, bits >>= 6)
+            *p++ = random_name_alphabet[(bits & 63u) % random_name_alphabet.size()];
     }
     copy_c_string(p, suffix);
 }
@@ -101,7 +118,9 @@ namespace temp {
 /// EMFILE, ENFILE, ENAMETOOLONG, EEXIST (after 100 collisions); on Windows
 /// ERROR_ACCESS_DENIED, ERROR_WRITE_PROTECT, ERROR_DISK_FULL, ERROR_FILE_EXISTS.
 struct mkstemp {
+    /// False: the file always has a name.
     static constexpr bool may_be_anonymous = false;
+    /// Creates `prefix + target + "." + random + suffix`, exclusively.
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
         for (int attempt = 0; attempt < detail::name_attempts; ++attempt) {
             ec.clear();
@@ -122,7 +141,9 @@ static_assert(temp_policy<mkstemp>);
 /// CREATE_NEW on Windows). System calls: openat / CreateFileW. Errors: EEXIST
 /// (ERROR_FILE_EXISTS), and as mkstemp.
 struct named {
+    /// False: the file always has a name.
     static constexpr bool may_be_anonymous = false;
+    /// Creates `prefix + target + suffix`, exclusively.
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
         detail::make_temp_name(t.name, r.prefix, r.target_name, r.suffix, false, ec);
         // An empty prefix and suffix would make the target its own temporary file.
@@ -138,13 +159,17 @@ static_assert(temp_policy<named>);
 /// while it is written, so a crash leaves nothing behind and nobody can open it by name.
 /// At commit it is linked straight onto the target when not overwriting (no moment with
 /// two names), or linked under a random name and renamed over the target when
-/// overwriting. Platforms: Linux 3.11+ on ext2/3/4, XFS, btrfs, tmpfs, F2FS and others;
+/// overwriting: Linux cannot link a file over an existing name, so a crash between
+/// those two calls leaves the random name behind (remove_stale_temps() takes it).
+/// Platforms: Linux 3.11+ on ext2/3/4, XFS, btrfs, tmpfs, F2FS and others;
 /// NFS, FUSE and older kernels answer EOPNOTSUPP or EISDIR: use
 /// first_of<anonymous, mkstemp> to fall back. System calls: openat (O_TMPFILE), linkat at
 /// commit. Errors: EOPNOTSUPP, EISDIR, EINVAL (not supported), EACCES, EROFS, ENOSPC,
 /// EDQUOT, EMFILE.
 struct anonymous {
+    /// True: the file has no name.
     static constexpr bool may_be_anonymous = true;
+    /// Creates an unnamed file with O_TMPFILE.
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
         t.name[0] = '\0';
         t.file = detail::sys::create_anonymous(r.dir, r.mode, ec);
@@ -157,9 +182,13 @@ static_assert(temp_policy<anonymous>);
 /// is_not_supported), uses Second. The usual use: first_of<anonymous, mkstemp>.
 template <temp_policy First, temp_policy Second>
 struct first_of {
+    /// True if either policy may make an anonymous file.
     static constexpr bool may_be_anonymous = First::may_be_anonymous || Second::may_be_anonymous;
+    /// The policy tried first.
     [[no_unique_address]] First first{};
+    /// The policy used where First is not supported.
     [[no_unique_address]] Second second{};
+    /// Creates the file with First, or with Second where First is not supported.
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
         first.create(r, t, ec);
         if (!ec || !is_not_supported(ec)) return;

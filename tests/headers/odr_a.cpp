@@ -11,6 +11,7 @@
 #include <atomicwrites/config.hpp>
 #include <atomicwrites/defaults.hpp>
 #include <atomicwrites/error.hpp>
+#include <atomicwrites/stale_temps.hpp>
 #include <atomicwrites/sync.hpp>
 #include <atomicwrites/syscall_hook.hpp>
 #include <atomicwrites/temp.hpp>

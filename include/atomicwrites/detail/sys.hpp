@@ -4,11 +4,13 @@
 /// atomicwrites::detail::sys. Not API. Every operation reports through std::error_code
 /// and goes through the thread's syscall_hook (see <atomicwrites/syscall_hook.hpp>).
 ///
-/// Operations: open_directory, open_file, stat_at, read_link, create_file,
+/// Operations: open_directory, open_file, stat_at, stat_handle, read_link, create_file,
 /// create_anonymous + link_anonymous (where has_anonymous_files), write_all, fsync,
 /// fdatasync, full_fsync, set_mode, set_owner, rename, rename_noreplace (where
-/// has_rename_noreplace), link, unlink, close, process_owner, current_owner, random_seed.
-/// Windows adds rename_open_file (a rename through the open file's handle).
+/// has_rename_noreplace), link, unlink, close, process_owner, current_owner, random_seed;
+/// for remove_stale_temps() (POSIX): directory_reader, try_read_lease (where
+/// has_read_lease). Windows adds rename_open_file (a rename through the open file's
+/// handle).
 ///
 /// And what a platform says about names: current_directory, max_name, max_path,
 /// is_separator, root_length, to_native (a UTF-8 string into the system's characters),

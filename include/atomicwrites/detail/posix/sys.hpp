@@ -25,8 +25,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #if ATOMICWRITES_LINUX
+#include <csignal>
+#include <cstring>
+
+#include <dirent.h>
 #include <sys/auxv.h>
 #include <sys/random.h>
+#else
+#include <dirent.h>
 #endif
 
 namespace atomicwrites {
@@ -127,19 +133,14 @@ struct file_status {
     unsigned mode = 0;  ///< permission bits, including set-id and sticky (07777)
     unsigned uid = 0;
     unsigned gid = 0;
+    std::uint64_t device = 0;  ///< with `inode`, what the name refers to
+    std::uint64_t inode = 0;
+    std::int64_t modified = 0;  ///< last change of the content (st_mtim), ns since the epoch
+    std::int64_t changed = 0;   ///< last change of the content or status (st_ctim), ns since the epoch
 };
 
-/// fstatat(2) with AT_SYMLINK_NOFOLLOW. A missing name is not an error: kind == none.
-inline file_status stat_at(handle dir, const char* name, std::error_code& ec) noexcept {
-    struct ::stat st {};
-    syscall_info info{.op = sysop::stat, .dir = dir, .name = name};
-    long r = through_hook(
-        info, [&st](syscall_info& i) { return static_cast<long>(::fstatat(i.dir, i.name, &st, AT_SYMLINK_NOFOLLOW)); });
+inline file_status to_status(const struct ::stat& st) noexcept {
     file_status s;
-    if (r < 0) {
-        if (errno != ENOENT) set_error(ec);
-        return s;
-    }
     if (S_ISREG(st.st_mode))
         s.kind = file_kind::regular;
     else if (S_ISDIR(st.st_mode))
@@ -151,7 +152,41 @@ inline file_status stat_at(handle dir, const char* name, std::error_code& ec) no
     s.mode = static_cast<unsigned>(st.st_mode) & 07777u;
     s.uid = static_cast<unsigned>(st.st_uid);
     s.gid = static_cast<unsigned>(st.st_gid);
+    s.device = static_cast<std::uint64_t>(st.st_dev);
+    s.inode = static_cast<std::uint64_t>(st.st_ino);
+#if ATOMICWRITES_APPLE
+    s.modified = static_cast<std::int64_t>(st.st_mtimespec.tv_sec) * 1000000000 + st.st_mtimespec.tv_nsec;
+    s.changed = static_cast<std::int64_t>(st.st_ctimespec.tv_sec) * 1000000000 + st.st_ctimespec.tv_nsec;
+#else
+    s.modified = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    s.changed = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+#endif
     return s;
+}
+
+/// fstatat(2) with AT_SYMLINK_NOFOLLOW. A missing name is not an error: kind == none.
+inline file_status stat_at(handle dir, const char* name, std::error_code& ec) noexcept {
+    struct ::stat st {};
+    syscall_info info{.op = sysop::stat, .dir = dir, .name = name};
+    long r = through_hook(
+        info, [&st](syscall_info& i) { return static_cast<long>(::fstatat(i.dir, i.name, &st, AT_SYMLINK_NOFOLLOW)); });
+    if (r < 0) {
+        if (errno != ENOENT) set_error(ec);
+        return {};
+    }
+    return to_status(st);
+}
+
+/// fstat(2) of an open file (sysop::stat with `file` set and no name).
+inline file_status stat_handle(handle file, std::error_code& ec) noexcept {
+    struct ::stat st {};
+    syscall_info info{.op = sysop::stat, .file = file};
+    long r = through_hook(info, [&st](syscall_info& i) { return static_cast<long>(::fstat(i.file, &st)); });
+    if (r < 0) {
+        set_error(ec);
+        return {};
+    }
+    return to_status(st);
 }
 
 /// readlinkat(2) into buf (not terminated); returns the length, or 0 with ec set.
@@ -371,6 +406,127 @@ inline void close(handle file, std::error_code& ec) noexcept {
     long r = through_hook(info, [](syscall_info& i) { return static_cast<long>(::close(i.file)); });
     if (r < 0 && errno != EINTR) set_error(ec);
 }
+
+/// The names in a directory, one at a time, from a descriptor of it (which must stay open
+/// while the reader is used). Includes "." and "..". Each refill of the reader is one
+/// sysop::read_directory call.
+#if ATOMICWRITES_LINUX
+class directory_reader {
+public:
+    explicit directory_reader(handle dir) noexcept : dir_(dir) {}
+    directory_reader(const directory_reader&) = delete;
+    directory_reader& operator=(const directory_reader&) = delete;
+
+    /// The next name, or null at the end or on an error (`ec` set).
+    const char* next(std::error_code& ec) noexcept {
+        if (at_ >= filled_) {
+            // getdents64(2) on the descriptor itself: no second descriptor, no DIR*.
+            syscall_info info{.op = sysop::read_directory, .dir = dir_, .size = sizeof buffer_};
+            long r = through_hook(
+                info, [this](syscall_info& i) { return static_cast<long>(::getdents64(i.dir, buffer_, i.size)); });
+            if (r < 0) {
+                set_error(ec);
+                return nullptr;
+            }
+            if (r == 0) return nullptr;
+            filled_ = static_cast<std::size_t>(r);
+            at_ = 0;
+        }
+        // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
+        const char* entry = buffer_ + at_;
+        unsigned short length = 0;
+        std::memcpy(&length, entry + 16, sizeof length);
+        at_ += length;
+        return entry + 19;
+    }
+
+private:
+    handle dir_;
+    std::size_t filled_ = 0;
+    std::size_t at_ = 0;
+    alignas(8) char buffer_[8192];
+};
+#else
+class directory_reader {
+public:
+    /// readdir(3) needs a DIR* of its own: the descriptor is duplicated for it (and closed
+    /// with it, outside the seam).
+    explicit directory_reader(handle dir) noexcept {
+        const int own = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (own >= 0) {
+            stream_ = ::fdopendir(own);
+            if (stream_ == nullptr) {
+                error_ = errno;
+                ::close(own);
+            }
+        } else {
+            error_ = errno;
+        }
+    }
+    ~directory_reader() {
+        if (stream_ != nullptr) ::closedir(stream_);
+    }
+    directory_reader(const directory_reader&) = delete;
+    directory_reader& operator=(const directory_reader&) = delete;
+
+    const char* next(std::error_code& ec) noexcept {
+        if (stream_ == nullptr) {
+            ec.assign(error_, std::system_category());
+            return nullptr;
+        }
+        struct ::dirent* e = nullptr;
+        syscall_info info{.op = sysop::read_directory};
+        long r = through_hook(info, [this, &e](syscall_info&) -> long {
+            errno = 0;
+            e = ::readdir(stream_);
+            return e == nullptr && errno != 0 ? -1 : 0;
+        });
+        if (r < 0) {
+            set_error(ec);
+            return nullptr;
+        }
+        return e != nullptr ? e->d_name : nullptr;
+    }
+
+private:
+    DIR* stream_ = nullptr;
+    int error_ = 0;
+};
+#endif
+
+/// True where try_read_lease() can tell whether a file is open for writing.
+#if ATOMICWRITES_LINUX && defined(F_SETLEASE)
+inline constexpr bool has_read_lease = true;
+
+/// Takes a read lease on `file` (opened read-only), which the kernel grants only while no
+/// descriptor anywhere has the file open for writing (fcntl(2), "Leases"): EAGAIN means
+/// some process has it open for writing. EACCES: not the file's owner and no
+/// CAP_LEASE; EINVAL: the filesystem has no leases (NFS, FUSE, ...). The lease lasts
+/// until `file` is closed. Whoever opens the file for writing meanwhile waits until
+/// then: hold it for as short a time as possible.
+///
+/// A lease break signals the lease holder, SIGIO by default, whose default action ends
+/// the process. The signal is set to SIGURG (ignored by default) before the lease is
+/// taken and no one is set to receive it afterwards, so that a break never signals.
+inline void try_read_lease(handle file, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::lease, .file = file};
+    long r = through_hook(info, [](syscall_info& i) -> long {
+        if (::fcntl(i.file, F_SETSIG, SIGURG) < 0) return -1;
+        if (::fcntl(i.file, F_SETLEASE, F_RDLCK) < 0) return -1;
+        // Taking the lease made this process the receiver of the break signal.
+        if (::fcntl(i.file, F_SETOWN, 0) < 0) {
+            const int e = errno;
+            ::fcntl(i.file, F_SETLEASE, F_UNLCK);
+            errno = e;
+            return -1;
+        }
+        return 0;
+    });
+    if (r < 0) set_error(ec);
+}
+#else
+inline constexpr bool has_read_lease = false;
+#endif
 
 /// A file's owner and group.
 struct owner_ids {

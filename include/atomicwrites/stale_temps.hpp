@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: MIT
+/// \file
+/// remove_stale_temps(): removes the temporary files that writers which never reached
+/// commit() or rollback() (a killed process, a power cut) left in a directory, and
+/// nothing else.
+///
+/// Only temp::mkstemp and temp::named leave such files; temp::anonymous never does (its
+/// file has no name until the commit).
+#ifndef ATOMICWRITES_STALE_TEMPS_HPP
+#define ATOMICWRITES_STALE_TEMPS_HPP
+
+#include <atomicwrites/config.hpp>
+#include <atomicwrites/detail/path.hpp>
+#include <atomicwrites/detail/sys.hpp>
+#include <atomicwrites/directory.hpp>
+#include <atomicwrites/error.hpp>
+#include <atomicwrites/temp.hpp>
+#include <atomicwrites/types.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string_view>
+#include <system_error>
+
+#if ATOMICWRITES_POSIX
+namespace atomicwrites {
+inline namespace v1 {
+
+/// What remove_stale_temps() takes for a leftover of this library.
+struct stale_temp_options {
+    /// Only files whose content and status have not changed for at least this long are
+    /// candidates. It must exceed the longest time a writer may take between its last
+    /// write and its commit on a system that cannot tell whether a file is in use (see
+    /// remove_stale_temps()).
+    std::chrono::seconds older_than = std::chrono::hours(1);
+    /// The target whose temporary files to remove (a file name, no directory part). Empty:
+    /// the random-named temporary files of any target. temp::named's fixed names
+    /// (prefix + target + suffix) are recognised only for a given target.
+    std::string_view target_name = {};
+    /// The write_options::temp_prefix the writers used.
+    std::string_view temp_prefix = ".";
+    /// The write_options::temp_suffix the writers used.
+    std::string_view temp_suffix = ".tmp";
+};
+
+/// Whether `name` is one this library gives its temporary files under `options`:
+/// temp_prefix, the target's name (shortened as the writer shortens it to fit NAME_MAX),
+/// "." and 8 characters of [A-Za-z0-9], temp_suffix ("config.json" ->
+/// ".config.json.Xy3kQ9aB.tmp"); or, when options.target_name is given, temp::named's
+/// prefix + target + suffix (".config.json.tmp").
+inline bool is_temp_name(std::string_view name, const stale_temp_options& options = {}) noexcept {
+    const std::string_view prefix = options.temp_prefix;
+    const std::string_view suffix = options.temp_suffix;
+    const std::string_view target = options.target_name;
+    if (name.size() <= prefix.size() + suffix.size() || name.substr(0, prefix.size()) != prefix ||
+        name.substr(name.size() - suffix.size()) != suffix)
+        return false;
+    const std::string_view middle = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    if (!target.empty()) {
+        const std::size_t named = detail::temp_name_overhead(prefix, suffix, false);
+        if (named + 1 <= detail::sys::max_name && middle == target.substr(0, detail::temp_stem_length(named, target)) &&
+            middle != name)
+            return true;
+    }
+    const std::size_t r = detail::random_name_length;
+    if (middle.size() < r + 2 || middle[middle.size() - r - 1] != '.') return false;
+    for (char c : middle.substr(middle.size() - r)) {
+        if (detail::random_name_alphabet.find(c) == std::string_view::npos) return false;
+    }
+    const std::string_view stem = middle.substr(0, middle.size() - r - 1);
+    if (target.empty()) return true;
+    const std::size_t fixed = detail::temp_name_overhead(prefix, suffix, true);
+    return fixed + 1 <= detail::sys::max_name && stem == target.substr(0, detail::temp_stem_length(fixed, target));
+}
+
+namespace detail {
+
+/// Why a candidate is kept, or what happened to it.
+enum class sweep_result : unsigned char { removed, kept, gone };
+
+/// Looks at one name that is_temp_name() accepted and removes it if it is a regular
+/// file, old enough and not open for writing. `ec` is set only for errors that stop the
+/// sweep.
+inline sweep_result sweep_one(native_handle_type dir, const char* name, std::int64_t not_after, const char*& step,
+                              std::error_code& ec) noexcept {
+    // Look before opening: a device or FIFO named like a temporary file is not opened.
+    step = "inspect stale temporary file";
+    sys::file_status st = sys::stat_at(dir, name, ec);
+    if (ec) return sweep_result::kept;
+    if (st.kind == sys::file_kind::none) return sweep_result::gone;
+    if (st.kind != sys::file_kind::regular || st.modified > not_after || st.changed > not_after)
+        return sweep_result::kept;
+
+    native_handle_type f = sys::open_file(dir, name, ec);
+    if (ec) {
+        // Gone, replaced by a link, or not readable by us: not ours to judge.
+        const bool gone = ec == std::errc::no_such_file_or_directory;
+        if (gone || ec == std::errc::too_many_symbolic_link_levels || ec == std::errc::permission_denied ||
+            ec == std::errc::operation_not_permitted) {
+            ec.clear();
+            return gone ? sweep_result::gone : sweep_result::kept;
+        }
+        return sweep_result::kept;
+    }
+    sweep_result result = sweep_result::kept;
+    std::error_code ignored;
+    const sys::file_status held = sys::stat_handle(f, ec);
+    // The name may have been given to another file between the two looks.
+    if (!ec && held.kind == sys::file_kind::regular && held.device == st.device && held.inode == st.inode &&
+        held.modified <= not_after && held.changed <= not_after) {
+        bool unused = true;
+        if constexpr (sys::has_read_lease) {
+            std::error_code lease;
+            sys::try_read_lease(f, lease);
+            // EAGAIN: open for writing somewhere, a writer at work. EACCES, EPERM: another
+            // user's file, which we cannot tell about. Other errors (EINVAL: no leases on
+            // this filesystem): the age alone decides, as on systems without leases.
+            if (lease == std::errc::resource_unavailable_try_again || lease == std::errc::permission_denied ||
+                lease == std::errc::operation_not_permitted)
+                unused = false;
+        }
+        if (unused) {
+            // While the lease is held no writer can have the file: check that the name
+            // still refers to it, then remove the name.
+            const sys::file_status now = sys::stat_at(dir, name, ec);
+            if (!ec && now.device == held.device && now.inode == held.inode) {
+                step = "remove stale temporary file";
+                sys::unlink(dir, name, ec);
+                if (!ec) {
+                    result = sweep_result::removed;
+                } else if (ec == std::errc::no_such_file_or_directory) {
+                    ec.clear();
+                    result = sweep_result::gone;
+                }
+            }
+        }
+    }
+    sys::close(f, ignored);
+    return result;
+}
+
+/// Where a sweep stopped: the step and the file's name (empty if none).
+struct sweep_failure {
+    const char* step = nullptr;
+    char name[sys::max_name + 1] = {};
+};
+
+/// Sweeps the directory `name` names relative to `at`.
+inline std::size_t sweep(native_handle_type at, const char* name, const stale_temp_options& options,
+                         sweep_failure& failure, std::error_code& ec) noexcept {
+    ec.clear();
+    failure.step = "check options";
+    if (has_separator_or_nul(options.temp_prefix) || has_separator_or_nul(options.temp_suffix) ||
+        has_separator_or_nul(options.target_name) ||
+        (options.temp_prefix.empty() && options.temp_suffix.empty() && options.target_name.empty())) {
+        ec = std::make_error_code(std::errc::invalid_argument);
+        return 0;
+    }
+    using std::chrono::nanoseconds;
+    const std::int64_t now =
+        std::chrono::duration_cast<nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::int64_t not_after = now - std::chrono::duration_cast<nanoseconds>(options.older_than).count();
+
+    // A descriptor of its own even for a directory handle: reading the entries moves
+    // the descriptor's offset, which other sweeps of the same handle must not share.
+    failure.step = "open directory";
+    const native_handle_type dir = sys::open_directory(at, name, ec);
+    if (ec) return 0;
+    std::size_t removed = 0;
+    {
+        sys::directory_reader reader(dir);
+        for (;;) {
+            failure.step = "read directory";
+            const char* name = reader.next(ec);
+            if (name == nullptr) break;
+            if (!is_temp_name(name, options)) continue;
+            if (sweep_one(dir, name, not_after, failure.step, ec) == sweep_result::removed) ++removed;
+            if (ec) {
+                copy_c_string(failure.name, name);
+                break;
+            }
+        }
+    }
+    std::error_code ignored;
+    sys::close(dir, ignored);
+    return removed;
+}
+
+[[noreturn]] inline void throw_sweep_error(const std::filesystem::path& directory, const sweep_failure& failure,
+                                           std::error_code ec) {
+    const std::filesystem::path file = failure.name[0] != '\0' ? directory / failure.name : std::filesystem::path();
+    throw_error(failure.step, directory, file, ec, commit_state::unchanged);
+}
+
+}  // namespace detail
+
+/// Removes the temporary files this library's writers left in `directory` and returns
+/// how many it removed. A file is removed only if all of these hold:
+///
+/// - its name is one of this library's temporary names (is_temp_name(), with the
+///   options' target, prefix and suffix);
+/// - it is a regular file (links, directories, FIFOs and devices are never touched, and
+///   links are never followed);
+/// - its content and status have not changed for options.older_than;
+/// - it is not in use: on Linux, no process has it open for writing (the kernel grants
+///   a read lease only then, fcntl(2) "Leases"; a writer keeps its temporary file open
+///   for writing until its commit). Where that cannot be told (other systems, and
+///   filesystems without leases such as NFS), the age alone decides. Files of other
+///   users are kept unless the caller may take leases on them (CAP_LEASE).
+///
+/// The file is checked while held open and removed only if its name still refers to
+/// it, so a file that replaced it meanwhile is not removed; several sweeps may run at
+/// once. A file named like a temporary file that is none of ours, in a directory where
+/// other programs make such names, would be taken for one: give the writers a
+/// distinctive temp_prefix or temp_suffix there.
+///
+/// Errors: invalid_argument (a '/' or NUL in the options, or prefix and suffix both
+/// empty with no target: every "name.XXXXXXXX" would match), those of opening and
+/// reading the directory (ENOENT, ENOTDIR, EACCES, EMFILE, EIO), of looking at a file
+/// (EACCES, EMFILE, EIO) and of removing it (EACCES, EPERM, EROFS, EBUSY). The sweep
+/// stops at the first error; what it removed before stays removed. Files that vanish
+/// meanwhile (another sweep) are not an error.
+inline std::size_t remove_stale_temps(const std::filesystem::path& directory, const stale_temp_options& options,
+                                      std::error_code& ec) noexcept {
+    detail::sweep_failure failure;
+    return detail::sweep(detail::sys::current_directory, directory.c_str(), options, failure, ec);
+}
+
+/// remove_stale_temps(), throwing std::filesystem::filesystem_error naming the step, the
+/// directory and, if the error concerns one, the file.
+inline std::size_t remove_stale_temps(const std::filesystem::path& directory, const stale_temp_options& options = {}) {
+    std::error_code ec;
+    detail::sweep_failure failure;
+    const std::size_t removed = detail::sweep(detail::sys::current_directory, directory.c_str(), options, failure, ec);
+    if (ec) detail::throw_sweep_error(directory, failure, ec);
+    return removed;
+}
+
+/// remove_stale_temps() in an open directory (see directory): the one its writers
+/// write in, wherever it has been moved meanwhile. Errors: bad_file_descriptor (the
+/// handle is not open), and as above.
+inline std::size_t remove_stale_temps(const directory& dir, const stale_temp_options& options,
+                                      std::error_code& ec) noexcept {
+    if (!dir.is_open()) {
+        ec = std::make_error_code(std::errc::bad_file_descriptor);
+        return 0;
+    }
+    detail::sweep_failure failure;
+    return detail::sweep(dir.native_handle(), ".", options, failure, ec);
+}
+
+/// remove_stale_temps() in an open directory, throwing filesystem_error naming the step,
+/// the directory's path() and, if the error concerns one, the file.
+inline std::size_t remove_stale_temps(const directory& dir, const stale_temp_options& options = {}) {
+    std::error_code ec;
+    detail::sweep_failure failure;
+    if (!dir.is_open()) {
+        failure.step = "remove stale temporary files (the directory is not open)";
+        ec = std::make_error_code(std::errc::bad_file_descriptor);
+    }
+    const std::size_t removed = ec ? 0 : detail::sweep(dir.native_handle(), ".", options, failure, ec);
+    if (ec) detail::throw_sweep_error(dir.path(), failure, ec);
+    return removed;
+}
+
+}  // namespace v1
+}  // namespace atomicwrites
+#endif  // ATOMICWRITES_POSIX
+
+#endif  // ATOMICWRITES_STALE_TEMPS_HPP

@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: MIT
+// remove_stale_temps(): it removes what killed writers left behind, and nothing else: not
+// a file in use, not a young one, not a link, directory or FIFO named like a temporary
+// file, not a file of another name; several sweeps at once remove each leftover once.
+#include <catch2/catch.hpp>
+
+#include <atomicwrites/stale_temps.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "support.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace aw = atomicwrites;
+using aw::sysop;
+using names = std::vector<std::string>;
+using namespace std::chrono_literals;
+
+/// Any age is old enough.
+constexpr aw::stale_temp_options now_stale{.older_than = 0s};
+
+/// Ends the calling process with SIGKILL, as a crash would: no destructor runs, nothing
+/// is rolled back.
+[[noreturn]] void die() {
+    ::kill(::getpid(), SIGKILL);
+    ::_exit(2);
+}
+
+/// Runs `fn`, which must end with die() in the scope of what it leaves behind, in a
+/// child process.
+template <class F>
+void in_killed_child(F&& fn) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        try {
+            fn();
+        } catch (...) {
+        }
+        ::_exit(1);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFSIGNALED(status));
+    REQUIRE(WTERMSIG(status) == SIGKILL);
+}
+
+/// Leaves the temporary file of a writer W for `target` behind, as a killed process does.
+template <class W>
+void leave_temp(const fs::path& target, const aw::write_options& options = {.overwrite = true}) {
+    in_killed_child([&] {
+        W w(target, options);
+        w.write(test::new_content);
+        w.flush();
+        die();
+    });
+}
+
+using named_temp_writer = aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::named>;
+using random_temp_writer = aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::mkstemp>;
+
+/// The names in `dir` that start with `prefix`.
+names starting_with(const test::temp_dir& dir, const std::string& prefix) {
+    names out;
+    for (const auto& n : dir.names())
+        if (n.rfind(prefix, 0) == 0) out.push_back(n);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("is_temp_name recognises every name the writers make, and only those", "[stale_temps]") {
+    const std::string long_target(255, 'n');
+    const std::string utf8_target = std::string(240, 'a') + "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+    for (const std::string& target : {std::string("config.json"), std::string("a"), long_target, utf8_target}) {
+        for (const auto& [prefix, suffix] :
+             {std::pair<std::string, std::string>{".", ".tmp"}, {"#", "#"}, {"", ".part"}, {".~", ""}}) {
+            INFO("target of " << target.size() << " bytes, prefix '" << prefix << "', suffix '" << suffix << "'");
+            const aw::stale_temp_options any{.temp_prefix = prefix, .temp_suffix = suffix};
+            const aw::stale_temp_options mine{.target_name = target, .temp_prefix = prefix, .temp_suffix = suffix};
+            const aw::stale_temp_options other{.target_name = "other", .temp_prefix = prefix, .temp_suffix = suffix};
+            for (int i = 0; i < 50; ++i) {
+                char name[aw::detail::sys::max_name + 1];
+                std::error_code ec;
+                aw::detail::make_temp_name(name, prefix, target, suffix, true, ec);
+                REQUIRE_FALSE(ec);
+                CHECK(aw::is_temp_name(name, any));
+                CHECK(aw::is_temp_name(name, mine));
+                CHECK_FALSE(aw::is_temp_name(name, other));
+            }
+            char named[aw::detail::sys::max_name + 1];
+            std::error_code ec;
+            aw::detail::make_temp_name(named, prefix, target, suffix, false, ec);
+            REQUIRE_FALSE(ec);
+            CHECK(aw::is_temp_name(named, mine));
+            CHECK_FALSE(aw::is_temp_name(named, other));
+            CHECK_FALSE(aw::is_temp_name(target, mine));  // the target itself, never
+        }
+    }
+    // Lookalikes: the target, other files, wrong random parts, other affixes.
+    const aw::stale_temp_options any{};
+    const aw::stale_temp_options mine{.target_name = "data"};
+    for (const char* name : {"data", ".data", ".data.tmp", "data.tmp", ".data.ABCDEFG.tmp", ".data.ABCDEFGHI.tmp",
+                             ".data.ABCD-FGH.tmp", ".data.ABCDEFGH.tmpx", "x.data.ABCDEFGH.tmp", "..ABCDEFGH.tmp",
+                             ".data_ABCDEFGH.tmp", ".data.ABCDEFGH", "", ".", "..", ".tmp", ".ABCDEFGH.tmp"}) {
+        INFO("'" << name << "'");
+        CHECK_FALSE(aw::is_temp_name(name, any));
+    }
+    CHECK(aw::is_temp_name(".data.ABCDEFGH.tmp", any));
+    CHECK(aw::is_temp_name(".data.tmp", mine));  // temp::named's, for a given target only
+    CHECK_FALSE(aw::is_temp_name(".other.ABCDEFGH.tmp", mine));
+    CHECK_FALSE(aw::is_temp_name(".dat.ABCDEFGH.tmp", mine));
+    CHECK_FALSE(aw::is_temp_name(".datax.tmp", mine));
+}
+
+TEST_CASE("leftovers of killed writers are removed; the targets and other files stay", "[stale_temps]") {
+    test::temp_dir dir;
+    test::write_plain(dir / "data", test::old_content);
+    test::write_plain(dir / "notes.txt", "mine");
+    for (int i = 0; i < 5; ++i) leave_temp<random_temp_writer>(dir / "data");
+    leave_temp<random_temp_writer>(dir / "fresh", {});  // a first write that never committed
+    leave_temp<named_temp_writer>(dir / "data");
+    REQUIRE(starting_with(dir, ".data.").size() == 6);
+    REQUIRE(starting_with(dir, ".fresh.").size() == 1);
+
+    // Too young for the default bound of an hour: nothing is removed.
+    CHECK(aw::remove_stale_temps(dir.path()) == 0);
+    CHECK(dir.names().size() == 9);
+
+    // For one target: its random and its fixed names.
+    CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 0s, .target_name = "data"}) == 6);
+    CHECK(dir.names() == names{".fresh." + starting_with(dir, ".fresh.")[0].substr(7), "data", "notes.txt"});
+    // For any target: the random names left.
+    CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 1);
+    CHECK(dir.names() == names{"data", "notes.txt"});
+    CHECK(test::read_file(dir / "data") == test::old_content);
+    CHECK(test::read_file(dir / "notes.txt") == "mine");
+    CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 0);
+}
+
+TEST_CASE("a file becomes stale once it is older than the bound", "[stale_temps]") {
+    test::temp_dir dir;
+    leave_temp<random_temp_writer>(dir / "data");
+    // Waiting past the bound, not timing anything: the file's age only grows.
+    std::this_thread::sleep_for(1100ms);
+    CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 3600s}) == 0);
+    CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 1s}) == 1);
+    CHECK(dir.names().empty());
+}
+
+TEST_CASE("a temporary file in use is never removed", "[stale_temps]") {
+    test::temp_dir dir;
+    SECTION("by a writer of this process") {
+        random_temp_writer w(dir / "data", {.overwrite = true});
+        w.write(test::new_content);
+        CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 0);
+        CHECK(fs::exists(w.temp_path()));
+        w.commit();
+        CHECK(test::read_file(dir / "data") == test::new_content);
+    }
+    SECTION("by a writer of another process") {
+        int to_child[2];
+        int from_child[2];
+        REQUIRE(::pipe(to_child) == 0);
+        REQUIRE(::pipe(from_child) == 0);
+        const pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            int code = 0;
+            {
+                std::error_code ec;
+                named_temp_writer w(dir / "data", {.overwrite = true}, ec);
+                if (!ec) w.write(test::new_content, ec);
+                char c = ec ? 'e' : 'r';
+                if (::write(from_child[1], &c, 1) != 1) code = 3;
+                if (::read(to_child[0], &c, 1) != 1) code = 4;  // until the parent has swept
+                if (!ec && w.commit(ec) != aw::commit_state::published) code = 5;
+            }
+            ::_exit(code);
+        }
+        char c = 0;
+        REQUIRE(::read(from_child[0], &c, 1) == 1);
+        CHECK(c == 'r');
+        CHECK(dir.names() == names{".data.tmp"});
+        CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 0s, .target_name = "data"}) == 0);
+        CHECK(dir.names() == names{".data.tmp"});
+        REQUIRE(::write(to_child[1], "go", 1) == 1);
+        int status = 0;
+        REQUIRE(::waitpid(pid, &status, 0) == pid);
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+        CHECK(test::read_file(dir / "data") == test::new_content);
+        for (int fd : {to_child[0], to_child[1], from_child[0], from_child[1]}) ::close(fd);
+    }
+    SECTION("by another program that has it open for writing") {
+        const fs::path lookalike = dir / ".data.ABCDEFGH.tmp";
+        const int fd = ::open(lookalike.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        REQUIRE(fd >= 0);
+        CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 0);
+        CHECK(fs::exists(lookalike));
+        ::close(fd);
+        CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 1);
+    }
+    CHECK((dir.names() == names{"data"} || dir.names().empty()));
+}
+
+TEST_CASE("links, directories and FIFOs named like temporary files are left alone", "[stale_temps]") {
+    test::temp_dir dir;
+    test::temp_dir other;
+    test::write_plain(other / "victim", "not to be touched");
+    fs::create_symlink(other / "victim", dir / ".data.LINKLINK.tmp");
+    fs::create_symlink(other / "missing", dir / ".data.DANGLING.tmp");
+    fs::create_directory(dir / ".data.DIRECTOR.tmp");
+    test::write_plain(dir / ".data.DIRECTOR.tmp" / "inside", "x");
+    REQUIRE(::mkfifo((dir / ".data.FIFOFIFO.tmp").c_str(), 0600) == 0);
+    const names before = dir.names();
+    CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 0);
+    CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 0s, .target_name = "data"}) == 0);
+    CHECK(dir.names() == before);
+    CHECK(test::read_file(other / "victim") == "not to be touched");
+    CHECK(other.names() == names{"victim"});
+    CHECK(test::read_file(dir / ".data.DIRECTOR.tmp" / "inside") == "x");
+}
+
+TEST_CASE("only the given prefix, suffix and target are swept", "[stale_temps]") {
+    test::temp_dir dir;
+    leave_temp<random_temp_writer>(dir / "a", {.overwrite = true, .temp_prefix = "#", .temp_suffix = "#"});
+    leave_temp<random_temp_writer>(dir / "b");
+    leave_temp<random_temp_writer>(dir / "c");
+    REQUIRE(dir.names().size() == 3);
+    CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 0s, .target_name = "b"}) == 1);
+    CHECK(starting_with(dir, ".b.").empty());
+    CHECK(starting_with(dir, ".c.").size() == 1);
+    CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 1);
+    CHECK(dir.names().size() == 1);
+    CHECK(dir.names()[0][0] == '#');
+    CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 0s, .temp_prefix = "#", .temp_suffix = "#"}) == 1);
+    CHECK(dir.names().empty());
+}
+
+TEST_CASE("a leftover second name of a published file is removed, the file stays", "[stale_temps]") {
+    // commit::link_unlink publishes with a link and then removes the temporary name; if
+    // that removal fails, the name is left as a second link of the target.
+    using writer = aw::basic_atomic_writer<aw::sync::none, aw::commit::link_unlink, aw::temp::mkstemp>;
+    test::temp_dir dir;
+    test::scripted_hook hook;
+    hook.fail_op(sysop::unlink, EIO);
+    std::error_code ec;
+    {
+        aw::scoped_syscall_hook scope(hook);
+        CHECK(aw::write_file<writer>(dir / "data", test::new_content, {}, ec) == aw::commit_state::published);
+    }
+    CHECK(ec == std::error_code(EIO, std::system_category()));
+    REQUIRE(dir.names().size() == 2);
+    CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 0s, .target_name = "data"}) == 1);
+    CHECK(dir.names() == names{"data"});
+    CHECK(test::read_file(dir / "data") == test::new_content);
+}
+
+TEST_CASE("sweeps running at once remove each leftover exactly once", "[stale_temps][concurrency]") {
+    test::temp_dir dir;
+    constexpr int leftovers = 60;
+    in_killed_child([&] {
+        // Writers that are never committed nor rolled back: their files stay.
+        std::vector<std::unique_ptr<random_temp_writer>> writers;
+        for (int i = 0; i < leftovers; ++i) {
+            writers.push_back(std::make_unique<random_temp_writer>(dir / ("t" + std::to_string(i % 7)),
+                                                                   aw::write_options{.overwrite = true}));
+            writers.back()->write("partial");
+            writers.back()->flush();
+        }
+        die();
+    });
+    REQUIRE(dir.names().size() == static_cast<std::size_t>(leftovers));
+    std::atomic<std::size_t> removed{0};
+    std::atomic<int> errors{0};
+    std::vector<std::thread> sweepers;
+    for (int t = 0; t < 4; ++t) {
+        sweepers.emplace_back([&] {
+            std::error_code ec;
+            removed += aw::remove_stale_temps(dir.path(), now_stale, ec);
+            if (ec) ++errors;
+        });
+    }
+    for (auto& t : sweepers) t.join();
+    CHECK(errors.load() == 0);
+    CHECK(removed.load() == static_cast<std::size_t>(leftovers));
+    CHECK(dir.names().empty());
+}
+
+TEST_CASE("remove_stale_temps reports errors with the step and the path", "[stale_temps][errors]") {
+    test::temp_dir dir;
+    SECTION("a missing directory") {
+        std::error_code ec;
+        CHECK(aw::remove_stale_temps(dir / "missing", now_stale, ec) == 0);
+        CHECK(ec == std::errc::no_such_file_or_directory);
+        const auto e = test::catch_error([&] { aw::remove_stale_temps(dir / "missing", now_stale); });
+        CHECK(e.threw);
+        CHECK(e.what.find("open directory") != std::string::npos);
+        CHECK(e.path1 == dir / "missing");
+    }
+    SECTION("options that would match too much, or hold a '/'") {
+        for (const aw::stale_temp_options& o :
+             {aw::stale_temp_options{.temp_prefix = "", .temp_suffix = ""}, aw::stale_temp_options{.temp_prefix = "a/"},
+              aw::stale_temp_options{.target_name = "a/b"}}) {
+            std::error_code ec;
+            CHECK(aw::remove_stale_temps(dir.path(), o, ec) == 0);
+            CHECK(ec == std::errc::invalid_argument);
+        }
+        // With a target, empty affixes are precise enough ("data.XXXXXXXX").
+        std::error_code ec;
+        leave_temp<random_temp_writer>(dir / "data", {.overwrite = true, .temp_prefix = "", .temp_suffix = ""});
+        test::write_plain(dir / "data", "target");
+        CHECK(aw::remove_stale_temps(dir.path(),
+                                     {.older_than = 0s, .target_name = "data", .temp_prefix = "", .temp_suffix = ""},
+                                     ec) == 1);
+        CHECK_FALSE(ec);
+        CHECK(dir.names() == names{"data"});
+    }
+    SECTION("each system call of a sweep fails in turn") {
+        std::size_t faults = 0;
+        std::vector<sysop> recorded;
+        {
+            test::temp_dir probe;
+            leave_temp<random_temp_writer>(probe / "data");
+            test::scripted_hook hook;
+            aw::scoped_syscall_hook scope(hook);
+            CHECK(aw::remove_stale_temps(probe.path(), now_stale) == 1);
+            recorded = hook.ops();
+        }
+        INFO("recorded: " << [&] {
+            std::string s;
+            for (sysop op : recorded) s += std::string(aw::to_string(op)) + " ";
+            return s;
+        }());
+        REQUIRE(std::count(recorded.begin(), recorded.end(), sysop::unlink) == 1);
+        const std::size_t unlinked_at =
+            static_cast<std::size_t>(std::find(recorded.begin(), recorded.end(), sysop::unlink) - recorded.begin());
+        // The errnos each call really gives; the lease and the closes are judged apart.
+        auto errnos = [](sysop op) -> std::vector<int> {
+            switch (op) {
+                case sysop::open_directory:
+                    return {EACCES, ENOENT, ENOTDIR, EMFILE, ENFILE};
+                case sysop::read_directory:
+                    return {EIO, ENOENT};
+                case sysop::stat:
+                    return {EACCES, EIO, ENOMEM};
+                case sysop::open_file:
+                    return {EMFILE, ENFILE, EIO};
+                case sysop::lease:
+                    return {EAGAIN, EACCES, EINVAL};
+                case sysop::unlink:
+                    return {EROFS, EACCES, EPERM, EBUSY, EIO};
+                default:
+                    return {EIO};
+            }
+        };
+        for (std::size_t i = 0; i < recorded.size(); ++i) {
+            for (const int error : errnos(recorded[i])) {
+                for (const bool throwing : {false, true}) {
+                    test::temp_dir d;
+                    leave_temp<random_temp_writer>(d / "data");
+                    const names before = d.names();
+                    test::scripted_hook hook;
+                    hook.fail_call(i, error);
+                    std::error_code ec;
+                    std::size_t removed = 0;
+                    test::thrown_error e;
+                    {
+                        aw::scoped_syscall_hook scope(hook);
+                        if (throwing) {
+                            e = test::catch_error([&] { removed = aw::remove_stale_temps(d.path(), now_stale); });
+                            ec = e.code;
+                        } else {
+                            removed = aw::remove_stale_temps(d.path(), now_stale, ec);
+                        }
+                    }
+                    ++faults;
+                    INFO("call " << i << " (" << aw::to_string(recorded[i]) << ") fails with errno " << error
+                                 << (throwing ? ", throwing form" : "") << "; calls: " << hook.trace());
+                    const bool lease_refused = recorded[i] == sysop::lease && error != EINVAL;
+                    if (recorded[i] == sysop::close || (recorded[i] == sysop::lease && !lease_refused)) {
+                        // A failed close is not a step that matters (the file is removed
+                        // or was never touched); no lease support: the age decides.
+                        CHECK_FALSE(ec);
+                        CHECK(removed == 1);
+                        CHECK(d.names().empty());
+                    } else if (lease_refused) {
+                        // In use, or not ours to judge: kept, and not an error.
+                        CHECK_FALSE(ec);
+                        CHECK(removed == 0);
+                        CHECK(d.names() == before);
+                    } else {
+                        CHECK(ec == std::error_code(error, std::system_category()));
+                        // A failure after the removal (reading on) does not undo it.
+                        const bool after = i > unlinked_at;
+                        CHECK(d.names() == (after ? names{} : before));
+                        if (!throwing) CHECK(removed == (after ? 1u : 0u));
+                        if (throwing) {
+                            CHECK(e.threw);
+                            CHECK(e.path1 == d.path());
+                            if (recorded[i] == sysop::unlink) {
+                                CHECK(e.what.find("remove stale temporary file") != std::string::npos);
+                                CHECK(e.path2 == d / before[0]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        CHECK(faults >= 2 * recorded.size());
+        test::report_figure("stale temps: " + std::to_string(faults) + " faults injected into a sweep");
+    }
+    SECTION("where leases are not supported, the age decides") {
+        leave_temp<random_temp_writer>(dir / "data");
+        test::scripted_hook hook;
+        hook.fail_every(sysop::lease, EINVAL);
+        aw::scoped_syscall_hook scope(hook);
+        CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 1);
+        CHECK(hook.count(sysop::lease) == 1);
+        CHECK(dir.names().empty());
+    }
+}
+
+TEST_CASE("a sweep as another user keeps what it cannot judge", "[stale_temps][root]") {
+    if (!test::is_root()) {
+        WARN("skipped: changing ids needs root");
+        return;
+    }
+    test::temp_dir dir;
+    REQUIRE(::chmod(dir.path().c_str(), 0777) == 0);
+    leave_temp<random_temp_writer>(dir / "data");  // root's leftover, mode 0644
+    const names before = dir.names();
+    const int code = test::as_nobody(dir.path(), X_OK, [&] {
+        std::error_code ec;
+        const std::size_t removed = aw::remove_stale_temps(dir.path(), now_stale, ec);
+        // No lease on root's file (EACCES without CAP_LEASE): kept, and not an error.
+        return ec ? 10 : removed != 0 ? 11 : 0;
+    });
+    if (code == test::nobody_unreachable) {
+        WARN("skipped: the test directory is not reachable for uid 65534");
+        return;
+    }
+    CHECK(code == 0);
+    CHECK(dir.names() == before);
+    CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 1);  // root may judge it
+}
+
+TEST_CASE("remove_stale_temps through a directory handle sweeps the directory it names", "[stale_temps][directory]") {
+    test::temp_dir dir;
+    fs::create_directory(dir / "a");
+    aw::directory handle(dir / "a");
+    leave_temp<random_temp_writer>(dir / "a" / "data");
+    leave_temp<named_temp_writer>(dir / "a" / "data");
+    test::write_plain(dir / "a" / "data", test::old_content);
+    // Moved away: the handle still names it; a new directory at the old path is not it.
+    fs::rename(dir / "a", dir / "b");
+    fs::create_directory(dir / "a");
+    leave_temp<random_temp_writer>(dir / "a" / "data");
+    CHECK(aw::remove_stale_temps(handle, {.older_than = 0s, .target_name = "data"}) == 2);
+    CHECK(test::temp_dir::list(dir / "b") == names{"data"});
+    CHECK(test::temp_dir::list(dir / "a").size() == 1);
+    // Sweeps of one handle from several threads each read the directory in full.
+    in_killed_child([&] {
+        std::vector<std::unique_ptr<random_temp_writer>> writers;
+        for (int i = 0; i < 40; ++i) {
+            writers.push_back(
+                std::make_unique<random_temp_writer>(dir / "b" / "data", aw::write_options{.overwrite = true}));
+            writers.back()->flush();
+        }
+        die();
+    });
+    std::atomic<std::size_t> removed{0};
+    std::vector<std::thread> sweepers;
+    for (int t = 0; t < 3; ++t) sweepers.emplace_back([&] { removed += aw::remove_stale_temps(handle, now_stale); });
+    for (auto& t : sweepers) t.join();
+    CHECK(removed.load() == 40);
+    CHECK(test::temp_dir::list(dir / "b") == names{"data"});
+
+    aw::directory closed;
+    std::error_code ec;
+    CHECK(aw::remove_stale_temps(closed, now_stale, ec) == 0);
+    CHECK(ec == std::errc::bad_file_descriptor);
+    const auto e = test::catch_error([&] { aw::remove_stale_temps(closed); });
+    CHECK(e.code == std::errc::bad_file_descriptor);
+}
