@@ -137,9 +137,13 @@ static_assert(commit_policy<automatic>);
 /// ERROR_NOT_SAME_DEVICE (temporary on another volume), ERROR_DISK_FULL,
 /// ERROR_WRITE_PROTECT.
 struct movefileex {
+    /// True: MOVEFILE_REPLACE_EXISTING replaces an existing target.
     static constexpr bool can_replace = true;
+    /// True: without it, an existing target fails the move with ERROR_ALREADY_EXISTS.
     static constexpr bool can_keep = true;
+    /// False: needs a named temporary file.
     static constexpr bool links_anonymous = false;
+    /// MoveFileExW the temporary file to the target.
     commit_result publish(const commit_request& r, std::error_code& ec) const noexcept {
         if (r.overwrite) {
             detail::sys::rename(r.temp_dir, r.temp_name, r.target_dir, r.target_name, ec);
@@ -166,10 +170,16 @@ static_assert(commit_policy<movefileex>);
 /// (renames_open_file). Platforms: Windows. System calls: SetFileInformationByHandle
 /// (MoveFileExW on fallback). Errors: as movefileex.
 struct posix_rename {
+    /// True: FILE_RENAME_FLAG_REPLACE_IF_EXISTS replaces an existing target.
     static constexpr bool can_replace = true;
+    /// True: without it, an existing target fails the rename with ERROR_ALREADY_EXISTS.
     static constexpr bool can_keep = true;
+    /// False: needs a named temporary file.
     static constexpr bool links_anonymous = false;
+    /// True: the temporary file stays open until after publish().
     static constexpr bool renames_open_file = true;
+    /// Renames the open temporary file through its handle, or MoveFileExW where that
+    /// is not supported or there is no open file.
     commit_result publish(const commit_request& r, std::error_code& ec) const noexcept {
         if (r.file != invalid_handle) {
             detail::sys::rename_open_file(r.file, r.temp_dir, r.temp_name, r.target_dir, r.target_name, r.overwrite,
@@ -187,10 +197,15 @@ static_assert(commit_policy<posix_rename>);
 /// The default: honours write_options::overwrite either way in one step, as on POSIX.
 /// On Windows this is posix_rename. Platforms: Windows (and POSIX, above).
 struct automatic {
+    /// As posix_rename.
     static constexpr bool can_replace = true;
+    /// As posix_rename.
     static constexpr bool can_keep = true;
+    /// As posix_rename.
     static constexpr bool links_anonymous = false;
+    /// As posix_rename.
     static constexpr bool renames_open_file = true;
+    /// posix_rename's publish().
     commit_result publish(const commit_request& r, std::error_code& ec) const noexcept {
         return posix_rename{}.publish(r, ec);
     }

@@ -85,8 +85,11 @@ static_assert(sync_policy<full_fsync>);
 /// ERROR_WRITE_PROTECT, ERROR_IO_DEVICE, ERROR_INVALID_FUNCTION (a filesystem that
 /// cannot flush a directory).
 struct commit {
+    /// True: a commit that returned survives a crash.
     static constexpr bool durable = true;
+    /// FlushFileBuffers the temporary file.
     void sync_file(native_handle_type f, std::error_code& ec) const noexcept { detail::sys::fsync(f, ec); }
+    /// FlushFileBuffers the directory.
     void sync_directory(native_handle_type d, std::error_code& ec) const noexcept { detail::sys::fsync(d, ec); }
 };
 static_assert(sync_policy<commit>);
