@@ -104,6 +104,7 @@ template <class Writer = atomic_writer>
 void write_file(const std::filesystem::path& path, std::span<const std::byte> data, const write_options& options = {}) {
     detail::write_whole<Writer>(reinterpret_cast<const char*>(data.data()), data.size(), options, path);
 }
+/// \overload
 template <class Writer = atomic_writer>
 void write_file(const std::filesystem::path& path, std::string_view data, const write_options& options = {}) {
     detail::write_whole<Writer>(data.data(), data.size(), options, path);
@@ -117,6 +118,7 @@ commit_state write_file(const std::filesystem::path& path, std::span<const std::
                         const write_options& options, std::error_code& ec) noexcept {
     return detail::write_whole<Writer>(reinterpret_cast<const char*>(data.data()), data.size(), options, ec, path);
 }
+/// \overload
 template <class Writer = atomic_writer>
 commit_state write_file(const std::filesystem::path& path, std::string_view data, const write_options& options,
                         std::error_code& ec) noexcept {
@@ -130,6 +132,7 @@ void write_file(const directory& dir, const std::filesystem::path& name, std::sp
                 const write_options& options = {}) {
     detail::write_whole<Writer>(reinterpret_cast<const char*>(data.data()), data.size(), options, dir, name);
 }
+/// \overload
 template <class Writer = atomic_writer>
 void write_file(const directory& dir, const std::filesystem::path& name, std::string_view data,
                 const write_options& options = {}) {
@@ -142,6 +145,7 @@ commit_state write_file(const directory& dir, const std::filesystem::path& name,
                         const write_options& options, std::error_code& ec) noexcept {
     return detail::write_whole<Writer>(reinterpret_cast<const char*>(data.data()), data.size(), options, ec, dir, name);
 }
+/// \overload
 template <class Writer = atomic_writer>
 commit_state write_file(const directory& dir, const std::filesystem::path& name, std::string_view data,
                         const write_options& options, std::error_code& ec) noexcept {

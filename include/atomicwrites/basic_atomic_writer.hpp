@@ -65,8 +65,11 @@ class basic_atomic_writer {
     static_assert(temp_policy<TempPolicy>, "TempPolicy does not satisfy atomicwrites::temp_policy");
 
 public:
+    /// The SyncPolicy.
     using sync_type = SyncPolicy;
+    /// The CommitPolicy.
     using commit_type = CommitPolicy;
+    /// The TempPolicy.
     using temp_type = TempPolicy;
 
     /// Creates the temporary file for `target`. Throws std::filesystem::filesystem_error
@@ -113,6 +116,7 @@ public:
         open_in(dir, name, options, ec);
         if (ec) detail::throw_error(step_, target_.empty() ? name : target(), {}, ec, commit_state::unchanged);
     }
+    /// The same, reporting failures in `ec` (the writer is then not open).
     basic_atomic_writer(const directory& dir, const std::filesystem::path& name, const write_options& options,
                         std::error_code& ec) noexcept {
         open_in(dir, name, options, ec);
@@ -121,7 +125,9 @@ public:
     /// Rolls back an uncommitted writer. Never throws.
     ~basic_atomic_writer() { rollback(); }
 
+    /// Takes over `other`'s write; `other` is left not open.
     basic_atomic_writer(basic_atomic_writer&& other) noexcept { swap(other); }
+    /// Rolls back this writer's own write, then takes over `other`'s.
     basic_atomic_writer& operator=(basic_atomic_writer&& other) noexcept {
         if (this != &other) {
             rollback();
@@ -174,12 +180,15 @@ public:
     void write(std::span<const std::byte> data, std::error_code& ec) noexcept {
         write_bytes(reinterpret_cast<const char*>(data.data()), data.size(), ec);
     }
+    /// \overload
     void write(std::string_view data, std::error_code& ec) noexcept { write_bytes(data.data(), data.size(), ec); }
+    /// Appends bytes; throws filesystem_error naming the step on failure.
     void write(std::span<const std::byte> data) {
         std::error_code ec;
         write(data, ec);
         if (ec) throw_step(ec);
     }
+    /// \overload
     void write(std::string_view data) {
         std::error_code ec;
         write(data, ec);
@@ -198,6 +207,7 @@ public:
             }
         }
     }
+    /// Writes out buffered data; throws filesystem_error on failure.
     void flush() {
         std::error_code ec;
         flush(ec);
@@ -315,6 +325,7 @@ public:
     /// The step that failed last ("sync temporary file", ...), or null.
     const char* failed_step() const noexcept { return step_; }
 
+    /// Exchanges two writers.
     void swap(basic_atomic_writer& other) noexcept {
         using std::swap;
         swap(target_, other.target_);
@@ -752,6 +763,7 @@ private:
     [[no_unique_address]] TempPolicy temp_policy_{};
 };
 
+/// Exchanges two writers (found by argument-dependent lookup).
 template <class S, class C, class T>
 void swap(basic_atomic_writer<S, C, T>& a, basic_atomic_writer<S, C, T>& b) noexcept {
     a.swap(b);

@@ -72,6 +72,7 @@ template <class Writer = atomic_writer, boost_path BoostPath>
 void write_file(const BoostPath& path, std::span<const std::byte> data, const write_options& options = {}) {
     atomicwrites::write_file<Writer>(to_std_path(path), data, options);
 }
+/// \overload
 template <class Writer = atomic_writer, boost_path BoostPath>
 void write_file(const BoostPath& path, std::string_view data, const write_options& options = {}) {
     atomicwrites::write_file<Writer>(to_std_path(path), data, options);
@@ -87,6 +88,7 @@ commit_state write_file(const BoostPath& path, std::span<const std::byte> data, 
     return detail::converting([&] { return atomicwrites::write_file<Writer>(to_std_path(path), data, options, ec); },
                               ec);
 }
+/// \overload
 template <class Writer = atomic_writer, boost_path BoostPath>
 commit_state write_file(const BoostPath& path, std::string_view data, const write_options& options,
                         std::error_code& ec) noexcept {

@@ -18,9 +18,13 @@ namespace commit {
 /// System calls: renameat. Errors: EXDEV (temporary on another filesystem), EACCES,
 /// EPERM, EROFS, ENOSPC, EDQUOT, EISDIR (target became a directory), EBUSY.
 struct rename {
+    /// True: replaces an existing target.
     static constexpr bool can_replace = true;
+    /// False: cannot refuse to replace an existing target.
     static constexpr bool can_keep = false;
+    /// False: needs a named temporary file.
     static constexpr bool links_anonymous = false;
+    /// renameat(2) the temporary file over the target.
     commit_result publish(const commit_request& r, std::error_code& ec) const noexcept {
         detail::sys::rename(r.temp_dir, r.temp_name, r.target_dir, r.target_name, ec);
         if (ec) return {commit_state::unchanged, "rename into place"};
@@ -38,9 +42,13 @@ static_assert(commit_policy<rename>);
 /// EPERM). System calls: linkat, unlinkat. Errors: EEXIST, EPERM, EMLINK, EXDEV,
 /// EACCES, EROFS, ENOSPC; an unlinkat error is reported after publication.
 struct link_unlink {
+    /// False: cannot replace an existing target.
     static constexpr bool can_replace = false;
+    /// True: fails with EEXIST if the target exists.
     static constexpr bool can_keep = true;
+    /// True on Linux: links an O_TMPFILE file straight to the target.
     static constexpr bool links_anonymous = ATOMICWRITES_LINUX && detail::sys::has_anonymous_files;
+    /// linkat(2) the temporary file to the target, then unlinkat(2) its temporary name.
     commit_result publish(const commit_request& r, std::error_code& ec) const noexcept {
 #if ATOMICWRITES_LINUX && defined(O_TMPFILE)
         if (r.temp_name == nullptr || r.temp_name[0] == '\0') {
@@ -67,9 +75,13 @@ static_assert(commit_policy<link_unlink>);
 /// System calls: renameat2 (linkat, unlinkat on fallback). Errors: EEXIST, and as
 /// rename and link_unlink.
 struct renameat2 {
+    /// False: cannot replace an existing target.
     static constexpr bool can_replace = false;
+    /// True: fails with EEXIST if the target exists.
     static constexpr bool can_keep = true;
+    /// True: an anonymous temporary file is linked straight to the target.
     static constexpr bool links_anonymous = true;
+    /// renameat2(2) with RENAME_NOREPLACE, or link_unlink where it is unsupported.
     commit_result publish(const commit_request& r, std::error_code& ec) const noexcept {
         if (r.temp_name == nullptr || r.temp_name[0] == '\0') return link_unlink{}.publish(r, ec);
         detail::sys::rename_noreplace(r.temp_dir, r.temp_name, r.target_dir, r.target_name, ec);
@@ -90,9 +102,13 @@ static_assert(commit_policy<renameat2>);
 /// overwrite = true: rename. overwrite = false: renameat2 with RENAME_NOREPLACE on Linux
 /// (falling back to link_unlink), link_unlink elsewhere. Platforms: POSIX.
 struct automatic {
+    /// True: replaces when `overwrite` is true.
     static constexpr bool can_replace = true;
+    /// True: fails with EEXIST when `overwrite` is false and the target exists.
     static constexpr bool can_keep = true;
+    /// As link_unlink.
     static constexpr bool links_anonymous = link_unlink::links_anonymous;
+    /// rename when `r.overwrite`, else renameat2 (Linux) or link_unlink.
     commit_result publish(const commit_request& r, std::error_code& ec) const noexcept {
         if (r.overwrite) return rename{}.publish(r, ec);
 #if ATOMICWRITES_LINUX && defined(RENAME_NOREPLACE)

@@ -55,15 +55,19 @@ struct temp_request {
     unsigned mode;
     /// write_options::temp_prefix and temp_suffix.
     std::string_view prefix;
+    /// write_options::temp_suffix.
     std::string_view suffix;
 };
 
 /// An open temporary file. `name` is empty for an anonymous file (one with no directory
 /// entry yet, e.g. O_TMPFILE).
 struct temp_file {
+    /// The open file (invalid_handle if none).
     native_handle_type file = invalid_handle;
+    /// Its name in the directory, NUL-terminated; empty if anonymous.
     char name[detail::sys::max_name + 1] = {};
 
+    /// True if the file has no name.
     bool anonymous() const noexcept { return name[0] == '\0'; }
 };
 
@@ -100,10 +104,13 @@ struct commit_request {
     /// The temporary file: its directory and name (empty if anonymous), and its handle
     /// (still open only when the file is anonymous; a named file is closed by then).
     native_handle_type temp_dir;
+    /// The temporary file's name (empty if it is anonymous).
     const char* temp_name;
+    /// The temporary file's handle (invalid_handle once a named file is closed).
     native_handle_type file;
     /// Where to publish it.
     native_handle_type target_dir;
+    /// The target's name in target_dir.
     const char* target_name;
     /// write_options::overwrite.
     bool overwrite;

@@ -4,27 +4,34 @@
 #ifndef ATOMICWRITES_CONFIG_HPP
 #define ATOMICWRITES_CONFIG_HPP
 
+/// The major version number.
 #define ATOMICWRITES_VERSION_MAJOR 0
+/// The minor version number.
 #define ATOMICWRITES_VERSION_MINOR 1
+/// The patch version number.
 #define ATOMICWRITES_VERSION_PATCH 0
 
 #if defined(_WIN32)
 #define ATOMICWRITES_WINDOWS 1
 #define ATOMICWRITES_POSIX 0
 #else
+/// 1 on Windows, else 0.
 #define ATOMICWRITES_WINDOWS 0
+/// 1 on POSIX systems (all but Windows), else 0.
 #define ATOMICWRITES_POSIX 1
 #endif
 
 #if defined(__linux__)
 #define ATOMICWRITES_LINUX 1
 #else
+/// 1 on Linux, else 0.
 #define ATOMICWRITES_LINUX 0
 #endif
 
 #if defined(__APPLE__)
 #define ATOMICWRITES_APPLE 1
 #else
+/// 1 on Apple systems, else 0.
 #define ATOMICWRITES_APPLE 0
 #endif
 

@@ -55,8 +55,10 @@ public:
         close(ignored);
     }
 
+    /// Takes over `other`'s handle; `other` is left not open.
     directory(directory&& other) noexcept
         : path_(std::move(other.path_)), handle_(std::exchange(other.handle_, invalid_handle)) {}
+    /// Closes this handle, then takes over `other`'s.
     directory& operator=(directory&& other) noexcept {
         if (this != &other) {
             std::error_code ignored;
@@ -87,6 +89,7 @@ public:
         detail::sys::close(handle_, ec);
         handle_ = invalid_handle;
     }
+    /// Closes the directory; throws filesystem_error, step "close directory".
     void close() {
         std::error_code ec;
         close(ec);

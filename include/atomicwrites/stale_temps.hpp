@@ -39,8 +39,9 @@ struct stale_temp_options {
     /// the random-named temporary files of any target. temp::named's fixed names
     /// (prefix + target + suffix) are recognised only for a given target.
     std::string_view target_name = {};
-    /// The write_options::temp_prefix and temp_suffix the writers used.
+    /// The write_options::temp_prefix the writers used.
     std::string_view temp_prefix = ".";
+    /// The write_options::temp_suffix the writers used.
     std::string_view temp_suffix = ".tmp";
 };
 

@@ -18,8 +18,11 @@ namespace sync {
 /// or partly written file. For caches and files that can be rebuilt.
 /// Platforms: all. System calls: none. Errors: none.
 struct none {
+    /// False: a commit that returned may not survive a crash.
     static constexpr bool durable = false;
+    /// Does nothing.
     void sync_file(native_handle_type, std::error_code&) const noexcept {}
+    /// Does nothing.
     void sync_directory(native_handle_type, std::error_code&) const noexcept {}
 };
 static_assert(sync_policy<none>);
@@ -32,8 +35,11 @@ static_assert(sync_policy<none>);
 /// Errors: EIO, ENOSPC, EDQUOT (delayed allocation), EROFS, EINVAL (a file that
 /// cannot be synced).
 struct fdatasync {
+    /// True: a commit that returned survives a crash.
     static constexpr bool durable = true;
+    /// fdatasync(2) the temporary file.
     void sync_file(native_handle_type f, std::error_code& ec) const noexcept { detail::sys::fdatasync(f, ec); }
+    /// fsync(2) the directory.
     void sync_directory(native_handle_type d, std::error_code& ec) const noexcept { detail::sys::fsync(d, ec); }
 };
 static_assert(sync_policy<fdatasync>);
@@ -43,8 +49,11 @@ static_assert(sync_policy<fdatasync>);
 /// Apple systems (use full_fsync there); on Linux fsync(2) issues the cache flush.
 /// Platforms: POSIX. Errors: EIO, ENOSPC, EDQUOT, EROFS, EINVAL.
 struct fsync {
+    /// True: a commit that returned survives a crash.
     static constexpr bool durable = true;
+    /// fsync(2) the temporary file.
     void sync_file(native_handle_type f, std::error_code& ec) const noexcept { detail::sys::fsync(f, ec); }
+    /// fsync(2) the directory.
     void sync_directory(native_handle_type d, std::error_code& ec) const noexcept { detail::sys::fsync(d, ec); }
 };
 static_assert(sync_policy<fsync>);
@@ -54,8 +63,11 @@ static_assert(sync_policy<fsync>);
 /// fsync(2) when the filesystem refuses it; plain fsync(2) elsewhere. The strongest
 /// guarantee the platform offers. Platforms: POSIX. Errors: as fsync.
 struct full_fsync {
+    /// True: a commit that returned survives a crash.
     static constexpr bool durable = true;
+    /// F_FULLFSYNC (or fsync(2)) the temporary file.
     void sync_file(native_handle_type f, std::error_code& ec) const noexcept { detail::sys::full_fsync(f, ec); }
+    /// F_FULLFSYNC (or fsync(2)) the directory.
     void sync_directory(native_handle_type d, std::error_code& ec) const noexcept { detail::sys::full_fsync(d, ec); }
 };
 static_assert(sync_policy<full_fsync>);

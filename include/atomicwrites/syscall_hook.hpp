@@ -67,6 +67,7 @@ inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::lease) + 1;
 
 /// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
 struct syscall_info {
+    /// The operation.
     sysop op;
     /// The file the call acts on (write, sync, chmod, chown, close, link_anonymous).
     native_handle_type file = invalid_handle;
@@ -76,6 +77,7 @@ struct syscall_info {
     const char* name = nullptr;
     /// The second directory and name (rename, link: the new name).
     native_handle_type dir2 = invalid_handle;
+    /// The second name, relative to dir2.
     const char* name2 = nullptr;
     /// Bytes to write (write); mode bits (create_file, create_anonymous, chmod).
     std::size_t size = 0;
@@ -142,6 +144,7 @@ inline thread_local constinit syscall_hook* current_hook = nullptr;
 /// afterwards (hooks nest).
 class scoped_syscall_hook {
 public:
+    /// Installs `hook` on the calling thread.
     explicit scoped_syscall_hook(syscall_hook& hook) noexcept : previous_(detail::current_hook) {
         detail::current_hook = &hook;
     }

@@ -115,7 +115,9 @@ namespace temp {
 /// name collides). Errors: EACCES, EROFS, ENOSPC, EDQUOT, EMFILE, ENFILE,
 /// ENAMETOOLONG, EEXIST (after 100 collisions).
 struct mkstemp {
+    /// False: the file always has a name.
     static constexpr bool may_be_anonymous = false;
+    /// Creates `prefix + target + "." + random + suffix`, exclusively.
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
         for (int attempt = 0; attempt < detail::name_attempts; ++attempt) {
             ec.clear();
@@ -135,7 +137,9 @@ static_assert(temp_policy<mkstemp>);
 /// writer lock, and leftovers are easy to find. Platforms: POSIX. System calls: openat.
 /// Errors: EEXIST, and as mkstemp.
 struct named {
+    /// False: the file always has a name.
     static constexpr bool may_be_anonymous = false;
+    /// Creates `prefix + target + suffix`, exclusively.
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
         detail::make_temp_name(t.name, r.prefix, r.target_name, r.suffix, false, ec);
         // An empty prefix and suffix would make the target its own temporary file.
@@ -159,7 +163,9 @@ static_assert(temp_policy<named>);
 /// commit. Errors: EOPNOTSUPP, EISDIR, EINVAL (not supported), EACCES, EROFS, ENOSPC,
 /// EDQUOT, EMFILE.
 struct anonymous {
+    /// True: the file has no name.
     static constexpr bool may_be_anonymous = true;
+    /// Creates an unnamed file with O_TMPFILE.
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
         t.name[0] = '\0';
         t.file = detail::sys::create_anonymous(r.dir, r.mode, ec);
@@ -172,9 +178,13 @@ static_assert(temp_policy<anonymous>);
 /// is_not_supported), uses Second. The usual use: first_of<anonymous, mkstemp>.
 template <temp_policy First, temp_policy Second>
 struct first_of {
+    /// True if either policy may make an anonymous file.
     static constexpr bool may_be_anonymous = First::may_be_anonymous || Second::may_be_anonymous;
+    /// The policy tried first.
     [[no_unique_address]] First first{};
+    /// The policy used where First is not supported.
     [[no_unique_address]] Second second{};
+    /// Creates the file with First, or with Second where First is not supported.
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
         first.create(r, t, ec);
         if (!ec || !is_not_supported(ec)) return;

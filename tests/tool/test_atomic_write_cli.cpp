@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: MIT
+// The atomic-write command's code, in-process: its command line, and what it reports
+// when a system call fails, injected at every call through the library's seam. The
+// real binary, pipelines and signals are tested by test-atomic-write.sh.
+#include <catch2/catch.hpp>
+
+#include "atomic_write_cli.hpp"
+#include "support.hpp"
+
+#include <cerrno>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace {
+
+namespace cli = atomic_write_cli;
+namespace fs = std::filesystem;
+using test::new_content;
+using test::old_content;
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != s.npos; }
+
+struct outcome {
+    int status;
+    std::string out;
+    std::string err;
+};
+
+/// Parses `args` (without the program name) as the command would, and runs the result
+/// with `input` as standard input and no signal handling.
+outcome run_cli(const std::vector<std::string>& args, int input = -1) {
+    std::vector<const char*> argv{"atomic-write"};
+    for (const std::string& a : args) argv.push_back(a.c_str());
+    cli::options o;
+    std::ostringstream out;
+    std::ostringstream err;
+    int status = cli::parse(static_cast<int>(argv.size()), argv.data(), o, err);
+    if (status == cli::success) status = cli::run(o, input, nullptr, out, err);
+    return {status, out.str(), err.str()};
+}
+
+/// run_cli() with `hook` installed on this thread.
+outcome run_cli_with(atomicwrites::syscall_hook& hook, const std::vector<std::string>& args, int input) {
+    atomicwrites::scoped_syscall_hook installed(hook);
+    return run_cli(args, input);
+}
+
+/// A file holding `content`, open for reading: the standard input of one run.
+class input_file {
+public:
+    input_file(const test::temp_dir& dir, const std::string& content) : path_(dir / "input") {
+        test::write_plain(path_, content);
+        fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd_ < 0) throw std::runtime_error("cannot open " + path_.string());
+    }
+    ~input_file() {
+        ::close(fd_);
+        fs::remove(path_);
+    }
+    input_file(const input_file&) = delete;
+    input_file& operator=(const input_file&) = delete;
+    int fd() const { return fd_; }
+
+private:
+    fs::path path_;
+    int fd_;
+};
+
+cli::options parsed(const std::vector<std::string>& args) {
+    std::vector<const char*> argv{"atomic-write"};
+    for (const std::string& a : args) argv.push_back(a.c_str());
+    cli::options o;
+    std::ostringstream err;
+    const int status = cli::parse(static_cast<int>(argv.size()), argv.data(), o, err);
+    INFO(err.str());
+    REQUIRE(status == cli::success);
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("options in their short, long, grouped and attached forms", "[tool][parse]") {
+    cli::options o = parsed({"f"});
+    CHECK(o.target == "f");
+    CHECK_FALSE(o.no_clobber);
+    CHECK(o.sync == cli::sync_level::full);
+    CHECK(o.mode == fs::perms::unknown);
+    CHECK(o.symlinks == atomicwrites::symlink_mode::replace);
+    CHECK(o.command.empty());
+
+    o = parsed({"-n", "-s", "none", "-m", "600", "-l", "follow", "f"});
+    CHECK(o.no_clobber);
+    CHECK(o.sync == cli::sync_level::none);
+    CHECK(o.mode == static_cast<fs::perms>(0600));
+    CHECK(o.symlinks == atomicwrites::symlink_mode::follow);
+
+    o = parsed({"--no-clobber", "--sync=data", "--mode=4755", "--symlink=refuse", "f"});
+    CHECK(o.no_clobber);
+    CHECK(o.sync == cli::sync_level::data);
+    CHECK(o.mode == static_cast<fs::perms>(04755));
+    CHECK(o.symlinks == atomicwrites::symlink_mode::refuse);
+
+    o = parsed({"--sync", "none", "--mode", "0", "--symlink", "keep", "f"});
+    CHECK(o.sync == cli::sync_level::none);
+    CHECK(o.mode == fs::perms::none);
+    CHECK(o.symlinks == atomicwrites::symlink_mode::follow);
+
+    o = parsed({"-nm640", "f"});
+    CHECK(o.no_clobber);
+    CHECK(o.mode == static_cast<fs::perms>(0640));
+
+    o = parsed({"--", "-n"});
+    CHECK(o.target == "-n");
+    CHECK_FALSE(o.no_clobber);
+
+    o = parsed({"-"});
+    CHECK(o.target == "-");
+}
+
+TEST_CASE("everything after FILE is COMMAND, options included", "[tool][parse]") {
+    cli::options o = parsed({"-n", "out", "sort", "-r", "--mode=1", "in"});
+    CHECK(o.target == "out");
+    CHECK(o.no_clobber);
+    CHECK(o.mode == fs::perms::unknown);
+    CHECK(o.command == std::vector<std::string>{"sort", "-r", "--mode=1", "in"});
+    o = parsed({"out", "--", "sh", "-c", "true"});
+    CHECK(o.command == std::vector<std::string>{"sh", "-c", "true"});
+}
+
+TEST_CASE("bad usage is status 2 with the reason", "[tool][parse]") {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{}, "missing FILE"},
+        {{"-n"}, "missing FILE"},
+        {{"-q", "f"}, "unknown option '-q'"},
+        {{"--quiet", "f"}, "unknown option '--quiet'"},
+        {{"--sync=fast", "f"}, "invalid sync level 'fast'"},
+        {{"--sync"}, "option '--sync' needs a value"},
+        {{"-m"}, "option '-m' needs a value"},
+        {{"--mode=8", "f"}, "invalid mode '8'"},
+        {{"--mode=-1", "f"}, "invalid mode '-1'"},
+        {{"--mode=10000", "f"}, "invalid mode '10000' (at most 7777)"},
+        {{"--mode=", "f"}, "invalid mode ''"},
+        {{"--symlink=maybe", "f"}, "invalid symlink handling 'maybe'"},
+        {{"--help=yes"}, "option '--help' takes no value"},
+    };
+    for (const auto& [args, reason] : cases) {
+        INFO(reason);
+        const outcome r = run_cli(args);
+        CHECK(r.status == cli::usage_error);
+        CHECK(contains(r.err, "atomic-write: " + reason));
+        CHECK(contains(r.err, "Try 'atomic-write --help'"));
+        CHECK(r.out.empty());
+    }
+}
+
+TEST_CASE("--help and --version write to standard output and do nothing else", "[tool][parse]") {
+    outcome r = run_cli({"--help", "f"});
+    CHECK(r.status == cli::success);
+    CHECK(r.out == cli::help_text);
+    CHECK(r.err.empty());
+    r = run_cli({"-V"});
+    CHECK(r.status == cli::success);
+    CHECK(r.out == "atomic-write (atomicwrites) " + std::to_string(ATOMICWRITES_VERSION_MAJOR) + "." +
+                       std::to_string(ATOMICWRITES_VERSION_MINOR) + "." + std::to_string(ATOMICWRITES_VERSION_PATCH) +
+                       "\n");
+}
+
+TEST_CASE("input larger than a chunk arrives byte for byte", "[tool]") {
+    test::temp_dir dir;
+    const std::string content = test::pattern(3 * cli::chunk_size + 123);
+    input_file in(dir, content);
+    const outcome r = run_cli({(dir / "f").string()}, in.fd());
+    CHECK(r.status == cli::success);
+    CHECK(r.err.empty());
+    CHECK(test::read_file(dir / "f") == content);
+}
+
+TEST_CASE("each sync level makes its syncs", "[tool][sync]") {
+    struct level {
+        const char* name;
+        std::size_t fsyncs;
+        std::size_t fdatasyncs;
+    };
+    // One file sync before the rename and one directory sync after it (full_fsync is
+    // fsync(2) on Linux).
+    const level levels[] = {{"none", 0, 0}, {"data", 1, 1}, {"full", 2, 0}};
+    for (const level& l : levels) {
+        INFO(l.name);
+        test::temp_dir dir;
+        input_file in(dir, new_content);
+        test::recording_hook hook;
+        const outcome r = run_cli_with(hook, {std::string("--sync=") + l.name, (dir / "f").string()}, in.fd());
+        CHECK(r.status == cli::success);
+        CHECK(hook.count(atomicwrites::sysop::fsync) == l.fsyncs);
+        CHECK(hook.count(atomicwrites::sysop::fdatasync) == l.fdatasyncs);
+        CHECK(test::read_file(dir / "f") == new_content);
+    }
+}
+
+TEST_CASE("a failure at any system call: status 1 and the old file, or status 5 and the new one", "[tool][faults]") {
+    // Every combination the command offers: each sync level, replacing or creating.
+    for (const char* sync : {"--sync=full", "--sync=data", "--sync=none"}) {
+        for (const bool replace : {true, false}) {
+            INFO(sync << (replace ? " replacing" : " creating with --no-clobber"));
+            auto arguments = [&](const test::temp_dir& dir) {
+                std::vector<std::string> args{sync, (dir / "f").string()};
+                if (!replace) args.insert(args.begin(), "-n");
+                return args;
+            };
+            std::size_t calls = 0;
+            {
+                test::temp_dir dir;
+                if (replace) test::write_plain(dir / "f", old_content);
+                input_file in(dir, new_content);
+                test::recording_hook count;
+                REQUIRE(run_cli_with(count, arguments(dir), in.fd()).status == cli::success);
+                calls = count.calls.size();
+            }
+            REQUIRE(calls >= 6);
+            for (std::size_t i = 0; i < calls; ++i) {
+                test::temp_dir dir;
+                if (replace) test::write_plain(dir / "f", old_content);
+                input_file in(dir, new_content);
+                const std::vector<std::string> before = dir.names();
+                test::scripted_hook hook;
+                hook.fail_call(i, EIO);
+                const outcome r = run_cli_with(hook, arguments(dir), in.fd());
+                INFO("call " << i << ": " << hook.trace() << "\n" << r.err);
+                REQUIRE(hook.injected() == 1);
+                CHECK(contains(r.err, "atomic-write: " + (dir / "f").string() + ": "));
+                CHECK(contains(r.err, ": Input/output error ("));
+                if (r.status == cli::failed) {
+                    CHECK(contains(r.err, "(file not changed)"));
+                    CHECK(dir.names() == before);
+                    if (replace) CHECK(test::read_file(dir / "f") == old_content);
+                } else {
+                    CHECK(r.status == cli::not_durable);
+                    CHECK(contains(r.err, "(the new content is in place, but may not survive a crash)"));
+                    CHECK(test::read_file(dir / "f") == new_content);
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("a failed sync names its step: the file's before the rename (1), the directory's after it (5)",
+          "[tool][faults]") {
+    struct failure {
+        std::vector<std::string> options;
+        atomicwrites::sysop op;
+        int error;
+        std::size_t nth;
+        int status;
+        std::string message;
+        std::string content;
+    };
+    const failure failures[] = {
+        {{"--sync=data"},
+         atomicwrites::sysop::fdatasync,
+         ENOSPC,
+         0,
+         cli::failed,
+         ": sync temporary file: No space left on device (file not changed)\n",
+         old_content},
+        // With --sync=full the file's fsync is the first, the directory's the second.
+        {{},
+         atomicwrites::sysop::fsync,
+         EIO,
+         1,
+         cli::not_durable,
+         ": sync directory: Input/output error (the new content is in place, but may not survive a crash)\n",
+         new_content},
+    };
+    for (const failure& f : failures) {
+        INFO(f.message);
+        test::temp_dir dir;
+        test::write_plain(dir / "f", old_content);
+        input_file in(dir, new_content);
+        test::scripted_hook hook;
+        hook.fail_op(f.op, f.error, f.nth);
+        std::vector<std::string> args = f.options;
+        args.push_back((dir / "f").string());
+        const outcome r = run_cli_with(hook, args, in.fd());
+        CHECK(r.status == f.status);
+        CHECK(r.err == "atomic-write: " + (dir / "f").string() + f.message);
+        CHECK(test::read_file(dir / "f") == f.content);
+        CHECK(dir.names() == std::vector<std::string>{"f", "input"});
+    }
+}
+
+TEST_CASE("input that cannot be read is status 4, the old file kept", "[tool][input]") {
+    test::temp_dir dir;
+    test::write_plain(dir / "f", old_content);
+    const int d = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(d >= 0);
+    outcome r = run_cli({(dir / "f").string()}, d);
+    ::close(d);
+    CHECK(r.status == cli::input_failed);
+    CHECK(r.err ==
+          "atomic-write: " + (dir / "f").string() + ": read standard input: Is a directory (file not changed)\n");
+    r = run_cli({(dir / "f").string()}, -1);
+    CHECK(r.status == cli::input_failed);
+    CHECK(contains(r.err, "read standard input: Bad file descriptor"));
+    CHECK(test::read_file(dir / "f") == old_content);
+    CHECK(dir.names() == std::vector<std::string>{"f"});
+}
+
+TEST_CASE("COMMAND decides by its exit status", "[tool][command]") {
+    test::temp_dir dir;
+    const std::string f = (dir / "f").string();
+    test::write_plain(dir / "f", old_content);
+
+    outcome r = run_cli({f, "sh", "-c", "printf 'from the command'"});
+    CHECK(r.status == cli::success);
+    CHECK(test::read_file(dir / "f") == "from the command");
+
+    test::write_plain(dir / "f", old_content);
+    r = run_cli({f, "sh", "-c", "printf partial; exit 7"});
+    CHECK(r.status == cli::input_failed);
+    CHECK(r.err == "atomic-write: " + f + ": run command 'sh': it exited with status 7 (file not changed)\n");
+    CHECK(test::read_file(dir / "f") == old_content);
+
+    r = run_cli({f, "sh", "-c", "printf partial; kill -TERM $$"});
+    CHECK(r.status == cli::input_failed);
+    CHECK(contains(r.err, "run command 'sh': it was killed by signal 15"));
+    CHECK(test::read_file(dir / "f") == old_content);
+
+    r = run_cli({f, "atomic-write-test-no-such-command"});
+    CHECK(r.status == cli::not_found);
+    CHECK(contains(r.err, "run command 'atomic-write-test-no-such-command': No such file or directory"));
+    CHECK(test::read_file(dir / "f") == old_content);
+    CHECK(dir.names() == std::vector<std::string>{"f"});
+}
