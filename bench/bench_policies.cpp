@@ -149,10 +149,11 @@ constexpr std::string_view policy_name() {
         return "first_of";
 }
 
-/// The hand-written sequence that does the work writer W does: the same sync calls,
-/// kind of temporary file and commit.
+/// The hand-written sequence that does the work a one-shot write_file by path with
+/// writer W does: the same sync calls, kind of temporary file and commit, the directory
+/// opened each time, the replaced file's mode kept, a new temporary name each time.
 template <class W>
-raw::sequence matching(bool overwrite, bool keep_directory) {
+raw::sequence matching(bool overwrite) {
     using S = typename W::sync_type;
     raw::sequence s;
     s.sync = std::is_same_v<S, aw::sync::none>        ? raw::file_sync::none
@@ -163,37 +164,34 @@ raw::sequence matching(bool overwrite, bool keep_directory) {
     s.how = overwrite                                                          ? raw::publish::rename
             : std::is_same_v<typename W::commit_type, aw::commit::link_unlink> ? raw::publish::link_unlink
                                                                                : raw::publish::renameat2_noreplace;
-    s.keep_directory = keep_directory;
-    s.keep_mode = !keep_directory;  // write_file by path keeps a replaced file's mode
-    s.unique_name = true;           // as the library's temporary files have
+    s.keep_directory = false;
+    s.keep_mode = true;
+    s.unique_name = true;
     return s;
 }
 
 /// A short name for a hand-written sequence: its letter where it is one of the named
-/// baselines, with a prime when the directory is opened each time.
-std::string short_name(raw::sequence s) {
-    const bool kept = s.keep_directory;
-    s.keep_directory = true;
-    auto same = [&](const raw::sequence& o) {
-        return s.sync == o.sync && s.sync_directory == o.sync_directory && s.temp == o.temp && s.how == o.how;
-    };
-    const bool mode = s.keep_mode;
-    const bool unique = s.unique_name;
+/// baselines, with a prime when the directory is opened each time, then what it adds.
+std::string short_name(const raw::sequence& s) {
+    raw::sequence core = s;  // the letters name the calls, not these three variations
+    core.keep_directory = true;
+    core.keep_mode = false;
+    core.unique_name = false;
     std::string n;
     const std::pair<const char*, raw::sequence> named[] = {{"a", raw::a()}, {"b", raw::b()}, {"c", raw::c()},
                                                            {"d", raw::d()}, {"e", raw::e()}, {"f", raw::f()},
                                                            {"g", raw::g()}};
     for (const auto& [letter, seq] : named)
-        if (same(seq)) n = letter;
+        if (core == seq) n = letter;
     if (n.empty()) {  // a combination without a letter: spell it out
         n = s.sync == raw::file_sync::none ? "nosync" : s.sync == raw::file_sync::fdatasync ? "fdatasync" : "fsync";
         n += s.temp == raw::temp_kind::anonymous ? "+tmpfile" : "+excl";
         n += s.how == raw::publish::rename ? "+rename" : s.how == raw::publish::link_unlink ? "+link" : "+noreplace";
         if (!s.sync_directory) n += "+nodirsync";
     }
-    if (!kept) n += "'";
-    if (mode) n += "+mode";
-    return unique ? n + "+unique" : n;
+    if (!s.keep_directory) n += "'";
+    if (s.keep_mode) n += "+mode";
+    return s.unique_name ? n + "+unique" : n;
 }
 
 // --- raw/<x> --------------------------------------------------------------------
@@ -230,7 +228,7 @@ void bm_policy(benchmark::State& state, scenario sc) {
     const std::string data(static_cast<std::size_t>(state.range(0)), 'n');
     const bool replacing = sc == scenario::replace;
     const bool overwrite = W::commit_type::can_replace;  // create: rename can only replace
-    const raw::sequence seq = matching<W>(overwrite, false);
+    const raw::sequence seq = matching<W>(overwrite);
     if (replacing && (!make_file("lib-target", data.size(), state) || !make_file("raw-target", data.size(), state)))
         return;
     raw::writer raw_writer(work_dir.string(), seq);

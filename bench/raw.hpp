@@ -31,6 +31,8 @@ struct sequence {
     bool keep_mode = false;      // fstatat the target, create with its mode, fchmod exactly
     bool unique_name = false;    // a new random temporary name each time, not a fixed one
 
+    bool operator==(const sequence&) const = default;
+
     /// The calls one write of `size` bytes makes, replacing a file or creating one.
     int calls(bool replacing = true, std::size_t size = 1) const {
         int n = 1 /* create */ + 1 /* close */;

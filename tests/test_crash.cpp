@@ -557,8 +557,8 @@ TEST_CASE("the crash check tells which half of a protocol is missing", "[crash]"
     }
 }
 
-TEMPLATE_LIST_TEST_CASE("every crash state of a durable protocol leaves the old or the new file", "[crash]",
-                        test::all_writers) {
+TEMPLATE_LIST_TEST_CASE("every crash state of a durable protocol leaves the old or the new file; sync::none fails",
+                        "[crash]", test::all_writers) {
     if constexpr (TestType::sync_type::durable) {
         check_durable(kind_of<TestType>());
     } else {
