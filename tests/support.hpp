@@ -829,6 +829,25 @@ inline bool read_whole(const fs::path& p, std::string& out) {
     ::close(fd);
     return true;
 }
+#else
+/// Reads a whole file as a well-behaved Windows reader does: sharing reading, writing
+/// and deletion, so that a writer may replace the file while it is open (with POSIX
+/// rename semantics; without them the writer's rename waits for the handle to close).
+/// False if it cannot be opened; `error` then holds GetLastError().
+inline bool read_whole(const fs::path& p, std::string& out, unsigned long* error = nullptr) {
+    out.clear();
+    HANDLE h = ::CreateFileW(p.c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                             OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (h == INVALID_HANDLE_VALUE) {
+        if (error != nullptr) *error = ::GetLastError();
+        return false;
+    }
+    char buf[16384];
+    DWORD n = 0;
+    while (::ReadFile(h, buf, sizeof buf, &n, nullptr) != 0 && n > 0) out.append(buf, n);
+    ::CloseHandle(h);
+    return true;
+}
 #endif  // !_WIN32
 
 // --- real filesystems --------------------------------------------------------------------
