@@ -195,21 +195,8 @@ struct posix_rename {
 static_assert(commit_policy<posix_rename>);
 
 /// The default: honours write_options::overwrite either way in one step, as on POSIX.
-/// On Windows this is posix_rename. Platforms: Windows (and POSIX, above).
-struct automatic {
-    /// As posix_rename.
-    static constexpr bool can_replace = true;
-    /// As posix_rename.
-    static constexpr bool can_keep = true;
-    /// As posix_rename.
-    static constexpr bool links_anonymous = false;
-    /// As posix_rename.
-    static constexpr bool renames_open_file = true;
-    /// posix_rename's publish().
-    commit_result publish(const commit_request& r, std::error_code& ec) const noexcept {
-        return posix_rename{}.publish(r, ec);
-    }
-};
+/// On Windows this is posix_rename, whose members it has.
+struct automatic : posix_rename {};
 static_assert(commit_policy<automatic>);
 #endif  // ATOMICWRITES_WINDOWS
 
