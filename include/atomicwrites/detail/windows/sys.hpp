@@ -959,6 +959,7 @@ struct file_disposition_info_ex_data {
 /// IGNORE_READONLY_ATTRIBUTE. Where that is not supported (older systems, FAT, Wine):
 /// FileDispositionInfo, after clearing a read-only attribute through the handle (put
 /// back if the removal still fails); the file then goes when its last handle closes.
+/// The fallback and the attribute's change are part of the one sysop::unlink call.
 inline void remove_open_file(handle file, handle dir, const wchar_t* name, std::error_code& ec) noexcept {
     syscall_info info{.op = sysop::unlink, .file = file, .dir = dir, .name = name};
     const bool ok = through_hook(info, [](syscall_info& i) {
