@@ -30,8 +30,11 @@ inline namespace v1 {
 /// one stands for is given after the POSIX one.
 enum class sysop : unsigned char {
     open_directory,    ///< open(2)/openat(2) of a directory (O_DIRECTORY); CreateFileW
-    open_file,         ///< openat(2) of an existing file, read-only (to sync it); CreateFileW
-    stat,              ///< fstatat(2) without following links; GetFileAttributesExW
+    open_file,         ///< openat(2) of an existing file, read-only (to sync it, or a stale temporary
+                       ///< file remove_stale_temps() looks at); CreateFileW (for the sweep with
+                       ///< DELETE access, sharing reading only)
+    stat,              ///< fstatat(2) without following links; GetFileAttributesExW. With `file`
+                       ///< set and no name: fstat(2); GetFileInformationByHandle(Ex)
     readlink,          ///< readlinkat(2); DeviceIoControl(FSCTL_GET_REPARSE_POINT)
     create_file,       ///< openat(2) with O_CREAT|O_EXCL|O_NOFOLLOW; CreateFileW(CREATE_NEW)
     create_anonymous,  ///< openat(2) with O_TMPFILE (Linux only)
@@ -50,10 +53,12 @@ enum class sysop : unsigned char {
                        ///< SetFileInformationByHandle(FileRenameInfoEx) without replacing
     link,              ///< linkat(2) of a named file; CreateHardLinkW
     link_anonymous,    ///< linkat(2) of an open anonymous file (Linux only)
-    unlink,            ///< unlinkat(2); DeleteFileW
+    unlink,            ///< unlinkat(2); DeleteFileW, or, with `file` set (remove_stale_temps()),
+                       ///< SetFileInformationByHandle(FileDispositionInfoEx or FileDispositionInfo)
     close,             ///< close(2); CloseHandle
-    read_directory,    ///< getdents64(2) (Linux) or readdir(3): the next names of a directory (POSIX only)
-    lease,             ///< fcntl(F_SETLEASE, F_RDLCK): is a file open for writing anywhere? (POSIX only)
+    read_directory,    ///< getdents64(2) (Linux) or readdir(3): the next names of a directory;
+                       ///< FindFirstFileExW, then FindNextFileW: the next name
+    lease,             ///< fcntl(F_SETLEASE, F_RDLCK): is a file open for writing anywhere? (Linux only)
 };
 
 /// The name of an operation, as used in error messages and traces.

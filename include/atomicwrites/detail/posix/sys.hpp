@@ -526,7 +526,38 @@ inline void try_read_lease(handle file, std::error_code& ec) noexcept {
 }
 #else
 inline constexpr bool has_read_lease = false;
+
+/// Never called (has_read_lease is false): answers ENOTSUP.
+inline void try_read_lease(handle file, std::error_code& ec) noexcept {
+    (void)file;
+    ec = std::make_error_code(std::errc::not_supported);
+}
 #endif
+
+/// POSIX cannot keep others from opening a file, nor remove a file by its descriptor:
+/// remove_stale_temps() looks at the file, then checks that the name still refers to it
+/// before unlink(2). open_for_removal() and remove_open_file() are never called.
+inline constexpr bool has_open_for_removal = false;
+
+/// What open_for_removal() found at a name (see the Windows layer).
+enum class removal_candidate : unsigned char { opened, missing, in_use, refused };
+
+/// Never called (has_open_for_removal is false): answers ENOTSUP.
+inline handle open_for_removal(handle dir, const char* name, removal_candidate& found, std::error_code& ec) noexcept {
+    (void)dir;
+    (void)name;
+    found = removal_candidate::refused;
+    ec = std::make_error_code(std::errc::not_supported);
+    return invalid_handle;
+}
+
+/// Never called (has_open_for_removal is false): answers ENOTSUP.
+inline void remove_open_file(handle file, handle dir, const char* name, std::error_code& ec) noexcept {
+    (void)file;
+    (void)dir;
+    (void)name;
+    ec = std::make_error_code(std::errc::not_supported);
+}
 
 /// A file's owner and group.
 struct owner_ids {
