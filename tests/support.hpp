@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Shared helpers of the test suite: fresh directories, file reading, the policy
-// combinations, and hooks on the library's system-call seam.
+// combinations, and hooks on the library's system-call seam. The suite runs on POSIX
+// and on Windows; what differs between them is kept in this file (and marked), so that
+// the tests themselves read the same on both.
 #ifndef ATOMICWRITES_TESTS_SUPPORT_HPP
 #define ATOMICWRITES_TESTS_SUPPORT_HPP
 
@@ -8,6 +10,7 @@
 #include <atomicwrites/syscall_hook.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -29,22 +32,61 @@
 #include <cstdio>
 #include <exception>
 
+#if defined(__GNUG__)
 #include <cxxabi.h>
+#endif
+#if defined(_WIN32)
+#include <windows.h>
+#else
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 namespace test {
 
 namespace fs = std::filesystem;
 namespace aw = atomicwrites;
 
-/// A fresh directory under $TMPDIR (or /tmp), removed with everything in it afterwards.
+/// The UTF-8 form of a path (its bytes as they are on POSIX), for names in messages and
+/// comparisons: path::string() may fail on Windows for names outside the code page.
+inline std::string utf8(const fs::path& p) {
+    const std::u8string s = p.u8string();
+    return std::string(s.begin(), s.end());
+}
+
+/// A fresh directory under $TMPDIR (or /tmp; on Windows the user's temporary directory),
+/// removed with everything in it afterwards.
 class temp_dir {
 public:
+#if defined(_WIN32)
+    temp_dir() : temp_dir(fs::temp_directory_path()) {}
+    explicit temp_dir(const fs::path& parent) {
+        for (int attempt = 0; attempt < 100; ++attempt) {
+            LARGE_INTEGER counter{};
+            ::QueryPerformanceCounter(&counter);
+            const fs::path p = parent / ("atomicwrites-test." + std::to_string(::GetCurrentProcessId()) + "." +
+                                         std::to_string(counter.QuadPart % 1000000007));
+            if (::CreateDirectoryW(p.c_str(), nullptr)) {
+                path_ = p;
+                return;
+            }
+            if (::GetLastError() != ERROR_ALREADY_EXISTS) break;
+        }
+        throw std::runtime_error("cannot make a test directory in " + utf8(parent));
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        // Read-only files (and directories) would stop the clean-up on Windows.
+        for (auto it = fs::recursive_directory_iterator(path_, ec); !ec && it != fs::recursive_directory_iterator();
+             it.increment(ec))
+            ::SetFileAttributesW(it->path().c_str(), FILE_ATTRIBUTE_NORMAL);
+        fs::remove_all(path_, ec);
+    }
+#else
     temp_dir() {
         const char* base = std::getenv("TMPDIR");
         std::string pattern =
@@ -64,6 +106,7 @@ public:
         fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
         fs::remove_all(path_, ec);
     }
+#endif
     temp_dir(const temp_dir&) = delete;
     temp_dir& operator=(const temp_dir&) = delete;
 
@@ -75,7 +118,7 @@ public:
 
     static std::vector<std::string> list(const fs::path& dir) {
         std::vector<std::string> out;
-        for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+        for (const auto& e : fs::directory_iterator(dir)) out.push_back(utf8(e.path().filename()));
         std::sort(out.begin(), out.end());
         return out;
     }
@@ -87,7 +130,7 @@ private:
 /// The whole content of a file.
 inline std::string read_file(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + p.string());
+    if (!in) throw std::runtime_error("cannot read " + utf8(p));
     std::ostringstream s;
     s << in.rdbuf();
     return s.str();
@@ -97,9 +140,10 @@ inline std::string read_file(const fs::path& p) {
 inline void write_plain(const fs::path& p, const std::string& content) {
     std::ofstream out(p, std::ios::binary | std::ios::trunc);
     out << content;
-    if (!out) throw std::runtime_error("cannot write " + p.string());
+    if (!out) throw std::runtime_error("cannot write " + utf8(p));
 }
 
+#if !defined(_WIN32)
 /// The permission bits (07777) of a path, not following a final symbolic link.
 inline unsigned mode_of(const fs::path& p) {
     struct ::stat st {};
@@ -118,6 +162,7 @@ public:
 private:
     mode_t old_;
 };
+#endif  // !_WIN32
 
 /// Changes the current directory for the lifetime of the object.
 class scoped_cwd {
@@ -140,11 +185,17 @@ template <class... Ts>
 using type_list = std::tuple<Ts...>;
 
 /// Every sync x commit x temp combination of this platform.
+#if defined(_WIN32)
+using all_syncs = type_list<aw::sync::none, aw::sync::commit>;
+using all_commits = type_list<aw::commit::movefileex, aw::commit::posix_rename, aw::commit::automatic>;
+using all_temps = type_list<aw::temp::mkstemp, aw::temp::named>;
+#else
 using all_syncs = type_list<aw::sync::none, aw::sync::fdatasync, aw::sync::fsync, aw::sync::full_fsync>;
 using all_commits =
     type_list<aw::commit::rename, aw::commit::link_unlink, aw::commit::renameat2, aw::commit::automatic>;
 using all_temps = type_list<aw::temp::mkstemp, aw::temp::named, aw::temp::anonymous,
                             aw::temp::first_of<aw::temp::anonymous, aw::temp::mkstemp>>;
+#endif
 
 template <class S, class C, class T>
 struct product;
@@ -159,9 +210,14 @@ struct product<type_list<S...>, type_list<C...>, type_list<T...>> {
     using type = decltype(std::tuple_cat(std::declval<typename for_sync<S>::type>()...));
 };
 
-/// All valid writers (every combination is valid on Linux: 4 x 4 x 4 = 64).
+/// All valid writers (every combination is valid: 4 x 4 x 4 = 64 on Linux, 2 x 3 x 2 = 12
+/// on Windows).
 using all_writers = product<all_syncs, all_commits, all_temps>::type;
+#if defined(_WIN32)
+static_assert(std::tuple_size_v<all_writers> == 12);
+#else
 static_assert(std::tuple_size_v<all_writers> == 64);
+#endif
 
 /// Runs one check of a typed suite with the name of the policy combination in every
 /// failure. `kind` describes the writer type under test (each suite has its own kind
@@ -231,10 +287,14 @@ private:
 /// ("basic_atomic_writer<sync::none, commit::rename, temp::mkstemp>"), for INFO().
 template <class T>
 std::string type_name() {
+#if defined(__GNUG__)
     int status = 0;
     std::unique_ptr<char, void (*)(void*)> d(abi::__cxa_demangle(typeid(T).name(), nullptr, nullptr, &status),
                                              std::free);
     std::string name = status == 0 && d ? d.get() : typeid(T).name();
+#else
+    std::string name = typeid(T).name();
+#endif
     for (std::string_view ns : {"atomicwrites::v1::", "atomicwrites::"}) {
         for (auto at = name.find(ns); at != name.npos; at = name.find(ns)) name.erase(at, ns.size());
     }
@@ -265,6 +325,82 @@ thrown_error catch_error(F&& fn) {
     return out;
 }
 
+#if defined(_WIN32)
+/// An open handle's file identity (its file index, Windows' inode number).
+inline std::uint64_t file_id_of(aw::native_handle_type h) {
+    BY_HANDLE_FILE_INFORMATION info{};
+    if (!::GetFileInformationByHandle(h, &info)) throw std::runtime_error("cannot query an open handle");
+    return (static_cast<std::uint64_t>(info.nFileIndexHigh) << 32) | info.nFileIndexLow;
+}
+
+/// The file identity of a path, not following a final reparse point.
+inline std::uint64_t inode_of(const fs::path& p) {
+    HANDLE h =
+        ::CreateFileW(p.c_str(), FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                      OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+    if (h == INVALID_HANDLE_VALUE) throw std::runtime_error("cannot open " + utf8(p));
+    const std::uint64_t id = file_id_of(h);
+    ::CloseHandle(h);
+    return id;
+}
+
+/// The size of an open file.
+inline std::uint64_t size_of(aw::native_handle_type h) {
+    LARGE_INTEGER size{};
+    if (!::GetFileSizeEx(h, &size)) throw std::runtime_error("cannot query an open handle");
+    return static_cast<std::uint64_t>(size.QuadPart);
+}
+
+/// The number of names an open file has.
+inline std::uint64_t link_count(aw::native_handle_type h) {
+    BY_HANDLE_FILE_INFORMATION info{};
+    if (!::GetFileInformationByHandle(h, &info)) throw std::runtime_error("cannot query an open handle");
+    return info.nNumberOfLinks;
+}
+
+/// Whether an open handle names a directory.
+inline bool is_directory_handle(aw::native_handle_type h) {
+    BY_HANDLE_FILE_INFORMATION info{};
+    return ::GetFileInformationByHandle(h, &info) && (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
+}
+
+/// Whether `h` names an open handle of this process.
+inline bool is_open_fd(aw::native_handle_type h) {
+    DWORD flags = 0;
+    return h != aw::invalid_handle && ::GetHandleInformation(h, &flags) != 0;
+}
+
+/// Whether child processes inherit the handle.
+inline bool is_inherited(aw::native_handle_type h) {
+    DWORD flags = 0;
+    return ::GetHandleInformation(h, &flags) != 0 && (flags & HANDLE_FLAG_INHERIT) != 0;
+}
+
+/// Writes through a handle directly; returns the number of bytes written.
+inline std::size_t write_handle(aw::native_handle_type h, std::string_view data) {
+    DWORD written = 0;
+    if (!::WriteFile(h, data.data(), static_cast<DWORD>(data.size()), &written, nullptr)) return 0;
+    return written;
+}
+
+/// Closes a handle the library would have closed (a refused close still releases it).
+inline void release_handle(aw::native_handle_type h) { ::CloseHandle(h); }
+
+/// Whether a file is read-only (FILE_ATTRIBUTE_READONLY), Windows' only permission bit.
+inline bool is_read_only(const fs::path& p) {
+    const DWORD a = ::GetFileAttributesW(p.c_str());
+    if (a == INVALID_FILE_ATTRIBUTES) throw std::runtime_error("cannot read the attributes of " + utf8(p));
+    return (a & FILE_ATTRIBUTE_READONLY) != 0;
+}
+
+/// Makes a file read-only, or writable again.
+inline void set_read_only(const fs::path& p, bool read_only) {
+    const DWORD a = ::GetFileAttributesW(p.c_str());
+    if (a == INVALID_FILE_ATTRIBUTES ||
+        !::SetFileAttributesW(p.c_str(), read_only ? (a | FILE_ATTRIBUTE_READONLY) : (a & ~FILE_ATTRIBUTE_READONLY)))
+        throw std::runtime_error("cannot change the attributes of " + utf8(p));
+}
+#else
 /// The inode number of a path, not following a final symbolic link.
 inline std::uint64_t inode_of(const fs::path& p) {
     struct ::stat st {};
@@ -279,11 +415,36 @@ inline struct ::stat stat_of(int fd) {
     return st;
 }
 
+/// An open descriptor's inode number.
+inline std::uint64_t file_id_of(int fd) { return static_cast<std::uint64_t>(stat_of(fd).st_ino); }
+
+/// The size of an open file.
+inline std::uint64_t size_of(int fd) { return static_cast<std::uint64_t>(stat_of(fd).st_size); }
+
+/// The number of names an open file has.
+inline std::uint64_t link_count(int fd) { return static_cast<std::uint64_t>(stat_of(fd).st_nlink); }
+
+/// Whether an open descriptor names a directory.
+inline bool is_directory_handle(int fd) { return S_ISDIR(stat_of(fd).st_mode); }
+
 /// The permission bits (07777) of an open descriptor.
 inline unsigned mode_of_fd(int fd) { return static_cast<unsigned>(stat_of(fd).st_mode) & 07777u; }
 
 /// Whether `fd` names an open descriptor of this process.
 inline bool is_open_fd(int fd) { return fd >= 0 && ::fcntl(fd, F_GETFD) != -1; }
+
+/// Whether child processes inherit the descriptor (it lacks FD_CLOEXEC).
+inline bool is_inherited(int fd) { return (::fcntl(fd, F_GETFD) & FD_CLOEXEC) == 0; }
+
+/// Writes through a descriptor directly; returns the number of bytes written.
+inline std::size_t write_handle(int fd, std::string_view data) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    return n < 0 ? 0 : static_cast<std::size_t>(n);
+}
+
+/// Closes a descriptor the library would have closed (Linux releases it whatever close
+/// reports).
+inline void release_handle(int fd) { ::close(fd); }
 
 /// The process umask, read from /proc/self/status (Linux 4.7+) so that reading it does
 /// not change it; -1 where the line is missing.
@@ -295,6 +456,7 @@ inline int current_umask() {
     }
     return -1;
 }
+#endif
 
 /// The contents most tests put in a target before and during a replacement.
 inline const std::string old_content = "old content\n";
@@ -328,9 +490,10 @@ public:
     void after(const aw::syscall_info& info, int error) noexcept override {
         if (error != 0) return;
         if (info.op != aw::sysop::fsync && info.op != aw::sysop::fdatasync && info.op != aw::sysop::full_fsync) return;
-        struct ::stat st {};
-        if (::fstat(info.file, &st) != 0) return;
-        (S_ISDIR(st.st_mode) ? dirs : files).push_back(static_cast<std::uint64_t>(st.st_ino));
+        try {
+            (is_directory_handle(info.file) ? dirs : files).push_back(file_id_of(info.file));
+        } catch (...) {
+        }
     }
     /// Whether the directory or file at `p` (its inode: a renamed file counts) was synced.
     bool synced(const fs::path& p) const {
@@ -344,20 +507,20 @@ public:
 
 /// Records every operation of this thread, made or refused, and refuses the ones it is
 /// told to: by position in the whole sequence, or by operation. A refused close(2)
-/// still releases the descriptor, as Linux does whatever close reports, so injecting a
-/// close error leaks nothing.
+/// still releases the descriptor (or handle), as Linux does whatever close reports, so
+/// injecting a close error leaks nothing.
 class scripted_hook : public aw::syscall_hook {
 public:
     struct call {
         aw::sysop op;
-        int error = 0;          ///< the errno injected, or the one the call reported
-        bool injected = false;  ///< refused by this hook: the call was not made
-        int file = -1;          ///< info.file
-        int dir = -1;           ///< info.dir
-        int dir2 = -1;          ///< info.dir2
-        std::string name;       ///< info.name, if any
-        std::string name2;      ///< info.name2, if any
-        std::size_t size = 0;   ///< info.size as the call was made (after any shortening)
+        int error = 0;                                     ///< the errno injected, or the one the call reported
+        bool injected = false;                             ///< refused by this hook: the call was not made
+        aw::native_handle_type file = aw::invalid_handle;  ///< info.file
+        aw::native_handle_type dir = aw::invalid_handle;   ///< info.dir
+        aw::native_handle_type dir2 = aw::invalid_handle;  ///< info.dir2
+        std::string name;                                  ///< info.name, if any (UTF-8)
+        std::string name2;                                 ///< info.name2, if any (UTF-8)
+        std::size_t size = 0;                              ///< info.size as the call was made (after any shortening)
     };
     std::vector<call> calls;
 
@@ -423,8 +586,9 @@ public:
         }
         if (info.op == aw::sysop::write && max_write_ != 0 && info.size > max_write_) info.size = max_write_;
         calls.push_back({info.op, error, error != 0, info.file, info.dir, info.dir2,
-                         info.name != nullptr ? info.name : "", info.name2 != nullptr ? info.name2 : "", info.size});
-        if (error != 0 && info.op == aw::sysop::close && info.file >= 0) ::close(info.file);
+                         info.name != nullptr ? utf8(info.name) : "", info.name2 != nullptr ? utf8(info.name2) : "",
+                         info.size});
+        if (error != 0 && info.op == aw::sysop::close && info.file != aw::invalid_handle) release_handle(info.file);
         return error;
     }
     void after(const aw::syscall_info& info, int error) noexcept override {
@@ -455,6 +619,17 @@ inline std::ostream& operator<<(std::ostream& out, sysop op) { return out << to_
 
 namespace test {
 
+#if defined(_WIN32)
+/// The number of handles open in this process (to find leaks).
+inline std::size_t open_descriptor_count() {
+    DWORD n = 0;
+    if (!::GetProcessHandleCount(::GetCurrentProcess(), &n)) throw std::runtime_error("GetProcessHandleCount failed");
+    return n;
+}
+
+/// Windows has no root: tests that need one (mounts, other users' files) skip.
+inline bool is_root() { return false; }
+#else
 /// The number of descriptors open in this process (to find leaks).
 inline std::size_t open_descriptor_count() {
     std::size_t n = 0;
@@ -464,6 +639,33 @@ inline std::size_t open_descriptor_count() {
 
 /// Whether the process runs as root (some tests need to mount or change ids).
 inline bool is_root() { return ::geteuid() == 0; }
+#endif
+
+/// Error numbers the tests inject and expect, in the platform's own numbering (errno on
+/// POSIX, GetLastError() values on Windows), named for what they mean.
+namespace err {
+#if defined(_WIN32)
+inline constexpr int io = ERROR_IO_DEVICE;
+inline constexpr int no_space = ERROR_DISK_FULL;
+inline constexpr int read_only = ERROR_WRITE_PROTECT;
+#else
+inline constexpr int io = EIO;
+inline constexpr int no_space = ENOSPC;
+inline constexpr int read_only = EROFS;
+#endif
+}  // namespace err
+
+/// Whether symbolic links can be made in `dir` by this process: Windows gives the right
+/// to administrators and in developer mode only, and Wine's CreateSymbolicLinkW makes
+/// none while reporting success; the link is checked, not the answer.
+inline bool can_make_symlinks(const fs::path& dir) {
+    const fs::path probe = dir / "symlink-probe";
+    std::error_code ec;
+    fs::create_symlink("symlink-probe-target", probe, ec);
+    const bool made = !ec && fs::is_symlink(fs::symlink_status(probe, ec));
+    fs::remove(probe, ec);
+    return made;
+}
 
 /// 0 if writing `target` (default writer) fails before publication with `expected`, at
 /// a step whose name contains `step`, in the error_code and the throwing form, the
@@ -488,6 +690,7 @@ inline int failure_check(const fs::path& target, const aw::write_options& option
     return 0;
 }
 
+#if !defined(_WIN32)
 /// Exit statuses of as_nobody() that are not the check's own.
 inline constexpr int nobody_threw = 60;        ///< the check threw
 inline constexpr int nobody_no_ids = 70;       ///< the ids could not be dropped
@@ -518,6 +721,7 @@ int as_nobody(const fs::path& reach, int access_mode, F&& check) {
     if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
     return WEXITSTATUS(status);
 }
+#endif  // !_WIN32
 
 // --- long runs, fast directories and figures ---------------------------------------------
 
@@ -551,6 +755,7 @@ T scaled(T normal, T long_value) {
     return thread_sanitizer && normal >= T(4) ? normal / 4 : normal;
 }
 
+#if !defined(_WIN32)
 /// A directory on a tmpfs (/dev/shm) where there is one, else under $TMPDIR: for tests
 /// whose syscalls are scripted through the seam and that run thousands of writes, so
 /// that a disk's fsync does not set their pace. Still a real filesystem.
@@ -561,6 +766,10 @@ inline fs::path fast_base() {
     const char* base = std::getenv("TMPDIR");
     return base != nullptr && *base != '\0' ? base : "/tmp";
 }
+#else
+/// Where test::temp_dir makes its directories by default: Windows has no tmpfs to prefer.
+inline fs::path fast_base() { return fs::temp_directory_path(); }
+#endif  // !_WIN32
 
 /// Prints one measured figure of a suite ("figure: <text>") on standard output, where
 /// the test log keeps it: counts that the suites' summaries report.
@@ -603,6 +812,7 @@ inline bool is_complete(const std::string& s) {
     }
 }
 
+#if !defined(_WIN32)
 /// Reads a whole file with plain system calls (no exceptions, usable in a child process
 /// or a racing thread); false if it cannot be opened.
 inline bool read_whole(const fs::path& p, std::string& out) {
@@ -619,9 +829,30 @@ inline bool read_whole(const fs::path& p, std::string& out) {
     ::close(fd);
     return true;
 }
+#else
+/// Reads a whole file as a well-behaved Windows reader does: sharing reading, writing
+/// and deletion, so that a writer may replace the file while it is open (with POSIX
+/// rename semantics; without them the writer's rename waits for the handle to close).
+/// False if it cannot be opened; `error` then holds GetLastError().
+inline bool read_whole(const fs::path& p, std::string& out, unsigned long* error = nullptr) {
+    out.clear();
+    HANDLE h = ::CreateFileW(p.c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                             OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (h == INVALID_HANDLE_VALUE) {
+        if (error != nullptr) *error = ::GetLastError();
+        return false;
+    }
+    char buf[16384];
+    DWORD n = 0;
+    while (::ReadFile(h, buf, sizeof buf, &n, nullptr) != 0 && n > 0) out.append(buf, n);
+    ::CloseHandle(h);
+    return true;
+}
+#endif  // !_WIN32
 
 // --- real filesystems --------------------------------------------------------------------
 
+#if !defined(_WIN32)
 /// Mounts a small tmpfs on a new directory for the object's lifetime (root only).
 class tmpfs_mount {
 public:
@@ -661,6 +892,7 @@ private:
     bool mounted_ = false;
     int error_ = 0;
 };
+#endif  // !_WIN32
 
 }  // namespace test
 

@@ -212,39 +212,39 @@ TEST_CASE("write_file tells a failure after publication from one before it", "[w
 
     SECTION("the directory sync fails: published, with the error") {
         // The default writer fsyncs the file (first fsync), then the directory (second).
-        test::fail_nth_hook hook(aw::sysop::fsync, EIO, 1);
+        test::fail_nth_hook hook(aw::sysop::fsync, test::err::io, 1);
         aw::scoped_syscall_hook installed(hook);
         std::error_code ec;
         CHECK(aw::write_file(target, "new", {.overwrite = true}, ec) == aw::commit_state::published);
         CHECK(hook.fired);
-        CHECK(ec.value() == EIO);
+        CHECK(ec.value() == test::err::io);
         CHECK(test::read_file(target) == "new");
     }
     SECTION("the directory sync fails, throwing: a durability_error") {
-        test::fail_nth_hook hook(aw::sysop::fsync, EIO, 1);
+        test::fail_nth_hook hook(aw::sysop::fsync, test::err::io, 1);
         aw::scoped_syscall_hook installed(hook);
         bool durability = false;
         try {
             aw::write_file(target, "new", {.overwrite = true});
         } catch (const aw::durability_error& e) {
             durability = true;
-            CHECK(e.code().value() == EIO);
+            CHECK(e.code().value() == test::err::io);
             CHECK(std::string(e.what()).find("sync directory") != std::string::npos);
         }
         CHECK(durability);
         CHECK(test::read_file(target) == "new");
     }
     SECTION("the file sync fails: unchanged, with the error") {
-        test::fail_nth_hook hook(aw::sysop::fsync, EIO, 0);
+        test::fail_nth_hook hook(aw::sysop::fsync, test::err::io, 0);
         aw::scoped_syscall_hook installed(hook);
         std::error_code ec;
         CHECK(aw::write_file(target, "new", {.overwrite = true}, ec) == aw::commit_state::unchanged);
         CHECK(hook.fired);
-        CHECK(ec.value() == EIO);
+        CHECK(ec.value() == test::err::io);
         CHECK(test::read_file(target) == "old");
     }
     SECTION("the file sync fails, throwing: a filesystem_error that is not a durability_error") {
-        test::fail_nth_hook hook(aw::sysop::fsync, EIO, 0);
+        test::fail_nth_hook hook(aw::sysop::fsync, test::err::io, 0);
         aw::scoped_syscall_hook installed(hook);
         bool durability = false;
         bool filesystem = false;
@@ -254,7 +254,7 @@ TEST_CASE("write_file tells a failure after publication from one before it", "[w
             durability = true;
         } catch (const fs::filesystem_error& e) {
             filesystem = true;
-            CHECK(e.code().value() == EIO);
+            CHECK(e.code().value() == test::err::io);
             CHECK(std::string(e.what()).find("sync temporary file") != std::string::npos);
         }
         CHECK_FALSE(durability);
@@ -438,6 +438,10 @@ TEST_CASE("replace_atomic and move_atomic of a missing source", "[replace_atomic
 
 TEST_CASE("replace_atomic and move_atomic move a symbolic link itself", "[replace_atomic][move_atomic]") {
     test::temp_dir dir;
+    if (!test::can_make_symlinks(dir.path())) {
+        WARN("skipped: this system does not let the process make symbolic links");
+        return;
+    }
     test::write_plain(dir / "file", "pointed to");
     fs::create_symlink("file", dir / "link");
 
@@ -460,7 +464,6 @@ TEST_CASE("test_atomic_write", "[seed]") {
     const auto err =
         test::catch_error([&] { aw::atomic_write(fname, [](std::ostream& f) { f << "haha"; }, {.overwrite = false}); });
     CHECK(err.threw);
-    CHECK(err.code.value() == EEXIST);
     CHECK(err.code == std::errc::file_exists);
     CHECK(test::read_file(fname) == "hoho");
     CHECK(dir.names().size() == 1);
@@ -502,7 +505,7 @@ TEST_CASE("test_dont_remove_simultaneously_created_file", "[seed]") {
                          {.overwrite = false});
     });
     CHECK(err.threw);
-    CHECK(err.code.value() == EEXIST);
+    CHECK(err.code == std::errc::file_exists);  // EEXIST; ERROR_ALREADY_EXISTS on Windows
     CHECK(test::read_file(fname) == "harhar");
     CHECK(dir.names().size() == 1);
 }
@@ -514,7 +517,7 @@ TEST_CASE("test_open_reraise", "[seed]") {
     const fs::path fname = dir / "ha";
     const std::exception_ptr thrown = std::make_exception_ptr(caller_error{42});
     std::exception_ptr caught;
-    test::fail_nth_hook hook(aw::sysop::unlink, EIO);
+    test::fail_nth_hook hook(aw::sysop::unlink, test::err::io);
     fs::path temp;
     {
         aw::scoped_syscall_hook installed(hook);
@@ -552,7 +555,7 @@ TEST_CASE("test_atomic_write_in_pwd", "[seed]") {
     const auto err =
         test::catch_error([&] { aw::atomic_write(fname, [](std::ostream& f) { f << "haha"; }, {.overwrite = false}); });
     CHECK(err.threw);
-    CHECK(err.code.value() == EEXIST);
+    CHECK(err.code == std::errc::file_exists);
     CHECK(test::read_file(fname) == "hoho");
     CHECK(test::read_file(dir / "ha") == "hoho");
     CHECK(dir.names() == names{"ha"});

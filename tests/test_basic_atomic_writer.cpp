@@ -23,10 +23,6 @@
 #include <utility>
 #include <vector>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "support.hpp"
 
 namespace {
@@ -46,7 +42,7 @@ public:
     virtual aw::commit_state state() const noexcept = 0;
     virtual fs::path target() const = 0;
     virtual fs::path temp_path() const = 0;
-    virtual int native_handle() const noexcept = 0;
+    virtual aw::native_handle_type native_handle() const noexcept = 0;
     virtual std::ostream& stream() = 0;
     virtual void write(std::string_view data) = 0;
     virtual void write(std::span<const std::byte> data) = 0;
@@ -75,7 +71,7 @@ public:
     aw::commit_state state() const noexcept override { return w_.state(); }
     fs::path target() const override { return w_.target(); }
     fs::path temp_path() const override { return w_.temp_path(); }
-    int native_handle() const noexcept override { return w_.native_handle(); }
+    aw::native_handle_type native_handle() const noexcept override { return w_.native_handle(); }
     std::ostream& stream() override { return w_.stream(); }
     void write(std::string_view data) override { w_.write(data); }
     void write(std::span<const std::byte> data) override { w_.write(data); }
@@ -149,7 +145,7 @@ void commit_ok(any_writer& w) {
     CHECK(w.temp_path().empty());
 }
 
-std::uint64_t inode_of_fd(int fd) { return static_cast<std::uint64_t>(test::stat_of(fd).st_ino); }
+std::uint64_t inode_of_fd(aw::native_handle_type fd) { return test::file_id_of(fd); }
 
 // --- the checks ------------------------------------------------------------------------
 
@@ -396,7 +392,7 @@ void leaves_nothing_without_commit(const writer_kind& k) {
         auto w = k.make(target, {.overwrite = ow});
         w->write(std::string_view("discarded"));
         w->stream() << "also discarded";
-        const int fd = w->native_handle();
+        const aw::native_handle_type fd = w->native_handle();
         REQUIRE(test::is_open_fd(fd));
         w->rollback();
         CHECK_FALSE(w->is_open());
@@ -413,13 +409,13 @@ void leaves_nothing_without_commit(const writer_kind& k) {
         CHECK(dir.names().empty());
     }
     SECTION("the destructor") {
-        int fd = -1;
+        aw::native_handle_type fd = aw::invalid_handle;
         {
             auto w = k.make(target, {.overwrite = ow});
             w->write(test::pattern(200 * 1024));  // larger than the buffer: it reaches the file
             fd = w->native_handle();
             REQUIRE(test::is_open_fd(fd));
-            CHECK(test::stat_of(fd).st_size == 200 * 1024);
+            CHECK(test::size_of(fd) == 200 * 1024);
             if (!w->temp_path().empty()) CHECK(fs::exists(w->temp_path()));
         }
         CHECK_FALSE(test::is_open_fd(fd));
@@ -523,7 +519,7 @@ void publishes_exactly_the_bytes_written(const writer_kind& k) {
     SECTION("flush() in between") {
         w->write(std::string_view("before flush, "));
         w->flush();
-        CHECK(test::stat_of(w->native_handle()).st_size == 14);
+        CHECK(test::size_of(w->native_handle()) == 14);
         w->stream() << "after flush";
         expected = "before flush, after flush";
     }
@@ -603,7 +599,7 @@ void moves_an_open_writer(const writer_kind& k) {
     SECTION("move construction") {
         auto a = k.make(target, {.overwrite = ow});
         a->write(std::string_view("part one, "));
-        const int fd = a->native_handle();
+        const aw::native_handle_type fd = a->native_handle();
         const fs::path temp = a->temp_path();
         auto b = a->move_construct();
         CHECK_FALSE(a->is_open());
@@ -621,7 +617,7 @@ void moves_an_open_writer(const writer_kind& k) {
     SECTION("the moved-from writer's destructor does nothing") {
         auto a = k.make(target, {.overwrite = ow});
         a->stream() << "buffered ";
-        const int fd = a->native_handle();
+        const aw::native_handle_type fd = a->native_handle();
         const fs::path temp = a->temp_path();
         auto b = a->move_construct();
         a.reset();
@@ -638,8 +634,8 @@ void moves_an_open_writer(const writer_kind& k) {
         a->write(std::string_view("kept"));
         auto b = k.make(other, {.overwrite = ow});
         b->write(std::string_view("dropped"));
-        const int b_fd = b->native_handle();
-        const int a_fd = a->native_handle();
+        const aw::native_handle_type b_fd = b->native_handle();
+        const aw::native_handle_type a_fd = a->native_handle();
         b->move_assign(*a);
         CHECK_FALSE(a->is_open());
         CHECK(b->target() == target);
@@ -691,7 +687,7 @@ void shows_its_temporary_file(const writer_kind& k) {
             // nothing shows in the directory.
             CHECK(k.may_be_anonymous);
             CHECK(dir.names().empty());
-            CHECK(test::stat_of(w->native_handle()).st_nlink == 0);
+            CHECK(test::link_count(w->native_handle()) == 0);
         } else {
             CHECK(temp.parent_path() == dir.path());
             const std::string name = temp.filename().string();
@@ -726,18 +722,18 @@ void shows_its_temporary_file(const writer_kind& k) {
     }
     SECTION("its native_handle()") {
         auto w = k.make(target, {.overwrite = ow});
-        const int fd = w->native_handle();
+        const aw::native_handle_type fd = w->native_handle();
         REQUIRE(fd != aw::invalid_handle);
         REQUIRE(test::is_open_fd(fd));
-        CHECK((::fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
-        CHECK((::fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDONLY);
-        CHECK(S_ISREG(test::stat_of(fd).st_mode));
-        CHECK(test::stat_of(fd).st_size == 0);
-        // Written through the handle directly, after flush(), it is part of the content.
+        CHECK_FALSE(test::is_inherited(fd));  // O_CLOEXEC; a handle child processes do not inherit
+        CHECK_FALSE(test::is_directory_handle(fd));
+        CHECK(test::size_of(fd) == 0);
+        // Written through the handle directly, after flush(), it is part of the content
+        // (which also shows it is open for writing).
         w->write(std::string_view("through the writer, "));
         w->flush();
         const std::string_view direct = "through the handle";
-        REQUIRE(::write(fd, direct.data(), direct.size()) == static_cast<ssize_t>(direct.size()));
+        REQUIRE(test::write_handle(fd, direct) == direct.size());
         commit_ok(*w);
         CHECK(w->native_handle() == aw::invalid_handle);
         CHECK_FALSE(test::is_open_fd(fd));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Fault injection through the system-call seam, for every policy combination: each
-// call of a successful write fails in turn, with an errno that call can really report.
+// call of a successful write fails in turn, with an error that call can really report
+// (an errno on POSIX, a GetLastError() value on Windows).
 // The error names the step and the target, commit_state tells whether the target
 // changed, the target holds exactly the old or exactly the new content, and nothing is
 // left behind: no temporary file, no open descriptor.
@@ -14,9 +15,6 @@
 #include <system_error>
 #include <type_traits>
 #include <vector>
-
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "support.hpp"
 
@@ -34,11 +32,12 @@ struct writer_info {
     std::string name;
     bool can_replace;
     bool can_keep;
-    bool durable;           // the sync policy syncs
-    bool fdatasync;         // ... with fdatasync(2) for the file
-    bool may_be_anonymous;  // the temp policy may make an O_TMPFILE file
-    bool fixed_name;        // temp::named: a taken name is an error, not a retry
-    bool falls_back;        // temp::first_of<anonymous, mkstemp>: O_TMPFILE may be missing
+    bool durable;            // the sync policy syncs
+    sysop file_sync;         // ... with this call for the file
+    bool may_be_anonymous;   // the temp policy may make an O_TMPFILE file
+    bool fixed_name;         // temp::named: a taken name is an error, not a retry
+    bool falls_back;         // temp::first_of<anonymous, mkstemp>: O_TMPFILE may be missing
+    bool renames_open_file;  // the commit renames through the handle first (Windows), then by name
     aw::commit_state (*run_ec)(const fs::path&, std::string_view, const aw::write_options&, std::error_code&);
     void (*run_throwing)(const fs::path&, std::string_view, const aw::write_options&);
 };
@@ -56,23 +55,44 @@ void run_throwing(const fs::path& p, std::string_view data, const aw::write_opti
         p, [data](std::ostream& out) { out << data; }, o);
 }
 
+/// The call a sync policy makes for the file: fdatasync(2) for sync::fdatasync, fsync(2)
+/// (FlushFileBuffers on Windows) for the others.
+template <class S>
+constexpr sysop file_sync_of() {
+#if !defined(_WIN32)
+    if constexpr (std::is_same_v<S, aw::sync::fdatasync>) return sysop::fdatasync;
+#endif
+    return sysop::fsync;
+}
+
+/// Whether a temp policy falls back from O_TMPFILE (which only Linux declares).
+template <class T>
+constexpr bool falls_back_from_anonymous() {
+#if defined(__linux__)
+    return std::is_same_v<T, aw::temp::first_of<aw::temp::anonymous, aw::temp::mkstemp>>;
+#else
+    return false;
+#endif
+}
+
 template <class W>
 writer_info info_of() {
     return {test::type_name<W>(),
             test::can_replace<W>,
             test::can_keep<W>,
             W::sync_type::durable,
-            std::is_same_v<typename W::sync_type, aw::sync::fdatasync>,
+            file_sync_of<typename W::sync_type>(),
             W::temp_type::may_be_anonymous,
             std::is_same_v<typename W::temp_type, aw::temp::named>,
-            std::is_same_v<typename W::temp_type, aw::temp::first_of<aw::temp::anonymous, aw::temp::mkstemp>>,
+            falls_back_from_anonymous<typename W::temp_type>(),
+            aw::detail::renames_open_file<typename W::commit_type>(),
             &run_ec<W>,
             &run_throwing<W>};
 }
 
 struct scenario {
     const char* name;
-    bool existing;  // the target exists (mode 0640) before the write
+    bool existing;  // the target exists (mode 0640; writable on Windows) before the write
     bool foreign;   // ... and belongs to another user (root only): adds the chown step
     bool overwrite;
 };
@@ -93,8 +113,27 @@ void prepare(const test::temp_dir& dir, const scenario& s) {
     if (!s.existing) return;
     const fs::path target = dir / "target";
     test::write_plain(target, old_content);
+#if !defined(_WIN32)
     REQUIRE(::chmod(target.c_str(), 0640) == 0);
     if (s.foreign) REQUIRE(::chown(target.c_str(), 65534, 65534) == 0);
+#endif
+}
+
+/// Checks that a replaced target kept its mode (0640; on Windows: still writable) and,
+/// for the foreign scenario, its owner; `owner_kept` false: only its group (the library
+/// was refused the owner, and kept the group instead).
+void check_kept_mode(const fs::path& target, const scenario& s, bool owner_kept = true) {
+#if defined(_WIN32)
+    (void)s;
+    (void)owner_kept;
+    CHECK_FALSE(test::is_read_only(target));
+#else
+    struct ::stat st {};
+    REQUIRE(::stat(target.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0640);
+    if (s.foreign) CHECK(st.st_gid == 65534);
+    if (s.foreign) CHECK(st.st_uid == (owner_kept ? 65534 : ::geteuid()));
+#endif
 }
 
 enum class form { error_code, throwing };
@@ -189,8 +228,44 @@ std::string expected_step(const std::vector<sysop>& ops, std::size_t i, std::siz
 /// opposed to those it answers by retrying or falling back: see handled_errnos()).
 /// EINTR: open(2) on NFS, FUSE or a slow device; close(2)'s EIO/ENOSPC/EDQUOT: delayed
 /// write errors on NFS; EINVAL from fsync(2): a file or filesystem that cannot be
-/// synced; EINVAL from fchown(2): ids not mapped in a user namespace.
+/// synced; EINVAL from fchown(2): ids not mapped in a user namespace. On Windows, the
+/// GetLastError() values of the same kinds, without the sharing violations and
+/// access-denied answers of the calls that retry them.
 std::vector<int> errnos_for(const writer_info& w, sysop op, bool publishing) {
+#if defined(_WIN32)
+    (void)publishing;
+    switch (op) {
+        case sysop::open_directory:
+            return {ERROR_TOO_MANY_OPEN_FILES, ERROR_ACCESS_DENIED,        ERROR_PATH_NOT_FOUND,
+                    ERROR_DIRECTORY,           ERROR_FILENAME_EXCED_RANGE, ERROR_NOT_ENOUGH_MEMORY};
+        case sysop::open_file:
+            return {ERROR_TOO_MANY_OPEN_FILES, ERROR_FILE_NOT_FOUND, ERROR_IO_DEVICE};
+        case sysop::stat:
+            return {ERROR_ACCESS_DENIED, ERROR_IO_DEVICE, ERROR_NOT_ENOUGH_MEMORY};
+        case sysop::create_file: {
+            std::vector<int> e{ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL, ERROR_WRITE_PROTECT, ERROR_TOO_MANY_OPEN_FILES,
+                               ERROR_FILENAME_EXCED_RANGE};
+            if (w.fixed_name) e.push_back(ERROR_FILE_EXISTS);
+            return e;
+        }
+        case sysop::chmod:
+            return {ERROR_WRITE_PROTECT, ERROR_IO_DEVICE, ERROR_ACCESS_DENIED};
+        case sysop::write:
+            return {ERROR_IO_DEVICE, ERROR_DISK_FULL, ERROR_HANDLE_DISK_FULL};
+        case sysop::fsync:
+            return {ERROR_IO_DEVICE, ERROR_DISK_FULL, ERROR_WRITE_PROTECT};
+        case sysop::close:
+            return {ERROR_IO_DEVICE, ERROR_INVALID_HANDLE};
+        case sysop::rename:
+            return {ERROR_NOT_SAME_DEVICE, ERROR_DISK_FULL, ERROR_WRITE_PROTECT, ERROR_IO_DEVICE};
+        case sysop::rename_noreplace:
+            return {ERROR_ALREADY_EXISTS, ERROR_NOT_SAME_DEVICE, ERROR_DISK_FULL, ERROR_WRITE_PROTECT};
+        case sysop::unlink:
+            return {ERROR_IO_DEVICE, ERROR_WRITE_PROTECT};
+        default:
+            return {ERROR_IO_DEVICE};
+    }
+#else
     switch (op) {
         case sysop::open_directory:
             return {EMFILE, ENFILE, EACCES, ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG, ENOMEM, EIO};
@@ -234,6 +309,7 @@ std::vector<int> errnos_for(const writer_info& w, sysop op, bool publishing) {
         default:
             return {EIO};
     }
+#endif
 }
 
 /// One of errnos_for(), chosen by `k`.
@@ -244,8 +320,30 @@ int errno_for(const writer_info& w, sysop op, std::size_t k, bool publishing) {
 
 /// The errnos of an operation that the library answers without failing: retried
 /// (EINTR of write and sync; EEXIST of a random name), or falling back (no O_TMPFILE
-/// here; no renameat2 here; EPERM of fchown: the group is kept instead).
-std::vector<int> handled_errnos(const writer_info& w, sysop op, bool publishing) {
+/// here; no renameat2 here; EPERM of fchown: the group is kept instead). On Windows:
+/// a sharing violation of the calls that retry it, a taken random name, and the
+/// answers that make a rename through the open handle fall back to MoveFileExW
+/// (`handle_rename`: call `op` is that rename).
+std::vector<int> handled_errnos(const writer_info& w, sysop op, bool publishing, bool handle_rename) {
+#if defined(_WIN32)
+    (void)publishing;
+    switch (op) {
+        case sysop::create_file:
+            return w.fixed_name ? std::vector<int>{ERROR_SHARING_VIOLATION}
+                                : std::vector<int>{ERROR_SHARING_VIOLATION, ERROR_FILE_EXISTS};
+        case sysop::open_file:
+        case sysop::unlink:
+            return {ERROR_SHARING_VIOLATION};
+        case sysop::rename:
+        case sysop::rename_noreplace:
+            return handle_rename ? std::vector<int>{ERROR_SHARING_VIOLATION, ERROR_INVALID_PARAMETER,
+                                                    ERROR_NOT_SUPPORTED, ERROR_INVALID_FUNCTION}
+                                 : std::vector<int>{ERROR_SHARING_VIOLATION};
+        default:
+            return {};
+    }
+#else
+    (void)handle_rename;
     switch (op) {
         case sysop::write:
         case sysop::fsync:
@@ -266,7 +364,16 @@ std::vector<int> handled_errnos(const writer_info& w, sysop op, bool publishing)
         default:
             return {};
     }
+#endif
 }
+
+/// The error a retried call was given once, to be made again: EINTR; on Windows a
+/// sharing violation.
+#if defined(_WIN32)
+constexpr int retried_error = ERROR_SHARING_VIOLATION;
+#else
+constexpr int retried_error = EINTR;
+#endif
 
 bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != haystack.npos; }
 
@@ -291,12 +398,7 @@ void inject_every_call(const writer_info& w, const scenario& s, form f, std::siz
         REQUIRE(o.state == aw::commit_state::published);
         REQUIRE(test::read_file(dir / "target") == new_content);
         REQUIRE(dir.names() == std::vector<std::string>{"target"});
-        if (s.foreign) {
-            struct ::stat st {};
-            REQUIRE(::stat((dir / "target").c_str(), &st) == 0);
-            CHECK(st.st_uid == 65534);
-            CHECK(st.st_gid == 65534);
-        }
+        if (s.existing) check_kept_mode(dir / "target", s);
         REQUIRE(hook.injected() == 0);
         recorded = hook.ops();
     }
@@ -329,7 +431,7 @@ void inject_one(const writer_info& w, const scenario& s, form f, const std::vect
         const outcome o = run(w, f, target, options, hook);
         ++t.faults;
 
-        INFO("call " << i << " (" << aw::to_string(recorded[i]) << ") fails with "
+        INFO("call " << i << " (" << aw::to_string(recorded[i]) << ") fails with " << error << ", "
                      << std::error_code(error, std::system_category()).message());
         INFO("expected step: " << step);
         INFO("calls: " << hook.trace());
@@ -347,7 +449,7 @@ void inject_one(const writer_info& w, const scenario& s, form f, const std::vect
             CHECK(o.threw);
             CHECK(o.durability == published);
             CHECK(contains(o.what, step));
-            CHECK(contains(o.what, target.string()));
+            CHECK(contains(o.what, test::utf8(target)));
             CHECK(o.path1 == target);
         }
 
@@ -360,13 +462,7 @@ void inject_one(const writer_info& w, const scenario& s, form f, const std::vect
         } else {
             CHECK_FALSE(fs::exists(fs::symlink_status(target)));
         }
-        if (s.existing) {
-            struct ::stat st {};
-            REQUIRE(::stat(target.c_str(), &st) == 0);
-            CHECK((st.st_mode & 07777) == 0640);
-            if (s.foreign) CHECK(st.st_uid == 65534);
-            if (s.foreign) CHECK(st.st_gid == 65534);
-        }
+        if (s.existing) check_kept_mode(target, s);
 
         // Nothing left behind, except the one documented case: link_unlink's unlink of
         // the temporary name failed after the link published the file. The name is then
@@ -401,8 +497,12 @@ void handle_every_call(const writer_info& w, const scenario& s, totals& t) {
         recorded = hook.ops();
     }
     const std::size_t published_at = publish_index(recorded);
+    std::size_t first_rename = recorded.size();
+    for (std::size_t i = recorded.size(); i-- > 0;)
+        if (recorded[i] == sysop::rename || recorded[i] == sysop::rename_noreplace) first_rename = i;
     for (std::size_t i = 0; i < recorded.size(); ++i) {
-        for (const int error : handled_errnos(w, recorded[i], i == published_at)) {
+        const bool handle_rename = w.renames_open_file && i == first_rename;
+        for (const int error : handled_errnos(w, recorded[i], i == published_at, handle_rename)) {
             test::temp_dir dir(test::fast_base());
             prepare(dir, s);
             const fs::path target = dir / "target";
@@ -419,15 +519,10 @@ void handle_every_call(const writer_info& w, const scenario& s, totals& t) {
             CHECK(test::read_file(target) == new_content);
             CHECK(dir.names() == std::vector<std::string>{"target"});
             CHECK(test::open_descriptor_count() == descriptors);
-            if (s.existing) CHECK(test::mode_of(target) == 0640);
-            if (s.foreign) {
-                // Not allowed to give the file away: the group is kept, the owner is ours.
-                struct ::stat st {};
-                REQUIRE(::stat(target.c_str(), &st) == 0);
-                CHECK(st.st_gid == 65534);
-                CHECK(st.st_uid == (recorded[i] == sysop::chown ? ::geteuid() : 65534));
-            }
-            if (error == EINTR && recorded[i] != sysop::close) {
+            // Not allowed to give the file away (EPERM of fchown): the group is kept,
+            // the owner is ours.
+            if (s.existing) check_kept_mode(target, s, recorded[i] != sysop::chown);
+            if (error == retried_error && recorded[i] != sysop::close) {
                 // Retried: the same calls, with the interrupted one twice.
                 std::vector<sysop> expected = recorded;
                 expected.insert(expected.begin() + static_cast<std::ptrdiff_t>(i), recorded[i]);
@@ -476,15 +571,16 @@ void check_failing_rollback(const writer_info& w) {
             test::scripted_hook hook;
             std::string step;
             if (w.durable) {
-                hook.fail_op(w.fdatasync ? sysop::fdatasync : sysop::fsync, EIO);
+                hook.fail_op(w.file_sync, test::err::io);
                 step = "sync temporary file";
             } else {
                 // The publishing call: rename when overwriting, else the exclusive one.
-                for (sysop op : {sysop::rename, sysop::rename_noreplace, sysop::link}) hook.fail_op(op, EIO);
-                hook.fail_op(sysop::link_anonymous, EIO, s.overwrite ? 1 : 0);
+                for (sysop op : {sysop::rename, sysop::rename_noreplace, sysop::link}) hook.fail_op(op, test::err::io);
+                hook.fail_op(sysop::link_anonymous, test::err::io, s.overwrite ? 1 : 0);
                 step = "into place";
             }
-            hook.fail_every(sysop::unlink, EACCES);
+            // A lasting refusal (on Windows an access-denied answer would be retried).
+            hook.fail_every(sysop::unlink, test::err::read_only);
             const outcome o = run(w, f, target, {.overwrite = s.overwrite}, hook);
             INFO("calls: " << hook.trace());
             // A named temporary exists when the failure happens, so the rollback did try
@@ -492,7 +588,7 @@ void check_failing_rollback(const writer_info& w) {
             // for a rename.
             const bool named = !w.may_be_anonymous || (!w.durable && s.overwrite);
             if (named) CHECK(hook.count(sysop::unlink) >= 1);
-            CHECK(o.ec == std::error_code(EIO, std::system_category()));
+            CHECK(o.ec == std::error_code(test::err::io, std::system_category()));
             CHECK(o.state == aw::commit_state::unchanged);
             if (f == form::throwing) {
                 CHECK(o.threw);
@@ -563,6 +659,7 @@ TEST_CASE("short writes through the stream keep every byte in order", "[faults][
     CHECK(hook.count(sysop::write) >= content.size() / 5000);
 }
 
+#if !defined(_WIN32)  // CloseHandle is not interrupted
 TEST_CASE("an interrupted close is not an error and is not retried", "[faults][eintr]") {
     test::temp_dir dir;
     test::scripted_hook plain;
@@ -592,6 +689,7 @@ TEST_CASE("an interrupted close is not an error and is not retried", "[faults][e
     CHECK(plain.count(sysop::close) == 2);  // the temporary file, then the directory
     CHECK(dir.names() == std::vector<std::string>{"a", "b0", "b1"});
 }
+#endif
 
 TEST_CASE("write errors keep their step when the writer is used directly", "[faults]") {
     // A large write goes straight to the file: its error is reported at once, and the
@@ -601,17 +699,17 @@ TEST_CASE("write errors keep their step when the writer is used directly", "[fau
     test::write_plain(target, old_content);
     const std::string big = test::pattern(aw::detail::stream_buffer::capacity * 2);
     test::scripted_hook hook;
-    hook.fail_op(sysop::write, ENOSPC);
+    hook.fail_op(sysop::write, test::err::no_space);
     aw::scoped_syscall_hook scope(hook);
     aw::atomic_writer w(target, {.overwrite = true});
     std::error_code ec;
     w.write(big, ec);
-    CHECK(ec == std::error_code(ENOSPC, std::system_category()));
+    CHECK(ec == std::error_code(test::err::no_space, std::system_category()));
     CHECK(std::string(w.failed_step()) == "write temporary file");
     w.write("more", ec);
-    CHECK(ec == std::error_code(ENOSPC, std::system_category()));
+    CHECK(ec == std::error_code(test::err::no_space, std::system_category()));
     CHECK(w.commit(ec) == aw::commit_state::unchanged);
-    CHECK(ec == std::error_code(ENOSPC, std::system_category()));
+    CHECK(ec == std::error_code(test::err::no_space, std::system_category()));
     CHECK(hook.count(sysop::rename) == 0);
     CHECK(test::read_file(target) == old_content);
     CHECK(dir.names() == std::vector<std::string>{"target"});

@@ -160,8 +160,8 @@ template <class SyncPolicy, class CommitPolicy>
 commit_state move_file(const std::filesystem::path& src, const std::filesystem::path& dst, bool overwrite,
                        const char*& step, std::error_code& ec) noexcept {
     ec.clear();
-    char src_name[sys::max_name + 1];
-    char dst_name[sys::max_name + 1];
+    native_char_type src_name[sys::max_name + 1];
+    native_char_type dst_name[sys::max_name + 1];
     step = "check source path";
     file_name(src, src_name, ec);
     if (ec) return commit_state::unchanged;

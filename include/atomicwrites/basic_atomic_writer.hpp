@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <memory>
 #include <new>
 #include <ostream>
@@ -169,7 +170,7 @@ public:
     /// A std::ostream writing to the temporary file (through a 64 KiB buffer). A write
     /// error sets badbit on the stream, and commit() then fails with that error.
     std::ostream& stream() {
-        if (!buffer_) buffer_ = std::make_unique<detail::stream_buffer>(is_open() ? temp_.file : invalid_handle);
+        if (!buffer_) buffer_ = std::make_unique<detail::stream_buffer>(is_open() ? temp_.file : invalid_handle, text_);
         if (!is_open()) buffer_->close();
         return buffer_->stream();
     }
@@ -253,9 +254,10 @@ public:
             detail::name_anonymous(temp_request_(), temp_, ec);
             if (ec) return fail(ec);
         }
-        if (!temp_.anonymous()) {
+        if (!temp_.anonymous() && !detail::renames_open_file<CommitPolicy>()) {
             // Close before publishing: on network filesystems close(2) is where delayed
-            // write errors surface, and they must stop the commit.
+            // write errors surface, and they must stop the commit. (A policy that renames
+            // the open file gets it open; it is closed right after the rename.)
             step_ = "close temporary file";
             close_file(ec);
             if (ec) return fail(ec);
@@ -344,6 +346,7 @@ public:
         swap(suffix_, other.suffix_);
         swap(state_, other.state_);
         swap(overwrite_, other.overwrite_);
+        swap(text_, other.text_);
         swap(setid_mode_, other.setid_mode_);
         swap(step_, other.step_);
         swap(sync_, other.sync_);
@@ -388,7 +391,7 @@ private:
                  std::error_code& ec) noexcept {
         base_ = &dir;
         if (!begin(name, options, ec)) return;
-        if (name.is_absolute()) {
+        if (name.has_root_path()) {  // "/x"; on Windows also "C:x" and "\\x"
             step_ = "check path (a name inside the directory handle, not an absolute path)";
             ec = std::make_error_code(std::errc::invalid_argument);
             return;
@@ -401,7 +404,7 @@ private:
             ec = std::make_error_code(std::errc::bad_file_descriptor);
             return;
         }
-        if (detail::parent_view(name) == ".") {
+        if (detail::parent_view(name) == native_string_view(detail::current_directory_name)) {
             dir_ = dir.native_handle();
             owns_dir_ = false;
         } else {
@@ -422,7 +425,7 @@ private:
             return false;
         }
         if (detail::has_separator_or_nul(options.temp_prefix) || detail::has_separator_or_nul(options.temp_suffix)) {
-            step_ = "check options (temp_prefix and temp_suffix must not contain '/' or NUL)";
+            step_ = "check options (temp_prefix and temp_suffix must not contain a separator or NUL)";
             ec = std::make_error_code(std::errc::invalid_argument);
             return false;
         }
@@ -431,9 +434,16 @@ private:
             ec = std::make_error_code(std::errc::filename_too_long);
             return false;
         }
-        detail::copy_c_string(prefix_, options.temp_prefix);
-        detail::copy_c_string(suffix_, options.temp_suffix);
+        detail::sys::to_native(options.temp_prefix, prefix_, max_affix + 1, ec);
+        if (!ec) detail::sys::to_native(options.temp_suffix, suffix_, max_affix + 1, ec);
+        if (ec) {
+            step_ = "check options (temp_prefix and temp_suffix must be UTF-8)";
+            return false;
+        }
         overwrite_ = options.overwrite;
+        // Text mode only changes anything where the newline is not "\n": elsewhere the
+        // writer makes exactly the calls of binary mode.
+        text_ = options.text && detail::sys::text_newline != "\n";
         return true;
     }
 
@@ -566,29 +576,28 @@ private:
     /// there. Returns the status of what is at the end (none if it does not exist).
     detail::sys::file_status follow_links(std::error_code& ec) noexcept {
         step_ = "follow symbolic link";
-        char link[4096];
+        native_char_type link[4096];
         for (int hops = 0; hops < 40; ++hops) {  // 40: Linux's MAXSYMLINKS
-            std::size_t n = detail::sys::read_link(dir_, name_, link, sizeof link, ec);
+            std::size_t n = detail::sys::read_link(dir_, name_, link, std::size(link), ec);
             if (ec) return {};
-            while (n > 1 && link[n - 1] == '/') --n;  // "dir/" names dir
+            const std::size_t root = detail::sys::root_length(native_string_view(link, n));
+            while (n > root && n > 1 && detail::sys::is_separator(link[n - 1])) --n;  // "dir/" names dir
             link[n] = '\0';
-            std::string_view l(link, n);
-            const std::size_t slash = l.find_last_of('/');
-            if (slash != l.npos) {
-                std::string_view base = l.substr(slash + 1);
+            const native_string_view l(link, n);
+            const std::size_t start = detail::name_offset(l);
+            if (start != 0) {
+                const native_string_view base = l.substr(start);
                 if (base.empty() || base.size() > detail::sys::max_name) {
                     ec = std::make_error_code(base.empty() ? std::errc::is_a_directory : std::errc::filename_too_long);
                     return {};
                 }
-                char parent[4096];
-                const std::size_t plen = slash == 0 ? 1 : slash;
-                std::memcpy(parent, link, plen);
-                parent[plen] = '\0';
-                const native_handle_type from = link[0] == '/' ? detail::sys::current_directory : dir_;
-                native_handle_type next = detail::sys::open_directory(from, parent, ec);
+                const native_string_view parent = detail::parent_view(l);
+                const bool absolute = root != 0;
+                const native_handle_type from = absolute ? detail::sys::current_directory : dir_;
+                native_handle_type next = detail::open_directory_at(from, parent, ec);
                 if (ec) return {};
                 try {
-                    resolved_dir_ = link[0] == '/' ? std::filesystem::path(parent) : target_directory() / parent;
+                    resolved_dir_ = absolute ? std::filesystem::path(parent) : target_directory() / parent;
                 } catch (...) {
                 }
                 std::error_code ignored;
@@ -602,7 +611,7 @@ private:
                                                      : std::errc::filename_too_long);
                     return {};
                 }
-                std::memcpy(name_, link, n + 1);
+                detail::copy_c_string(name_, l);
             }
             detail::sys::file_status st = detail::sys::stat_at(dir_, name_, ec);
             if (ec || st.kind != detail::sys::file_kind::symlink) return st;
@@ -612,7 +621,8 @@ private:
     }
 
     temp_request temp_request_(unsigned mode = 0) const noexcept {
-        return {temp_dir_handle(), std::string_view(name_), mode, std::string_view(prefix_), std::string_view(suffix_)};
+        return {temp_dir_handle(), native_string_view(name_), mode, native_string_view(prefix_),
+                native_string_view(suffix_)};
     }
 
     native_handle_type temp_dir_handle() const noexcept { return temp_dir_ != invalid_handle ? temp_dir_ : dir_; }
@@ -647,17 +657,9 @@ private:
             ec = write_error_;
             return;
         }
-        if (!buffer_) {
-            if (n >= detail::stream_buffer::capacity) {
-                write_through(p, n, ec);
-                return;
-            }
-            try {
-                buffer_ = std::make_unique<detail::stream_buffer>(temp_.file);
-            } catch (...) {
-                write_through(p, n, ec);
-                return;
-            }
+        if (!buffer_ && (n >= detail::stream_buffer::capacity || !make_buffer(ec))) {
+            write_through(p, n, ec);
+            return;
         }
         buffer_->put(p, n, ec);
         if (ec) {
@@ -666,11 +668,25 @@ private:
         }
     }
 
-    /// Unbuffered write, for the one-shot functions (no buffer to allocate).
+    /// Makes the buffer; false if there is no memory for it. In text mode that is an
+    /// error in `ec` (newlines are translated in the buffer); otherwise writes can go
+    /// straight to the file.
+    bool make_buffer(std::error_code& ec) noexcept {
+        try {
+            buffer_ = std::make_unique<detail::stream_buffer>(temp_.file, text_);
+        } catch (...) {
+            if (text_) ec = std::make_error_code(std::errc::not_enough_memory);
+            return false;
+        }
+        return true;
+    }
+
+    /// Unbuffered write, for the one-shot functions (no buffer to allocate), except in
+    /// text mode, where the buffer translates newlines.
     void write_through(const char* p, std::size_t n, std::error_code& ec) noexcept {
-        if (buffer_)
+        if (buffer_ || (text_ && make_buffer(ec)))
             buffer_->put(p, n, ec);
-        else
+        else if (!ec)
             detail::sys::write_all(temp_.file, p, n, ec);
         if (ec) {
             step_ = "write temporary file";
@@ -750,13 +766,14 @@ private:
     bool owns_dir_ = true;                          // false when dir_ belongs to a directory handle
     native_handle_type temp_dir_ = invalid_handle;  // only with write_options::temp_directory
     temp_file temp_;
-    char name_[detail::sys::max_name + 1] = {};
-    char last_temp_name_[detail::sys::max_name + 1] = {};
-    char prefix_[max_affix + 1] = ".";
-    char suffix_[max_affix + 1] = ".tmp";
+    native_char_type name_[detail::sys::max_name + 1] = {};
+    native_char_type last_temp_name_[detail::sys::max_name + 1] = {};
+    native_char_type prefix_[max_affix + 1] = {'.', '\0'};
+    native_char_type suffix_[max_affix + 1] = {'.', 't', 'm', 'p', '\0'};
     phase state_ = phase::closed;
     unsigned setid_mode_ = 0;  // the final mode, when it has set-id bits to restore
     bool overwrite_ = false;
+    bool text_ = false;
     const char* step_ = nullptr;
     [[no_unique_address]] SyncPolicy sync_{};
     [[no_unique_address]] CommitPolicy commit_{};

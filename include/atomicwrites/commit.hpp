@@ -100,7 +100,8 @@ static_assert(commit_policy<renameat2>);
 #if ATOMICWRITES_POSIX
 /// The default: honours write_options::overwrite the way python-atomicwrites does.
 /// overwrite = true: rename. overwrite = false: renameat2 with RENAME_NOREPLACE on Linux
-/// (falling back to link_unlink), link_unlink elsewhere. Platforms: POSIX.
+/// (falling back to link_unlink), link_unlink elsewhere. Platforms: POSIX (Windows has
+/// its own, below).
 struct automatic {
     /// True: replaces when `overwrite` is true.
     static constexpr bool can_replace = true;
@@ -120,6 +121,84 @@ struct automatic {
 };
 static_assert(commit_policy<automatic>);
 #endif  // ATOMICWRITES_POSIX
+
+#if ATOMICWRITES_WINDOWS
+/// MoveFileExW with MOVEFILE_WRITE_THROUGH, plus MOVEFILE_REPLACE_EXISTING when
+/// overwriting (the seed's Windows commit). Without it an existing target makes the move
+/// fail with ERROR_ALREADY_EXISTS (std::errc::file_exists), so both values of
+/// `overwrite` are honoured in one step. WRITE_THROUGH: the call returns once the move
+/// is on the disk. A read-only target is replaced as rename(2) replaces a file without
+/// write permission (its read-only attribute is cleared first, and restored if the
+/// move fails). Not possible: replacing a target another process has open, even with
+/// FILE_SHARE_DELETE (ERROR_ACCESS_DENIED; use posix_rename). Sharing violations and
+/// access-denied answers are retried for about a second (a scanner or indexer holding
+/// the file), then reported. Platforms: Windows. System calls: MoveFileExW.
+/// Errors: ERROR_ALREADY_EXISTS, ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION,
+/// ERROR_NOT_SAME_DEVICE (temporary on another volume), ERROR_DISK_FULL,
+/// ERROR_WRITE_PROTECT.
+struct movefileex {
+    /// True: MOVEFILE_REPLACE_EXISTING replaces an existing target.
+    static constexpr bool can_replace = true;
+    /// True: without it, an existing target fails the move with ERROR_ALREADY_EXISTS.
+    static constexpr bool can_keep = true;
+    /// False: needs a named temporary file.
+    static constexpr bool links_anonymous = false;
+    /// MoveFileExW the temporary file to the target.
+    commit_result publish(const commit_request& r, std::error_code& ec) const noexcept {
+        if (r.overwrite) {
+            detail::sys::rename(r.temp_dir, r.temp_name, r.target_dir, r.target_name, ec);
+            if (ec) return {commit_state::unchanged, "rename into place"};
+        } else {
+            detail::sys::rename_noreplace(r.temp_dir, r.temp_name, r.target_dir, r.target_name, ec);
+            if (ec) return {commit_state::unchanged, "rename into place (no replace)"};
+        }
+        return {commit_state::published};
+    }
+};
+static_assert(commit_policy<movefileex>);
+
+/// Renames the open temporary file through its handle with POSIX semantics:
+/// SetFileInformationByHandle(FileRenameInfoEx) with FILE_RENAME_FLAG_POSIX_SEMANTICS,
+/// plus FILE_RENAME_FLAG_REPLACE_IF_EXISTS and FILE_RENAME_FLAG_IGNORE_READONLY_ATTRIBUTE
+/// when overwriting. It replaces a target that other processes have open with
+/// FILE_SHARE_DELETE (they keep reading the old file, as on POSIX), which MoveFileExW
+/// cannot, and it never re-opens the temporary file by name. Where the system or the
+/// filesystem does not support it (Windows before 10 1809, FAT, Wine; the answer is
+/// ERROR_INVALID_PARAMETER, ERROR_NOT_SUPPORTED or ERROR_INVALID_FUNCTION) it falls back
+/// to movefileex, as it does for replace_atomic() and move_atomic(), which have no open
+/// file. The writer keeps the temporary file open until after the rename
+/// (renames_open_file). Platforms: Windows. System calls: SetFileInformationByHandle
+/// (MoveFileExW on fallback). Errors: as movefileex.
+struct posix_rename {
+    /// True: FILE_RENAME_FLAG_REPLACE_IF_EXISTS replaces an existing target.
+    static constexpr bool can_replace = true;
+    /// True: without it, an existing target fails the rename with ERROR_ALREADY_EXISTS.
+    static constexpr bool can_keep = true;
+    /// False: needs a named temporary file.
+    static constexpr bool links_anonymous = false;
+    /// True: the temporary file stays open until after publish().
+    static constexpr bool renames_open_file = true;
+    /// Renames the open temporary file through its handle, or MoveFileExW where that
+    /// is not supported or there is no open file.
+    commit_result publish(const commit_request& r, std::error_code& ec) const noexcept {
+        if (r.file != invalid_handle) {
+            detail::sys::rename_open_file(r.file, r.temp_dir, r.temp_name, r.target_dir, r.target_name, r.overwrite,
+                                          ec);
+            if (!ec) return {commit_state::published};
+            if (!is_not_supported(ec))
+                return {commit_state::unchanged, r.overwrite ? "rename into place" : "rename into place (no replace)"};
+            ec.clear();
+        }
+        return movefileex{}.publish(r, ec);
+    }
+};
+static_assert(commit_policy<posix_rename>);
+
+/// The default: honours write_options::overwrite either way in one step, as on POSIX.
+/// On Windows this is posix_rename, whose members it has.
+struct automatic : posix_rename {};
+static_assert(commit_policy<automatic>);
+#endif  // ATOMICWRITES_WINDOWS
 
 }  // namespace commit
 }  // namespace v1

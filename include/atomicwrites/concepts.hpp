@@ -49,14 +49,15 @@ struct temp_request {
     /// The directory to make the temporary file in (same filesystem as the target).
     native_handle_type dir;
     /// The target's file name (no directory part); temporary names are derived from it.
-    std::string_view target_name;
+    /// In the system's characters (UTF-16 on Windows), as are the prefix and suffix.
+    native_string_view target_name;
     /// Creation mode; the umask filters it, as for open(2). Never wider than the final
-    /// file's mode.
+    /// file's mode. On Windows: no write bit makes the file read-only.
     unsigned mode;
     /// write_options::temp_prefix and temp_suffix.
-    std::string_view prefix;
+    native_string_view prefix;
     /// write_options::temp_suffix.
-    std::string_view suffix;
+    native_string_view suffix;
 };
 
 /// An open temporary file. `name` is empty for an anonymous file (one with no directory
@@ -65,7 +66,7 @@ struct temp_file {
     /// The open file (invalid_handle if none).
     native_handle_type file = invalid_handle;
     /// Its name in the directory, NUL-terminated; empty if anonymous.
-    char name[detail::sys::max_name + 1] = {};
+    native_char_type name[detail::sys::max_name + 1] = {};
 
     /// True if the file has no name.
     bool anonymous() const noexcept { return name[0] == '\0'; }
@@ -90,10 +91,12 @@ concept temp_policy = std::semiregular<P> &&
 };
 
 /// True if `ec` says that a feature is missing here, not that the operation failed.
+/// On Windows the system's own "not supported" answers count too (ERROR_INVALID_FUNCTION
+/// is one the standard library may not map to std::errc).
 inline bool is_not_supported(const std::error_code& ec) noexcept {
     return ec == std::errc::operation_not_supported || ec == std::errc::not_supported ||
            ec == std::errc::is_a_directory || ec == std::errc::invalid_argument ||
-           ec == std::errc::function_not_supported;
+           ec == std::errc::function_not_supported || detail::sys::is_unsupported_error(ec);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -102,16 +105,18 @@ inline bool is_not_supported(const std::error_code& ec) noexcept {
 /// What a commit policy is asked to publish.
 struct commit_request {
     /// The temporary file: its directory and name (empty if anonymous), and its handle
-    /// (still open only when the file is anonymous; a named file is closed by then).
+    /// (still open when the file is anonymous or the policy says renames_open_file; a
+    /// named file is closed by then otherwise; invalid_handle for replace_atomic() and
+    /// move_atomic(), which have no open file).
     native_handle_type temp_dir;
     /// The temporary file's name (empty if it is anonymous).
-    const char* temp_name;
-    /// The temporary file's handle (invalid_handle once a named file is closed).
+    const native_char_type* temp_name;
+    /// The temporary file's handle (see above).
     native_handle_type file;
     /// Where to publish it.
     native_handle_type target_dir;
     /// The target's name in target_dir.
-    const char* target_name;
+    const native_char_type* target_name;
     /// write_options::overwrite.
     bool overwrite;
 };
@@ -135,6 +140,9 @@ struct commit_result {
 ///   written; a policy must support at least one.
 /// - `links_anonymous`: publish() accepts an anonymous temporary (empty temp_name) when
 ///   `overwrite` is false; otherwise the writer names the file first.
+/// - `renames_open_file` (optional, false if absent): publish() renames the temporary
+///   file through its open handle, so the writer keeps it open until after publish()
+///   (commit::posix_rename on Windows); otherwise it is closed before.
 template <class P>
 concept commit_policy = std::semiregular<P> && requires(const P& p, const commit_request& r, std::error_code& ec) {
     { p.publish(r, ec) }
@@ -144,6 +152,17 @@ concept commit_policy = std::semiregular<P> && requires(const P& p, const commit
     typename std::bool_constant<static_cast<bool>(P::can_keep)>;
     typename std::bool_constant<static_cast<bool>(P::links_anonymous)>;
 } &&(P::can_replace || P::can_keep);
+
+namespace detail {
+/// CommitPolicy::renames_open_file, false where the policy does not say.
+template <class P>
+constexpr bool renames_open_file() noexcept {
+    if constexpr (requires { P::renames_open_file; })
+        return static_cast<bool>(P::renames_open_file);
+    else
+        return false;
+}
+}  // namespace detail
 
 /// Whether a writer with these policies can ever make a durable commit.
 template <class SyncPolicy>

@@ -13,7 +13,13 @@ namespace atomicwrites {
 inline namespace v1 {
 
 #if ATOMICWRITES_WINDOWS
-#error "atomicwrites: the Windows policies are not available yet"
+/// FlushFileBuffers the file before the commit and the directory after it.
+using default_sync = sync::commit;
+/// A rename of the open temporary file with POSIX semantics (it replaces a target that
+/// readers hold open), falling back to MoveFileExW where the system lacks it.
+using default_commit = commit::posix_rename;
+/// CreateFileW with CREATE_NEW under a random name in the target's directory.
+using default_temp = temp::mkstemp;
 #elif ATOMICWRITES_APPLE
 /// F_FULLFSYNC: Apple's fsync(2) does not flush the drive's cache (fsync(2) man page).
 using default_sync = sync::full_fsync;

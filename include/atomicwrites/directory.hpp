@@ -27,7 +27,8 @@ inline namespace v1 {
 ///
 /// The handle names the directory itself, not its path: if the directory is renamed
 /// while the handle is open, later writes still go into it (path() then names where
-/// it was, and is only used in messages).
+/// it was, and is only used in messages). On Windows the handle is opened without
+/// FILE_SHARE_DELETE: the directory cannot be renamed or removed while it is open.
 ///
 /// Any number of writers, on any threads, may use one directory at once (they only
 /// read the handle). It must outlive them. Movable, not copyable.

@@ -5,7 +5,7 @@
 /// nothing else.
 ///
 /// Only temp::mkstemp and temp::named leave such files; temp::anonymous never does (its
-/// file has no name until the commit).
+/// file has no name until the commit). On POSIX and on Windows.
 #ifndef ATOMICWRITES_STALE_TEMPS_HPP
 #define ATOMICWRITES_STALE_TEMPS_HPP
 
@@ -23,8 +23,8 @@
 #include <filesystem>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 
-#if ATOMICWRITES_POSIX
 namespace atomicwrites {
 inline namespace v1 {
 
@@ -45,34 +45,87 @@ struct stale_temp_options {
     std::string_view temp_suffix = ".tmp";
 };
 
-/// Whether `name` is one this library gives its temporary files under `options`:
-/// temp_prefix, the target's name (shortened as the writer shortens it to fit NAME_MAX),
-/// "." and 8 characters of [A-Za-z0-9], temp_suffix ("config.json" ->
-/// ".config.json.Xy3kQ9aB.tmp"); or, when options.target_name is given, temp::named's
-/// prefix + target + suffix (".config.json.tmp").
-inline bool is_temp_name(std::string_view name, const stale_temp_options& options = {}) noexcept {
-    const std::string_view prefix = options.temp_prefix;
-    const std::string_view suffix = options.temp_suffix;
-    const std::string_view target = options.target_name;
+namespace detail {
+
+/// is_temp_name() for a name, affixes and target in the system's characters (UTF-16 on
+/// Windows, where the writer shortens a long target to fit max_name UTF-16 code units).
+inline bool matches_temp_name(native_string_view name, native_string_view prefix, native_string_view suffix,
+                              native_string_view target) noexcept {
     if (name.size() <= prefix.size() + suffix.size() || name.substr(0, prefix.size()) != prefix ||
         name.substr(name.size() - suffix.size()) != suffix)
         return false;
-    const std::string_view middle = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    const native_string_view middle = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
     if (!target.empty()) {
-        const std::size_t named = detail::temp_name_overhead(prefix, suffix, false);
-        if (named + 1 <= detail::sys::max_name && middle == target.substr(0, detail::temp_stem_length(named, target)) &&
-            middle != name)
+        const std::size_t named = temp_name_overhead(prefix, suffix, false);
+        if (named + 1 <= sys::max_name && middle == target.substr(0, temp_stem_length(named, target)) && middle != name)
             return true;
     }
-    const std::size_t r = detail::random_name_length;
+    const std::size_t r = random_name_length;
     if (middle.size() < r + 2 || middle[middle.size() - r - 1] != '.') return false;
-    for (char c : middle.substr(middle.size() - r)) {
-        if (detail::random_name_alphabet.find(c) == std::string_view::npos) return false;
+    for (native_char_type c : middle.substr(middle.size() - r)) {
+        const auto code = static_cast<std::make_unsigned_t<native_char_type>>(c);
+        if (code > 127u || random_name_alphabet.find(static_cast<char>(code)) == std::string_view::npos) return false;
     }
-    const std::string_view stem = middle.substr(0, middle.size() - r - 1);
+    const native_string_view stem = middle.substr(0, middle.size() - r - 1);
     if (target.empty()) return true;
-    const std::size_t fixed = detail::temp_name_overhead(prefix, suffix, true);
-    return fixed + 1 <= detail::sys::max_name && stem == target.substr(0, detail::temp_stem_length(fixed, target));
+    const std::size_t fixed = temp_name_overhead(prefix, suffix, true);
+    return fixed + 1 <= sys::max_name && stem == target.substr(0, temp_stem_length(fixed, target));
+}
+
+/// The options' affixes and target in the system's characters: views of the options on
+/// POSIX, converted from UTF-8 on Windows. Not `valid` if one is not UTF-8; an affix or
+/// target longer than a name can be is not `usable`: no name matches it.
+struct native_temp_affixes {
+    native_char_type buffer[3][sys::max_name + 1];
+    native_string_view prefix;
+    native_string_view suffix;
+    native_string_view target;
+    bool valid = true;
+    bool usable = true;
+
+    explicit native_temp_affixes(const stale_temp_options& options) noexcept {
+        const std::string_view given[3] = {options.temp_prefix, options.temp_suffix, options.target_name};
+        native_string_view* out[3] = {&prefix, &suffix, &target};
+        for (int i = 0; i < 3; ++i) {
+            if constexpr (std::is_same_v<native_char_type, char>) {
+                *out[i] =
+                    native_string_view(reinterpret_cast<const native_char_type*>(given[i].data()), given[i].size());
+            } else {
+                std::error_code ec;
+                const std::size_t n = sys::to_native(given[i], buffer[i], sys::max_name + 1, ec);
+                if (ec == std::errc::filename_too_long)
+                    usable = false;
+                else if (ec)
+                    valid = false;
+                *out[i] = native_string_view(buffer[i], n);
+            }
+        }
+    }
+};
+
+}  // namespace detail
+
+/// Whether `name` is one this library gives its temporary files under `options`:
+/// temp_prefix, the target's name (shortened as the writer shortens it to fit a name's
+/// limit: 255 bytes on POSIX, 255 UTF-16 code units on Windows), "." and 8 characters of
+/// [A-Za-z0-9], temp_suffix ("config.json" -> ".config.json.Xy3kQ9aB.tmp"); or, when
+/// options.target_name is given, temp::named's prefix + target + suffix
+/// (".config.json.tmp"). `name` and the options are UTF-8 (on POSIX, the bytes of the
+/// names as they are); on Windows, a name or option that is not UTF-8 matches nothing.
+inline bool is_temp_name(std::string_view name, const stale_temp_options& options = {}) noexcept {
+    const detail::native_temp_affixes affixes(options);
+    if (!affixes.valid || !affixes.usable) return false;
+    if constexpr (std::is_same_v<native_char_type, char>) {
+        return detail::matches_temp_name(
+            native_string_view(reinterpret_cast<const native_char_type*>(name.data()), name.size()), affixes.prefix,
+            affixes.suffix, affixes.target);
+    } else {
+        native_char_type native[detail::sys::max_name + 1];
+        std::error_code ec;
+        const std::size_t n = detail::sys::to_native(name, native, detail::sys::max_name + 1, ec);
+        return !ec &&
+               detail::matches_temp_name(native_string_view(native, n), affixes.prefix, affixes.suffix, affixes.target);
+    }
 }
 
 namespace detail {
@@ -81,10 +134,10 @@ namespace detail {
 enum class sweep_result : unsigned char { removed, kept, gone };
 
 /// Looks at one name that is_temp_name() accepted and removes it if it is a regular
-/// file, old enough and not open for writing. `ec` is set only for errors that stop the
-/// sweep.
-inline sweep_result sweep_one(native_handle_type dir, const char* name, std::int64_t not_after, const char*& step,
-                              std::error_code& ec) noexcept {
+/// file, old enough and not open for writing, where the system can only look at a file
+/// and then remove its name (POSIX). `ec` is set only for errors that stop the sweep.
+inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type* name, std::int64_t not_after,
+                                  const char*& step, std::error_code& ec) noexcept {
     // Look before opening: a device or FIFO named like a temporary file is not opened.
     step = "inspect stale temporary file";
     sys::file_status st = sys::stat_at(dir, name, ec);
@@ -141,19 +194,53 @@ inline sweep_result sweep_one(native_handle_type dir, const char* name, std::int
     return result;
 }
 
+/// sweep_by_name() where a file can be opened so that nobody else may write, rename or
+/// remove it, and removed through that handle (Windows): the open itself tells whether
+/// it is in use, and the file removed is the one that was looked at.
+inline sweep_result sweep_held(native_handle_type dir, const native_char_type* name, std::int64_t not_after,
+                               const char*& step, std::error_code& ec) noexcept {
+    step = "inspect stale temporary file";
+    sys::removal_candidate found{};
+    const native_handle_type f = sys::open_for_removal(dir, name, found, ec);
+    if (ec) return sweep_result::kept;
+    if (found == sys::removal_candidate::missing) return sweep_result::gone;
+    // In use (a writer at work), or not ours to judge: kept, not an error.
+    if (found != sys::removal_candidate::opened) return sweep_result::kept;
+    sweep_result result = sweep_result::kept;
+    const sys::file_status held = sys::stat_handle(f, ec);
+    if (!ec && held.kind == sys::file_kind::regular && held.modified <= not_after && held.changed <= not_after) {
+        step = "remove stale temporary file";
+        sys::remove_open_file(f, dir, name, ec);
+        if (!ec) result = sweep_result::removed;
+    }
+    std::error_code ignored;
+    sys::close(f, ignored);
+    return result;
+}
+
+/// Looks at one candidate the platform's way.
+inline sweep_result sweep_one(native_handle_type dir, const native_char_type* name, std::int64_t not_after,
+                              const char*& step, std::error_code& ec) noexcept {
+    if constexpr (sys::has_open_for_removal)
+        return sweep_held(dir, name, not_after, step, ec);
+    else
+        return sweep_by_name(dir, name, not_after, step, ec);
+}
+
 /// Where a sweep stopped: the step and the file's name (empty if none).
 struct sweep_failure {
     const char* step = nullptr;
-    char name[sys::max_name + 1] = {};
+    native_char_type name[sys::max_name + 1] = {};
 };
 
 /// Sweeps the directory `name` names relative to `at`.
-inline std::size_t sweep(native_handle_type at, const char* name, const stale_temp_options& options,
+inline std::size_t sweep(native_handle_type at, const native_char_type* name, const stale_temp_options& options,
                          sweep_failure& failure, std::error_code& ec) noexcept {
     ec.clear();
     failure.step = "check options";
+    const native_temp_affixes affixes(options);
     if (has_separator_or_nul(options.temp_prefix) || has_separator_or_nul(options.temp_suffix) ||
-        has_separator_or_nul(options.target_name) ||
+        has_separator_or_nul(options.target_name) || !affixes.valid ||
         (options.temp_prefix.empty() && options.temp_suffix.empty() && options.target_name.empty())) {
         ec = std::make_error_code(std::errc::invalid_argument);
         return 0;
@@ -173,9 +260,9 @@ inline std::size_t sweep(native_handle_type at, const char* name, const stale_te
         sys::directory_reader reader(dir);
         for (;;) {
             failure.step = "read directory";
-            const char* name = reader.next(ec);
+            const native_char_type* name = reader.next(ec);
             if (name == nullptr) break;
-            if (!is_temp_name(name, options)) continue;
+            if (!affixes.usable || !matches_temp_name(name, affixes.prefix, affixes.suffix, affixes.target)) continue;
             if (sweep_one(dir, name, not_after, failure.step, ec) == sweep_result::removed) ++removed;
             if (ec) {
                 copy_c_string(failure.name, name);
@@ -203,25 +290,42 @@ inline std::size_t sweep(native_handle_type at, const char* name, const stale_te
 ///   options' target, prefix and suffix);
 /// - it is a regular file (links, directories, FIFOs and devices are never touched, and
 ///   links are never followed);
-/// - its content and status have not changed for options.older_than;
-/// - it is not in use: on Linux, no process has it open for writing (the kernel grants
-///   a read lease only then, fcntl(2) "Leases"; a writer keeps its temporary file open
-///   for writing until its commit). Where that cannot be told (other systems, and
-///   filesystems without leases such as NFS), the age alone decides. Files of other
-///   users are kept unless the caller may take leases on them (CAP_LEASE).
+/// - its content and status have not changed for options.older_than (POSIX: st_mtim
+///   and st_ctim; Windows: LastWriteTime and ChangeTime);
+/// - it is not in use. A writer keeps its temporary file open for writing until its
+///   commit. On Linux: no process has it open for writing (the kernel grants a read
+///   lease only then, fcntl(2) "Leases"). Where that cannot be told (other POSIX
+///   systems, and filesystems without leases such as NFS), the age alone decides. Files
+///   of other users are kept unless the caller may take leases on them (CAP_LEASE). On
+///   Windows: the file is opened with DELETE access, sharing nothing but reading, which
+///   fails with a sharing violation while any process has it open for writing or
+///   deleting (or open without sharing its deletion); such a file is kept, without
+///   waiting and without an error. So is a file the caller may not open so (access
+///   denied: its security, or a deletion pending). commit::movefileex closes its
+///   temporary file just before it moves it by name: in that moment only the age
+///   protects it, as everywhere on systems that cannot tell.
 ///
-/// The file is checked while held open and removed only if its name still refers to
-/// it, so a file that replaced it meanwhile is not removed; several sweeps may run at
-/// once. A file named like a temporary file that is none of ours, in a directory where
-/// other programs make such names, would be taken for one: give the writers a
-/// distinctive temp_prefix or temp_suffix there.
+/// The file is checked while held open, and a file that replaced it meanwhile is not
+/// removed: on POSIX, the name is removed only if it still refers to the file checked;
+/// on Windows, the file is removed through the handle it was checked with, while nobody
+/// else can write, rename or remove it (with FileDispositionInfoEx and POSIX semantics,
+/// past a read-only attribute; where the system lacks it, as Wine does, the read-only
+/// attribute is cleared through the handle and FileDispositionInfo removes the file
+/// when the handle closes). Read-only leftovers are removed on both. Several sweeps may
+/// run at once; each file is counted by the sweep that removed it. A file named like a
+/// temporary file that is none of ours, in a directory where other programs make such
+/// names, would be taken for one: give the writers a distinctive temp_prefix or
+/// temp_suffix there.
 ///
-/// Errors: invalid_argument (a '/' or NUL in the options, or prefix and suffix both
-/// empty with no target: every "name.XXXXXXXX" would match), those of opening and
-/// reading the directory (ENOENT, ENOTDIR, EACCES, EMFILE, EIO), of looking at a file
-/// (EACCES, EMFILE, EIO) and of removing it (EACCES, EPERM, EROFS, EBUSY). The sweep
-/// stops at the first error; what it removed before stays removed. Files that vanish
-/// meanwhile (another sweep) are not an error.
+/// Errors: invalid_argument (a separator or NUL in the options; on Windows, one that is
+/// not UTF-8; or prefix and suffix both empty with no target: every "name.XXXXXXXX"
+/// would match), those of opening and reading the directory (ENOENT, ENOTDIR, EACCES,
+/// EMFILE, EIO; Windows: ERROR_FILE_NOT_FOUND, ERROR_DIRECTORY, ERROR_ACCESS_DENIED,
+/// ...), of looking at a file (EACCES, EMFILE, EIO; Windows: ERROR_TOO_MANY_OPEN_FILES,
+/// ERROR_IO_DEVICE, ...) and of removing it (EACCES, EPERM, EROFS, EBUSY; Windows:
+/// ERROR_ACCESS_DENIED, ERROR_WRITE_PROTECT, ...). The sweep stops at the first error;
+/// what it removed before stays removed. Files that vanish meanwhile (another sweep)
+/// are not an error.
 inline std::size_t remove_stale_temps(const std::filesystem::path& directory, const stale_temp_options& options,
                                       std::error_code& ec) noexcept {
     detail::sweep_failure failure;
@@ -248,7 +352,7 @@ inline std::size_t remove_stale_temps(const directory& dir, const stale_temp_opt
         return 0;
     }
     detail::sweep_failure failure;
-    return detail::sweep(dir.native_handle(), ".", options, failure, ec);
+    return detail::sweep(dir.native_handle(), detail::current_directory_name, options, failure, ec);
 }
 
 /// remove_stale_temps() in an open directory, throwing filesystem_error naming the step,
@@ -260,13 +364,13 @@ inline std::size_t remove_stale_temps(const directory& dir, const stale_temp_opt
         failure.step = "remove stale temporary files (the directory is not open)";
         ec = std::make_error_code(std::errc::bad_file_descriptor);
     }
-    const std::size_t removed = ec ? 0 : detail::sweep(dir.native_handle(), ".", options, failure, ec);
+    const std::size_t removed =
+        ec ? 0 : detail::sweep(dir.native_handle(), detail::current_directory_name, options, failure, ec);
     if (ec) detail::throw_sweep_error(dir.path(), failure, ec);
     return removed;
 }
 
 }  // namespace v1
 }  // namespace atomicwrites
-#endif  // ATOMICWRITES_POSIX
 
 #endif  // ATOMICWRITES_STALE_TEMPS_HPP

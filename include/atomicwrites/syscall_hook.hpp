@@ -5,9 +5,14 @@
 ///
 /// Every operation of the library goes through detail::sys, and every function there
 /// asks the hook installed on the calling thread (if any) before it makes its system
-/// call. The hook may let the call happen, fail it with an errno of its choice (the call
-/// is then not made), or, for writes, shorten it. Retry loops (EINTR, short writes) sit
-/// above the seam, so an injected EINTR is retried exactly as a real one.
+/// call. The hook may let the call happen, fail it with an error number of its choice
+/// (the call is then not made), or, for writes, shorten it. Retry loops (EINTR, short
+/// writes, Windows' transient sharing violations) sit above the seam, so an injected
+/// error is retried exactly as a real one.
+///
+/// Error numbers are the platform's own: errno values on POSIX, GetLastError() values
+/// (ERROR_ACCESS_DENIED, ...) on Windows. Names are in the system's characters
+/// (native_char_type: UTF-16 on Windows).
 ///
 /// With no hook installed the cost is one thread-local load per system call.
 #ifndef ATOMICWRITES_SYSCALL_HOOK_HPP
@@ -21,28 +26,39 @@
 namespace atomicwrites {
 inline namespace v1 {
 
-/// The operations of the OS layer, one per kind of system call.
+/// The operations of the OS layer, one per kind of system call. The Windows call each
+/// one stands for is given after the POSIX one.
 enum class sysop : unsigned char {
-    open_directory,    ///< open(2)/openat(2) of a directory (O_DIRECTORY)
-    open_file,         ///< openat(2) of an existing file, read-only (to sync it)
-    stat,              ///< fstatat(2) without following links
-    readlink,          ///< readlinkat(2)
-    create_file,       ///< openat(2) with O_CREAT|O_EXCL|O_NOFOLLOW
-    create_anonymous,  ///< openat(2) with O_TMPFILE
-    write,             ///< write(2); `size` may be lowered by the hook (a short write)
-    fsync,             ///< fsync(2)
-    fdatasync,         ///< fdatasync(2)
-    full_fsync,        ///< fcntl(F_FULLFSYNC) where it exists
-    chmod,             ///< fchmod(2)
-    chown,             ///< fchown(2)
-    rename,            ///< renameat(2)
-    rename_noreplace,  ///< renameat2(2) with RENAME_NOREPLACE
-    link,              ///< linkat(2) of a named file
-    link_anonymous,    ///< linkat(2) of an open anonymous file
-    unlink,            ///< unlinkat(2)
-    close,             ///< close(2)
-    read_directory,    ///< getdents64(2) (Linux) or readdir(3): the next names of a directory
-    lease,             ///< fcntl(F_SETLEASE, F_RDLCK): is a file open for writing anywhere?
+    open_directory,    ///< open(2)/openat(2) of a directory (O_DIRECTORY); CreateFileW
+    open_file,         ///< openat(2) of an existing file, read-only (to sync it, or a stale temporary
+                       ///< file remove_stale_temps() looks at); CreateFileW (for the sweep with
+                       ///< DELETE access, sharing reading only)
+    stat,              ///< fstatat(2) without following links; GetFileAttributesExW. With `file`
+                       ///< set and no name: fstat(2); GetFileInformationByHandle(Ex)
+    readlink,          ///< readlinkat(2); DeviceIoControl(FSCTL_GET_REPARSE_POINT)
+    create_file,       ///< openat(2) with O_CREAT|O_EXCL|O_NOFOLLOW; CreateFileW(CREATE_NEW)
+    create_anonymous,  ///< openat(2) with O_TMPFILE (Linux only)
+    write,             ///< write(2); WriteFile. `size` may be lowered by the hook (a short write)
+    fsync,             ///< fsync(2); FlushFileBuffers
+    fdatasync,         ///< fdatasync(2) (POSIX only)
+    full_fsync,        ///< fcntl(F_FULLFSYNC) where it exists (POSIX only)
+    chmod,             ///< fchmod(2); SetFileInformationByHandle(FileBasicInfo): the read-only
+                       ///< attribute. On Windows also by name (`file` unused), to clear the
+                       ///< read-only attribute of a file a rename replaces or an unlink removes
+    chown,             ///< fchown(2); never made on Windows (owners are security descriptors)
+    rename,            ///< renameat(2); MoveFileExW(MOVEFILE_REPLACE_EXISTING), or, with
+                       ///< `file` set, SetFileInformationByHandle(FileRenameInfoEx)
+    rename_noreplace,  ///< renameat2(2) with RENAME_NOREPLACE; MoveFileExW without
+                       ///< MOVEFILE_REPLACE_EXISTING, or, with `file` set,
+                       ///< SetFileInformationByHandle(FileRenameInfoEx) without replacing
+    link,              ///< linkat(2) of a named file; CreateHardLinkW
+    link_anonymous,    ///< linkat(2) of an open anonymous file (Linux only)
+    unlink,            ///< unlinkat(2); DeleteFileW, or, with `file` set (remove_stale_temps()),
+                       ///< SetFileInformationByHandle(FileDispositionInfoEx or FileDispositionInfo)
+    close,             ///< close(2); CloseHandle
+    read_directory,    ///< getdents64(2) (Linux) or readdir(3): the next names of a directory;
+                       ///< FindFirstFileExW, then FindNextFileW: the next name
+    lease,             ///< fcntl(F_SETLEASE, F_RDLCK): is a file open for writing anywhere? (Linux only)
 };
 
 /// The name of an operation, as used in error messages and traces.
@@ -74,11 +90,11 @@ struct syscall_info {
     /// The directory `name` is relative to.
     native_handle_type dir = invalid_handle;
     /// The name, relative to `dir` (or a path when `dir` is the current directory).
-    const char* name = nullptr;
+    const native_char_type* name = nullptr;
     /// The second directory and name (rename, link: the new name).
     native_handle_type dir2 = invalid_handle;
     /// The second name, relative to dir2.
-    const char* name2 = nullptr;
+    const native_char_type* name2 = nullptr;
     /// Bytes to write (write); mode bits (create_file, create_anonymous, chmod).
     std::size_t size = 0;
 };
@@ -88,14 +104,15 @@ struct syscall_info {
 class syscall_hook {
 public:
     virtual ~syscall_hook() = default;
-    /// Called before each system call. Return 0 to make the call, or an errno value to
-    /// fail it with that errno without making it. For sysop::write the hook may lower
-    /// `info.size` (not to zero) to make a short write.
+    /// Called before each system call. Return 0 to make the call, or an error number
+    /// (errno; GetLastError() value on Windows) to fail it with that error without making
+    /// it. For sysop::write the hook may lower `info.size` (not to zero) to make a short
+    /// write.
     virtual int before(syscall_info& info) noexcept {
         (void)info;
         return 0;
     }
-    /// Called after each call that was made, with its errno (0 on success).
+    /// Called after each call that was made, with its error number (0 on success).
     virtual void after(const syscall_info& info, int error) noexcept {
         (void)info;
         (void)error;

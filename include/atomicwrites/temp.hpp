@@ -5,9 +5,9 @@
 ///
 /// Names are `prefix + target + "." + 8 random characters + suffix`
 /// (".config.json.Xy3kQ9aB.tmp" with the default options) or, for temp::named,
-/// `prefix + target + suffix`. A long target name is shortened (on a UTF-8 character
-/// boundary) so that the temporary name fits in NAME_MAX: targets whose names are close
-/// to the limit still work.
+/// `prefix + target + suffix`. A long target name is shortened (on a character boundary:
+/// UTF-8 on POSIX, UTF-16 on Windows) so that the temporary name fits in the 255
+/// characters a name may have: targets whose names are close to the limit still work.
 #ifndef ATOMICWRITES_TEMP_HPP
 #define ATOMICWRITES_TEMP_HPP
 
@@ -40,29 +40,29 @@ inline constexpr std::string_view random_name_alphabet =
 
 /// The length of a temporary name without the target's part: prefix and suffix, and the
 /// dot and random characters if `random`.
-inline std::size_t temp_name_overhead(std::string_view prefix, std::string_view suffix, bool random) noexcept {
+inline std::size_t temp_name_overhead(native_string_view prefix, native_string_view suffix, bool random) noexcept {
     return prefix.size() + suffix.size() + (random ? random_name_length + 1 : 0);
 }
 
-/// How many bytes of `target` a temporary name keeps, given its overhead (which leaves
-/// room for at least one byte): all of it if the name fits in NAME_MAX, else as many as
-/// fit, cut on a UTF-8 character boundary.
-inline std::size_t temp_stem_length(std::size_t fixed, std::string_view target) noexcept {
+/// How many characters of `target` a temporary name keeps, given its overhead (which
+/// leaves room for at least one): all of it if the name fits in max_name, else as many
+/// as fit, cut on a character boundary (never before a UTF-8 continuation byte or the
+/// low half of a UTF-16 surrogate pair).
+inline std::size_t temp_stem_length(std::size_t fixed, native_string_view target) noexcept {
     std::size_t keep = target.size();
     if (fixed + keep > sys::max_name) {
         keep = sys::max_name - fixed;
-        // Do not cut a UTF-8 sequence in two: back off over continuation bytes.
-        while (keep > 0 && (static_cast<unsigned char>(target[keep]) & 0xC0u) == 0x80u) --keep;
+        while (keep > 0 && continues_character(target[keep])) --keep;
     }
     return keep;
 }
 
-/// Writes a temporary name into `out` (max_name + 1 bytes): prefix, target (shortened to
-/// fit), then "." and random characters if `random`, then suffix. Fails with
-/// ENAMETOOLONG when prefix and suffix alone do not fit, and EINVAL if either holds '/'
-/// or NUL.
-inline void make_temp_name(char* out, std::string_view prefix, std::string_view target, std::string_view suffix,
-                           bool random, std::error_code& ec) noexcept {
+/// Writes a temporary name into `out` (max_name + 1 characters): prefix, target
+/// (shortened to fit), then "." and random characters if `random`, then suffix. Fails
+/// with ENAMETOOLONG when prefix and suffix alone do not fit, and EINVAL if either holds
+/// a separator or NUL.
+inline void make_temp_name(native_char_type* out, native_string_view prefix, native_string_view target,
+                           native_string_view suffix, bool random, std::error_code& ec) noexcept {
     if (has_separator_or_nul(prefix) || has_separator_or_nul(suffix)) {
         ec = std::make_error_code(std::errc::invalid_argument);
         return;
@@ -73,7 +73,7 @@ inline void make_temp_name(char* out, std::string_view prefix, std::string_view 
         return;
     }
     const std::size_t keep = temp_stem_length(fixed, target);
-    char* p = copy_chars(out, prefix);
+    native_char_type* p = copy_chars(out, prefix);
     p = copy_chars(p, target.substr(0, keep));
     if (random) {
         *p++ = '.';
@@ -99,6 +99,7 @@ inline void name_anonymous(const temp_request& r, temp_file& t, std::error_code&
         if (ec != std::errc::file_exists) break;
     }
 #else
+    (void)r;
     ec = std::make_error_code(std::errc::operation_not_supported);
 #endif
     if (ec) t.name[0] = '\0';
@@ -111,9 +112,11 @@ namespace temp {
 /// A new file under a random name in the target's directory, created with
 /// O_CREAT|O_EXCL|O_NOFOLLOW (never opens something planted there, never follows a
 /// link), retrying another name on EEXIST. Left behind as a recognisable name if the
-/// process dies before the commit. Platforms: POSIX. System calls: openat (one, unless a
-/// name collides). Errors: EACCES, EROFS, ENOSPC, EDQUOT, EMFILE, ENFILE,
-/// ENAMETOOLONG, EEXIST (after 100 collisions).
+/// process dies before the commit. Platforms: all; on Windows CreateFileW with
+/// CREATE_NEW, which fails on any existing name, a link included. System calls: openat /
+/// CreateFileW (one, unless a name collides). Errors: EACCES, EROFS, ENOSPC, EDQUOT,
+/// EMFILE, ENFILE, ENAMETOOLONG, EEXIST (after 100 collisions); on Windows
+/// ERROR_ACCESS_DENIED, ERROR_WRITE_PROTECT, ERROR_DISK_FULL, ERROR_FILE_EXISTS.
 struct mkstemp {
     /// False: the file always has a name.
     static constexpr bool may_be_anonymous = false;
@@ -134,8 +137,9 @@ static_assert(temp_policy<mkstemp>);
 /// A file with a fixed name derived from the target (".name.tmp" by default), created
 /// with O_CREAT|O_EXCL|O_NOFOLLOW. Two writers of the same target, or a temporary left
 /// by a crash, make the second fail with EEXIST instead of sharing a file: a cheap
-/// writer lock, and leftovers are easy to find. Platforms: POSIX. System calls: openat.
-/// Errors: EEXIST, and as mkstemp.
+/// writer lock, and leftovers are easy to find. Platforms: all (CreateFileW with
+/// CREATE_NEW on Windows). System calls: openat / CreateFileW. Errors: EEXIST
+/// (ERROR_FILE_EXISTS), and as mkstemp.
 struct named {
     /// False: the file always has a name.
     static constexpr bool may_be_anonymous = false;

@@ -20,6 +20,14 @@ using native_handle_type = void*;
 using native_handle_type = int;
 #endif
 
+/// The character type of file names as the operating system takes them: char (bytes,
+/// usually UTF-8) on POSIX, wchar_t (UTF-16) on Windows. The same as
+/// std::filesystem::path::value_type.
+using native_char_type = std::filesystem::path::value_type;
+
+/// A file name in the system's own characters.
+using native_string_view = std::basic_string_view<native_char_type>;
+
 /// The value of a native_handle_type that names no file.
 #if ATOMICWRITES_WINDOWS
 inline native_handle_type const invalid_handle = reinterpret_cast<void*>(~static_cast<unsigned long long>(0));
@@ -39,7 +47,9 @@ enum class symlink_mode : unsigned char {
     refuse,
 };
 
-/// Ownership handling for a file that replaces an existing one.
+/// Ownership handling for a file that replaces an existing one. Windows keeps owners in
+/// security descriptors, not ids: there the new file gets the security its directory
+/// gives any new file, whichever is chosen.
 enum class owner_mode : unsigned char {
     /// Give the new file the old file's owner and group where the process may set them
     /// (each is tried; a refusal by the system is not an error). The default. To stay at
@@ -87,7 +97,9 @@ struct write_options {
     bool overwrite = false;
     /// The permission bits of the new file, set exactly (the umask does not apply).
     /// perms::unknown (the default) means: a replaced regular file keeps its mode; a new
-    /// file gets 0666 & ~umask, as open(2) would give it.
+    /// file gets 0666 & ~umask, as open(2) would give it. On Windows only the write bits
+    /// count: none of them set makes the file read-only (FILE_ATTRIBUTE_READONLY), as
+    /// std::filesystem::permissions does there.
     std::filesystem::perms mode = std::filesystem::perms::unknown;
     /// Ownership of a file that replaces another.
     owner_mode owner = owner_mode::preserve;
@@ -95,7 +107,8 @@ struct write_options {
     metadata_mode metadata = metadata_mode::preserve;
     /// What to do when the target is a symbolic link.
     symlink_mode symlinks = symlink_mode::replace;
-    /// The start of the temporary file's name, before the target's name.
+    /// The start of the temporary file's name, before the target's name. UTF-8; it must
+    /// not contain a directory separator ('/', and on Windows also '\\').
     std::string_view temp_prefix = ".";
     /// The end of the temporary file's name.
     std::string_view temp_suffix = ".tmp";
@@ -103,6 +116,10 @@ struct write_options {
     /// directory. It must be on the target's filesystem, or the commit fails with
     /// std::errc::cross_device_link (EXDEV) and the target is left alone.
     std::filesystem::path temp_directory{};
+    /// Text mode, the seed's `'w'` as opposed to `'wb'`: on Windows every '\n' written
+    /// becomes "\r\n" (the platform's newline); on POSIX text and binary are the same.
+    /// False (binary: the bytes are written as given) by default.
+    bool text = false;
 };
 
 }  // namespace v1

@@ -22,14 +22,13 @@
 
 #include "odr.hpp"
 
-#include <cstdlib>
+#include <chrono>
 #include <exception>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <stdexcept>
 #include <string>
-
-#include <unistd.h>
 
 namespace aw = atomicwrites;
 namespace fs = std::filesystem;
@@ -47,6 +46,16 @@ std::string content_of(const fs::path& p) {
 }
 
 int failures = 0;
+
+/// A fresh directory in the system's temporary directory ($TMPDIR on POSIX).
+fs::path make_directory() {
+    const auto seed = std::chrono::steady_clock::now().time_since_epoch().count();
+    for (int i = 0; i < 100; ++i) {
+        fs::path p = fs::temp_directory_path() / ("atomicwrites-odr." + std::to_string(seed + i));
+        if (fs::create_directory(p)) return p;
+    }
+    throw std::runtime_error("cannot make a fresh directory");
+}
 
 void check(bool ok, const std::string& what) {
     if (!ok) {
@@ -66,14 +75,9 @@ void odr::write_from_a(const fs::path& dir) {
 }
 
 int main() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/atomicwrites-odr.XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-        std::cerr << "header_odr: mkdtemp failed\n";
-        return 1;
-    }
-    const fs::path dir = pattern;
+    fs::path dir;
     try {
+        dir = make_directory();
         odr::write_from_a(dir);
         odr::write_from_b(dir);
         check(content_of(dir / "a.txt") == "from a", "a.txt holds what odr_a.cpp wrote");

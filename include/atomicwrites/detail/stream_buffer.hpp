@@ -6,8 +6,11 @@
 
 #include <atomicwrites/detail/sys.hpp>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <optional>
 #include <ostream>
 #include <streambuf>
@@ -20,11 +23,16 @@ namespace detail {
 /// A fixed buffer in front of one file descriptor. The std::ostream is only built when
 /// asked for (building one constructs a std::locale, which plain write() callers should
 /// not pay for). The first write error is kept; after it every write fails with it.
+///
+/// In text mode on a platform whose newline is not "\n" (Windows), each '\n' becomes
+/// the platform's newline as the buffer is written out: every byte passes through the
+/// buffer then, however it was written (write(), the stream's put() or <<).
 class stream_buffer final : public std::streambuf {
 public:
     static constexpr std::size_t capacity = 64 * 1024;
 
-    explicit stream_buffer(native_handle_type file) : file_(file), data_(new char[capacity]) {
+    explicit stream_buffer(native_handle_type file, bool text = false)
+        : file_(file), data_(new char[capacity]), translate_(text && sys::text_newline != "\n") {
         setp(data_.get(), data_.get() + capacity);
     }
     stream_buffer(const stream_buffer&) = delete;
@@ -48,6 +56,21 @@ public:
             pbump(static_cast<int>(n));
             return;
         }
+        if (translate_) {
+            // Through the buffer, whatever the size, so that every newline is translated.
+            while (n > 0) {
+                if (pptr() == epptr()) {
+                    flush(ec);
+                    if (ec) return;
+                }
+                const std::size_t chunk = std::min(n, static_cast<std::size_t>(epptr() - pptr()));
+                std::memcpy(pptr(), p, chunk);
+                pbump(static_cast<int>(chunk));
+                p += chunk;
+                n -= chunk;
+            }
+            return;
+        }
         flush(ec);
         if (ec) return;
         if (n >= capacity) {
@@ -67,7 +90,11 @@ public:
         }
         const auto n = static_cast<std::size_t>(pptr() - pbase());
         if (n == 0) return;
-        sys::write_all(file_, pbase(), n, ec);
+        if (translate_) {
+            write_translated(n, ec);
+        } else {
+            sys::write_all(file_, pbase(), n, ec);
+        }
         setp(data_.get(), data_.get() + capacity);
         if (ec) error_ = ec;
     }
@@ -106,10 +133,35 @@ protected:
     }
 
 private:
+    /// Writes the first `n` buffered bytes with each '\n' replaced by the platform's
+    /// newline, through a second buffer big enough for a buffer full of newlines.
+    void write_translated(std::size_t n, std::error_code& ec) noexcept {
+        constexpr std::size_t widest = capacity * sys::text_newline.size();
+        if (!translated_) {
+            translated_.reset(new (std::nothrow) char[widest]);
+            if (!translated_) {
+                ec = std::make_error_code(std::errc::not_enough_memory);
+                return;
+            }
+        }
+        char* out = translated_.get();
+        for (const char* p = pbase(); p != pbase() + n; ++p) {
+            if (*p == '\n') {
+                std::memcpy(out, sys::text_newline.data(), sys::text_newline.size());
+                out += sys::text_newline.size();
+            } else {
+                *out++ = *p;
+            }
+        }
+        sys::write_all(file_, translated_.get(), static_cast<std::size_t>(out - translated_.get()), ec);
+    }
+
     native_handle_type file_;
     std::unique_ptr<char[]> data_;
+    std::unique_ptr<char[]> translated_;  // text mode only, made on first use
     std::error_code error_;
     std::optional<std::ostream> stream_;
+    bool translate_;
 };
 
 }  // namespace detail

@@ -7,8 +7,16 @@
 /// Operations: open_directory, open_file, stat_at, stat_handle, read_link, create_file,
 /// create_anonymous + link_anonymous (where has_anonymous_files), write_all, fsync,
 /// fdatasync, full_fsync, set_mode, set_owner, rename, rename_noreplace (where
-/// has_rename_noreplace), link, unlink, close, process_owner, random_seed; for
-/// remove_stale_temps(): directory_reader, try_read_lease (where has_read_lease).
+/// has_rename_noreplace), link, unlink, close, process_owner, current_owner, random_seed;
+/// for remove_stale_temps(): directory_reader, try_read_lease (used where
+/// has_read_lease), open_for_removal and remove_open_file (used where
+/// has_open_for_removal); a platform without one of these declares it answering "not
+/// supported", so that portable code can choose with `if constexpr`. Windows adds
+/// rename_open_file (a rename through the open file's handle).
+///
+/// And what a platform says about names: current_directory, max_name, max_path,
+/// is_separator, root_length, to_native (a UTF-8 string into the system's characters),
+/// text_newline, is_unsupported_error.
 #ifndef ATOMICWRITES_DETAIL_SYS_HPP
 #define ATOMICWRITES_DETAIL_SYS_HPP
 

@@ -17,6 +17,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <string_view>
 #include <system_error>
 
 #include <fcntl.h>
@@ -44,6 +46,36 @@ inline constexpr handle current_directory = AT_FDCWD;
 
 /// The largest file name the library makes (NAME_MAX on Linux and the BSDs).
 inline constexpr std::size_t max_name = 255;
+
+/// The longest path the library passes to a call (PATH_MAX on Linux).
+inline constexpr std::size_t max_path = 4096;
+
+/// Whether `c` separates the components of a path.
+constexpr bool is_separator(char c) noexcept { return c == '/'; }
+
+/// The length of the root of `path`: 1 for an absolute path ("/"), 0 otherwise.
+constexpr std::size_t root_length(std::string_view path) noexcept { return !path.empty() && path[0] == '/' ? 1 : 0; }
+
+/// What text mode writes for '\n': the same byte (POSIX has no newline translation).
+inline constexpr std::string_view text_newline = "\n";
+
+/// Copies a UTF-8 string given by the user (a temporary name's prefix or suffix) into a
+/// name buffer of `capacity` characters, NUL-terminated; returns its length. POSIX names
+/// are bytes: nothing is converted. Errors: filename_too_long.
+inline std::size_t to_native(std::string_view s, char* out, std::size_t capacity, std::error_code& ec) noexcept {
+    if (s.size() >= capacity) {
+        ec = std::make_error_code(std::errc::filename_too_long);
+        return 0;
+    }
+    if (!s.empty()) std::memcpy(out, s.data(), s.size());
+    out[s.size()] = '\0';
+    return s.size();
+}
+
+/// Whether a system error says that a call or flag is not available here (for the
+/// fallbacks of temp::first_of and the commit policies) beyond what std::errc names:
+/// POSIX has nothing more.
+constexpr bool is_unsupported_error(const std::error_code&) noexcept { return false; }
 
 /// Makes one call through the hook. `call` receives the (possibly changed) info and
 /// returns what the system call returned (negative with errno set on failure).
@@ -494,7 +526,38 @@ inline void try_read_lease(handle file, std::error_code& ec) noexcept {
 }
 #else
 inline constexpr bool has_read_lease = false;
+
+/// Never called (has_read_lease is false): answers ENOTSUP.
+inline void try_read_lease(handle file, std::error_code& ec) noexcept {
+    (void)file;
+    ec = std::make_error_code(std::errc::not_supported);
+}
 #endif
+
+/// POSIX cannot keep others from opening a file, nor remove a file by its descriptor:
+/// remove_stale_temps() looks at the file, then checks that the name still refers to it
+/// before unlink(2). open_for_removal() and remove_open_file() are never called.
+inline constexpr bool has_open_for_removal = false;
+
+/// What open_for_removal() found at a name (see the Windows layer).
+enum class removal_candidate : unsigned char { opened, missing, in_use, refused };
+
+/// Never called (has_open_for_removal is false): answers ENOTSUP.
+inline handle open_for_removal(handle dir, const char* name, removal_candidate& found, std::error_code& ec) noexcept {
+    (void)dir;
+    (void)name;
+    found = removal_candidate::refused;
+    ec = std::make_error_code(std::errc::not_supported);
+    return invalid_handle;
+}
+
+/// Never called (has_open_for_removal is false): answers ENOTSUP.
+inline void remove_open_file(handle file, handle dir, const char* name, std::error_code& ec) noexcept {
+    (void)file;
+    (void)dir;
+    (void)name;
+    ec = std::make_error_code(std::errc::not_supported);
+}
 
 /// A file's owner and group.
 struct owner_ids {
