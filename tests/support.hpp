@@ -9,6 +9,8 @@
 #include <atomicwrites/atomic_writer.hpp>
 #include <atomicwrites/syscall_hook.hpp>
 
+#include "support/policy_lists.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
@@ -180,44 +182,6 @@ private:
 };
 
 // --- the policy combinations --------------------------------------------------------
-
-template <class... Ts>
-using type_list = std::tuple<Ts...>;
-
-/// Every sync x commit x temp combination of this platform.
-#if defined(_WIN32)
-using all_syncs = type_list<aw::sync::none, aw::sync::commit>;
-using all_commits = type_list<aw::commit::movefileex, aw::commit::posix_rename, aw::commit::automatic>;
-using all_temps = type_list<aw::temp::mkstemp, aw::temp::named>;
-#else
-using all_syncs = type_list<aw::sync::none, aw::sync::fdatasync, aw::sync::fsync, aw::sync::full_fsync>;
-using all_commits =
-    type_list<aw::commit::rename, aw::commit::link_unlink, aw::commit::renameat2, aw::commit::automatic>;
-using all_temps = type_list<aw::temp::mkstemp, aw::temp::named, aw::temp::anonymous,
-                            aw::temp::first_of<aw::temp::anonymous, aw::temp::mkstemp>>;
-#endif
-
-template <class S, class C, class T>
-struct product;
-template <class... S, class... C, class... T>
-struct product<type_list<S...>, type_list<C...>, type_list<T...>> {
-    template <class S1>
-    struct for_sync {
-        template <class C1>
-        using for_commit = type_list<aw::basic_atomic_writer<S1, C1, T>...>;
-        using type = decltype(std::tuple_cat(std::declval<for_commit<C>>()...));
-    };
-    using type = decltype(std::tuple_cat(std::declval<typename for_sync<S>::type>()...));
-};
-
-/// All valid writers (every combination is valid: 4 x 4 x 4 = 64 on Linux, 2 x 3 x 2 = 12
-/// on Windows).
-using all_writers = product<all_syncs, all_commits, all_temps>::type;
-#if defined(_WIN32)
-static_assert(std::tuple_size_v<all_writers> == 12);
-#else
-static_assert(std::tuple_size_v<all_writers> == 64);
-#endif
 
 /// Runs one check of a typed suite with the name of the policy combination in every
 /// failure. `kind` describes the writer type under test (each suite has its own kind

@@ -35,6 +35,14 @@
 #define ATOMICWRITES_APPLE 0
 #endif
 
+#if defined(_MSC_VER) && !defined(__clang__)
+#define ATOMICWRITES_NO_UNIQUE_ADDRESS [[msvc::no_unique_address]]
+#else
+/// [[no_unique_address]], spelled as the compiler honours it (MSVC ignores the standard
+/// spelling and keeps its own).
+#define ATOMICWRITES_NO_UNIQUE_ADDRESS [[no_unique_address]]
+#endif
+
 #if __cplusplus < 202002L && !(defined(_MSVC_LANG) && _MSVC_LANG >= 202002L)
 #error "atomicwrites needs C++20"
 #endif
