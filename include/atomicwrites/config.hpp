@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /// \file
-/// The only header that reads operating-system and compiler macros.
+/// With the sys layer (detail/sys.hpp), the only header that reads operating-system and
+/// compiler macros. The feature probes (ATOMICWRITES_HAS_O_TMPFILE, ...) are made in the
+/// sys layer, after the system headers that define what they probe.
 #ifndef ATOMICWRITES_CONFIG_HPP
 #define ATOMICWRITES_CONFIG_HPP
 

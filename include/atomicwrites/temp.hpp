@@ -90,18 +90,17 @@ inline constexpr int name_attempts = 100;
 
 /// Gives an anonymous temporary file a random name in `r.dir`.
 inline void name_anonymous(const temp_request& r, temp_file& t, std::error_code& ec) noexcept {
-#if ATOMICWRITES_LINUX && defined(O_TMPFILE)
-    for (int attempt = 0; attempt < name_attempts; ++attempt) {
-        ec.clear();
-        make_temp_name(t.name, r.prefix, r.target_name, r.suffix, true, ec);
-        if (ec) break;
-        sys::link_anonymous(t.file, r.dir, t.name, ec);
-        if (ec != std::errc::file_exists) break;
+    if constexpr (sys::has_anonymous_files) {
+        for (int attempt = 0; attempt < name_attempts; ++attempt) {
+            ec.clear();
+            make_temp_name(t.name, r.prefix, r.target_name, r.suffix, true, ec);
+            if (ec) break;
+            sys::link_anonymous(t.file, r.dir, t.name, ec);
+            if (ec != std::errc::file_exists) break;
+        }
+    } else {
+        ec = std::make_error_code(std::errc::operation_not_supported);
     }
-#else
-    (void)r;
-    ec = std::make_error_code(std::errc::operation_not_supported);
-#endif
     if (ec) t.name[0] = '\0';
 }
 
@@ -154,7 +153,7 @@ struct named {
 };
 static_assert(temp_policy<named>);
 
-#if ATOMICWRITES_LINUX && defined(O_TMPFILE)
+#if ATOMICWRITES_HAS_O_TMPFILE
 /// An unnamed file (open(2) with O_TMPFILE) in the target's directory. It has no name
 /// while it is written, so a crash leaves nothing behind and nobody can open it by name.
 /// At commit it is linked straight onto the target when not overwriting (no moment with

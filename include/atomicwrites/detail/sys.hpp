@@ -17,10 +17,26 @@
 /// And what a platform says about names: current_directory, max_name, max_path,
 /// is_separator, root_length, to_native (a UTF-8 string into the system's characters),
 /// text_newline, is_unsupported_error.
+///
+/// Feature probes, 0 or 1, defined by each layer after the OS headers they probe:
+/// ATOMICWRITES_HAS_O_TMPFILE (has_anonymous_files), ATOMICWRITES_HAS_RENAME_NOREPLACE
+/// (renameat2's flag; has_rename_noreplace is also true on Windows, through MoveFileExW),
+/// ATOMICWRITES_HAS_READ_LEASE (has_read_lease), ATOMICWRITES_HAS_FULL_FSYNC
+/// (has_full_fsync). Outside the sys layer a macro is read only where a policy is
+/// declared; code in function bodies branches on the constant with `if constexpr`.
+///
+/// Where it is: the answer types in detail/sys_types.hpp (file_kind, file_status,
+/// owner_ids, removal_candidate); on POSIX, detail/posix/file.hpp (the probes, names,
+/// files, sync, rename, link, owners) and detail/posix/sweep.hpp (for
+/// remove_stale_temps()); on Windows, detail/windows/path.hpp (names, paths in an open
+/// directory), retry.hpp (the hook, errors, transient answers), file.hpp (open, create,
+/// stat, read_link, write, flush, mode, owners), rename.hpp (rename, rename_open_file,
+/// link, unlink) and sweep.hpp (for remove_stale_temps()).
 #ifndef ATOMICWRITES_DETAIL_SYS_HPP
 #define ATOMICWRITES_DETAIL_SYS_HPP
 
 #include <atomicwrites/config.hpp>
+#include <atomicwrites/detail/sys_types.hpp>
 
 #if ATOMICWRITES_WINDOWS
 #include <atomicwrites/detail/windows/sys.hpp>

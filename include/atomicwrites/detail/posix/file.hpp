@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: MIT
+/// \file
+/// The OS operations on POSIX systems on files and names. Not API: include <atomicwrites/detail/sys.hpp>.
+///
+/// Discipline (see {fmt}'s os.h and the man pages cited): every descriptor is opened
+/// with O_CLOEXEC; write(2), fsync(2) and fdatasync(2) are retried on EINTR and writes
+/// loop over short counts; close(2) is never retried (on Linux the descriptor is gone
+/// even when it reports EINTR, and a retry could close a descriptor another thread has
+/// just been given). Every call goes through the thread's syscall_hook, if any.
+#ifndef ATOMICWRITES_DETAIL_POSIX_FILE_HPP
+#define ATOMICWRITES_DETAIL_POSIX_FILE_HPP
+
+#include <atomicwrites/detail/sys_types.hpp>
+#include <atomicwrites/syscall_hook.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+#include <system_error>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#if ATOMICWRITES_LINUX
+#include <sys/auxv.h>
+#include <sys/random.h>
+#endif
+
+// The feature probes, 0 or 1, made here after the headers that define what they probe.
+// Code outside the sys layer tests these macros only where a policy is declared, and
+// the matching has_* constants (with `if constexpr`) everywhere else.
+#if ATOMICWRITES_LINUX && defined(O_TMPFILE)
+#define ATOMICWRITES_HAS_O_TMPFILE 1
+#else
+/// 1 where open(2) can make unnamed files (O_TMPFILE, Linux), else 0.
+#define ATOMICWRITES_HAS_O_TMPFILE 0
+#endif
+#if ATOMICWRITES_LINUX && defined(RENAME_NOREPLACE)
+#define ATOMICWRITES_HAS_RENAME_NOREPLACE 1
+#else
+/// 1 where renameat2(2) takes RENAME_NOREPLACE (Linux), else 0.
+#define ATOMICWRITES_HAS_RENAME_NOREPLACE 0
+#endif
+#if ATOMICWRITES_LINUX && defined(F_SETLEASE)
+#define ATOMICWRITES_HAS_READ_LEASE 1
+#else
+/// 1 where fcntl(2) can take a read lease (F_SETLEASE, Linux), else 0.
+#define ATOMICWRITES_HAS_READ_LEASE 0
+#endif
+#if defined(F_FULLFSYNC)
+#define ATOMICWRITES_HAS_FULL_FSYNC 1
+#else
+/// 1 where fcntl(2) has F_FULLFSYNC (Apple), else 0.
+#define ATOMICWRITES_HAS_FULL_FSYNC 0
+#endif
+
+namespace atomicwrites {
+inline namespace v1 {
+namespace detail::sys {
+
+using handle = native_handle_type;
+
+/// The directory handle that means "relative to the current directory".
+inline constexpr handle current_directory = AT_FDCWD;
+
+/// The largest file name the library makes (NAME_MAX on Linux and the BSDs).
+inline constexpr std::size_t max_name = 255;
+
+/// The longest path the library passes to a call (PATH_MAX on Linux).
+inline constexpr std::size_t max_path = 4096;
+
+/// Whether `c` separates the components of a path.
+constexpr bool is_separator(char c) noexcept { return c == '/'; }
+
+/// The length of the root of `path`: 1 for an absolute path ("/"), 0 otherwise.
+constexpr std::size_t root_length(std::string_view path) noexcept { return !path.empty() && path[0] == '/' ? 1 : 0; }
+
+/// What text mode writes for '\n': the same byte (POSIX has no newline translation).
+inline constexpr std::string_view text_newline = "\n";
+
+/// Copies a UTF-8 string given by the user (a temporary name's prefix or suffix) into a
+/// name buffer of `capacity` characters, NUL-terminated; returns its length. POSIX names
+/// are bytes: nothing is converted. Errors: filename_too_long.
+inline std::size_t to_native(std::string_view s, char* out, std::size_t capacity, std::error_code& ec) noexcept {
+    if (s.size() >= capacity) {
+        ec = std::make_error_code(std::errc::filename_too_long);
+        return 0;
+    }
+    if (!s.empty()) std::memcpy(out, s.data(), s.size());
+    out[s.size()] = '\0';
+    return s.size();
+}
+
+/// Whether a system error says that a call or flag is not available here (for the
+/// fallbacks of temp::first_of and the commit policies) beyond what std::errc names:
+/// POSIX has nothing more.
+constexpr bool is_unsupported_error(const std::error_code&) noexcept { return false; }
+
+/// Makes one call through the hook. `call` receives the (possibly changed) info and
+/// returns what the system call returned (negative with errno set on failure).
+template <class Call>
+inline long through_hook(syscall_info& info, Call&& call) noexcept {
+    syscall_hook* hook = current_hook;
+    if (hook == nullptr) [[likely]] {
+        return call(info);
+    }
+    if (int e = hook->before(info); e != 0) {
+        errno = e;
+        return -1;
+    }
+    long r = call(info);
+    int saved = errno;
+    hook->after(info, r < 0 ? saved : 0);
+    errno = saved;
+    return r;
+}
+
+inline void set_error(std::error_code& ec) noexcept { ec.assign(errno, std::system_category()); }
+
+/// Opens a directory (for openat-relative work and for fsync): O_RDONLY|O_DIRECTORY.
+inline handle open_directory(handle at, const char* path, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::open_directory, .dir = at, .name = path};
+    long r = through_hook(info, [](syscall_info& i) {
+        return static_cast<long>(::openat(i.dir, i.name, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    });
+    if (r < 0) {
+        set_error(ec);
+        return invalid_handle;
+    }
+    return static_cast<handle>(r);
+}
+
+/// Opens an existing file read-only to sync it; never blocks (O_NONBLOCK, for FIFOs)
+/// and never follows a final symbolic link (ELOOP).
+inline handle open_file(handle dir, const char* name, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::open_file, .dir = dir, .name = name};
+    long r = through_hook(info, [](syscall_info& i) {
+        return static_cast<long>(::openat(i.dir, i.name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    });
+    if (r < 0) {
+        set_error(ec);
+        return invalid_handle;
+    }
+    return static_cast<handle>(r);
+}
+inline file_status to_status(const struct ::stat& st) noexcept {
+    file_status s;
+    if (S_ISREG(st.st_mode))
+        s.kind = file_kind::regular;
+    else if (S_ISDIR(st.st_mode))
+        s.kind = file_kind::directory;
+    else if (S_ISLNK(st.st_mode))
+        s.kind = file_kind::symlink;
+    else
+        s.kind = file_kind::other;
+    s.mode = static_cast<unsigned>(st.st_mode) & 07777u;
+    s.uid = static_cast<unsigned>(st.st_uid);
+    s.gid = static_cast<unsigned>(st.st_gid);
+    s.device = static_cast<std::uint64_t>(st.st_dev);
+    s.inode = static_cast<std::uint64_t>(st.st_ino);
+#if ATOMICWRITES_APPLE
+    s.modified = static_cast<std::int64_t>(st.st_mtimespec.tv_sec) * 1000000000 + st.st_mtimespec.tv_nsec;
+    s.changed = static_cast<std::int64_t>(st.st_ctimespec.tv_sec) * 1000000000 + st.st_ctimespec.tv_nsec;
+#else
+    s.modified = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    s.changed = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
+#endif
+    return s;
+}
+
+/// fstatat(2) with AT_SYMLINK_NOFOLLOW. A missing name is not an error: kind == none.
+inline file_status stat_at(handle dir, const char* name, std::error_code& ec) noexcept {
+    struct ::stat st {};
+    syscall_info info{.op = sysop::stat, .dir = dir, .name = name};
+    long r = through_hook(
+        info, [&st](syscall_info& i) { return static_cast<long>(::fstatat(i.dir, i.name, &st, AT_SYMLINK_NOFOLLOW)); });
+    if (r < 0) {
+        if (errno != ENOENT) set_error(ec);
+        return {};
+    }
+    return to_status(st);
+}
+
+/// fstat(2) of an open file (sysop::stat with `file` set and no name).
+inline file_status stat_handle(handle file, std::error_code& ec) noexcept {
+    struct ::stat st {};
+    syscall_info info{.op = sysop::stat, .file = file};
+    long r = through_hook(info, [&st](syscall_info& i) { return static_cast<long>(::fstat(i.file, &st)); });
+    if (r < 0) {
+        set_error(ec);
+        return {};
+    }
+    return to_status(st);
+}
+
+/// readlinkat(2) into buf (not terminated); returns the length, or 0 with ec set.
+/// A link whose target does not fit reports ENAMETOOLONG.
+inline std::size_t read_link(handle dir, const char* name, char* buf, std::size_t size, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::readlink, .dir = dir, .name = name, .size = size};
+    long r = through_hook(
+        info, [buf](syscall_info& i) { return static_cast<long>(::readlinkat(i.dir, i.name, buf, i.size)); });
+    if (r < 0) {
+        set_error(ec);
+        return 0;
+    }
+    if (static_cast<std::size_t>(r) >= size) {
+        ec = std::make_error_code(std::errc::filename_too_long);
+        return 0;
+    }
+    return static_cast<std::size_t>(r);
+}
+
+/// Creates a new file exclusively for writing: O_CREAT|O_EXCL|O_NOFOLLOW|O_WRONLY.
+/// `mode` is filtered by the umask, as for any open(2).
+inline handle create_file(handle dir, const char* name, unsigned mode, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::create_file, .dir = dir, .name = name, .size = mode};
+    long r = through_hook(info, [](syscall_info& i) {
+        return static_cast<long>(
+            ::openat(i.dir, i.name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(i.size)));
+    });
+    if (r < 0) {
+        set_error(ec);
+        return invalid_handle;
+    }
+    return static_cast<handle>(r);
+}
+/// True if the system can make unnamed files (O_TMPFILE).
+inline constexpr bool has_anonymous_files = ATOMICWRITES_HAS_O_TMPFILE;
+
+#if ATOMICWRITES_HAS_O_TMPFILE
+/// Creates an unnamed file in `dir` (open(2), O_TMPFILE): it has no name until linked,
+/// and vanishes with its last descriptor. Filesystems or kernels without it answer
+/// EOPNOTSUPP, EISDIR or EINVAL (open(2), "O_TMPFILE").
+inline handle create_anonymous(handle dir, unsigned mode, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::create_anonymous, .dir = dir, .name = ".", .size = mode};
+    long r = through_hook(info, [](syscall_info& i) {
+        return static_cast<long>(
+            ::openat(i.dir, i.name, O_TMPFILE | O_WRONLY | O_CLOEXEC, static_cast<mode_t>(i.size)));
+    });
+    if (r < 0) {
+        set_error(ec);
+        return invalid_handle;
+    }
+    return static_cast<handle>(r);
+}
+
+/// Gives an anonymous file a name; fails with EEXIST if the name exists. Uses the
+/// /proc/self/fd link, which works for every user (linkat(2) with AT_EMPTY_PATH needs
+/// CAP_DAC_READ_SEARCH); where /proc is missing, falls back to AT_EMPTY_PATH.
+inline void link_anonymous(handle file, handle dir, const char* name, std::error_code& ec) noexcept {
+    char proc[32] = "/proc/self/fd/";
+    {
+        char digits[12];
+        int n = 0;
+        for (unsigned v = static_cast<unsigned>(file); n == 0 || v != 0; v /= 10)
+            digits[n++] = static_cast<char>('0' + v % 10);
+        char* p = proc + 14;
+        while (n > 0) *p++ = digits[--n];
+        *p = '\0';
+    }
+    syscall_info info{
+        .op = sysop::link_anonymous, .file = file, .dir = AT_FDCWD, .name = proc, .dir2 = dir, .name2 = name};
+    long r = through_hook(info, [](syscall_info& i) {
+        long rr = ::linkat(i.dir, i.name, i.dir2, i.name2, AT_SYMLINK_FOLLOW);
+        if (rr < 0 && errno == ENOENT) {
+            // No /proc: the name we gave does not exist (the target directory does,
+            // we hold it open). AT_EMPTY_PATH is the only other way.
+            rr = ::linkat(i.file, "", i.dir2, i.name2, AT_EMPTY_PATH);
+        }
+        return rr;
+    });
+    if (r < 0) set_error(ec);
+}
+#else
+/// Never called (has_anonymous_files is false): answers ENOTSUP.
+inline handle create_anonymous(handle dir, unsigned mode, std::error_code& ec) noexcept {
+    (void)dir;
+    (void)mode;
+    ec = std::make_error_code(std::errc::not_supported);
+    return invalid_handle;
+}
+
+/// Never called (has_anonymous_files is false): answers ENOTSUP.
+inline void link_anonymous(handle file, handle dir, const char* name, std::error_code& ec) noexcept {
+    (void)file;
+    (void)dir;
+    (void)name;
+    ec = std::make_error_code(std::errc::not_supported);
+}
+#endif
+
+/// Writes all of [data, data+size), retrying EINTR and short writes.
+inline void write_all(handle file, const void* data, std::size_t size, std::error_code& ec) noexcept {
+    const char* p = static_cast<const char*>(data);
+    while (size > 0) {
+        // Linux transfers at most 0x7ffff000 bytes per call (write(2), NOTES).
+        syscall_info info{.op = sysop::write, .file = file, .size = size < 0x7ffff000u ? size : 0x7ffff000u};
+        long r = through_hook(info, [p](syscall_info& i) { return static_cast<long>(::write(i.file, p, i.size)); });
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            set_error(ec);
+            return;
+        }
+        if (r == 0) {  // no progress and no error: do not spin
+            ec = std::make_error_code(std::errc::io_error);
+            return;
+        }
+        p += r;
+        size -= static_cast<std::size_t>(r);
+    }
+}
+inline void sync_call(sysop op, handle file, std::error_code& ec) noexcept {
+    for (;;) {
+        syscall_info info{.op = op, .file = file};
+        long r = through_hook(info, [](syscall_info& i) -> long {
+            switch (i.op) {
+#if ATOMICWRITES_LINUX || defined(_POSIX_SYNCHRONIZED_IO)
+                case sysop::fdatasync:
+                    return ::fdatasync(i.file);
+#endif
+#if ATOMICWRITES_HAS_FULL_FSYNC
+                case sysop::full_fsync:
+                    return ::fcntl(i.file, F_FULLFSYNC);
+#endif
+                default:
+                    return ::fsync(i.file);
+            }
+        });
+        if (r == 0) return;
+        if (errno == EINTR) continue;
+        set_error(ec);
+        return;
+    }
+}
+
+/// fsync(2): the file's data and all its metadata.
+inline void fsync(handle file, std::error_code& ec) noexcept { sync_call(sysop::fsync, file, ec); }
+
+/// fdatasync(2): the data and the metadata needed to read it back (the size), not times.
+inline void fdatasync(handle file, std::error_code& ec) noexcept { sync_call(sysop::fdatasync, file, ec); }
+/// True where fcntl(F_FULLFSYNC) exists (Apple): it also flushes the drive's cache.
+inline constexpr bool has_full_fsync = ATOMICWRITES_HAS_FULL_FSYNC;
+
+/// fcntl(F_FULLFSYNC) where it exists, falling back to fsync(2) when the filesystem
+/// refuses it (some network and FUSE filesystems answer ENOTSUP or EINVAL); fsync(2)
+/// elsewhere.
+inline void full_fsync(handle file, std::error_code& ec) noexcept {
+    if constexpr (has_full_fsync) {
+        sync_call(sysop::full_fsync, file, ec);
+        if (!ec || (ec.value() != ENOTSUP && ec.value() != EINVAL && ec.value() != ENOTTY)) return;
+        ec.clear();
+    }
+    sync_call(sysop::fsync, file, ec);
+}
+
+/// fchmod(2): sets the permission bits exactly.
+inline void set_mode(handle file, unsigned mode, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::chmod, .file = file, .size = mode};
+    long r = through_hook(
+        info, [](syscall_info& i) { return static_cast<long>(::fchmod(i.file, static_cast<mode_t>(i.size))); });
+    if (r < 0) set_error(ec);
+}
+
+/// fchown(2); `unsigned(-1)` leaves that id unchanged.
+inline void set_owner(handle file, unsigned uid, unsigned gid, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::chown, .file = file, .size = (static_cast<std::size_t>(uid) << 32) | gid};
+    long r = through_hook(info, [uid, gid](syscall_info& i) {
+        return static_cast<long>(::fchown(i.file, static_cast<uid_t>(uid), static_cast<gid_t>(gid)));
+    });
+    if (r < 0) set_error(ec);
+}
+
+/// renameat(2): atomically replaces `to` (if it exists) with `from`.
+inline void rename(handle from_dir, const char* from, handle to_dir, const char* to, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::rename, .dir = from_dir, .name = from, .dir2 = to_dir, .name2 = to};
+    long r = through_hook(
+        info, [](syscall_info& i) { return static_cast<long>(::renameat(i.dir, i.name, i.dir2, i.name2)); });
+    if (r < 0) set_error(ec);
+}
+/// True where renameat2(2) with RENAME_NOREPLACE exists.
+inline constexpr bool has_rename_noreplace = ATOMICWRITES_HAS_RENAME_NOREPLACE;
+
+#if ATOMICWRITES_HAS_RENAME_NOREPLACE
+/// renameat2(2) with RENAME_NOREPLACE: moves `from` to `to` unless `to` exists (EEXIST),
+/// in one step. Filesystems without it answer EINVAL; kernels before 3.15, ENOSYS.
+inline void rename_noreplace(handle from_dir, const char* from, handle to_dir, const char* to,
+                             std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::rename_noreplace, .dir = from_dir, .name = from, .dir2 = to_dir, .name2 = to};
+    long r = through_hook(info, [](syscall_info& i) {
+        return static_cast<long>(::renameat2(i.dir, i.name, i.dir2, i.name2, RENAME_NOREPLACE));
+    });
+    if (r < 0) set_error(ec);
+}
+#else
+/// Never called (has_rename_noreplace is false): answers ENOTSUP.
+inline void rename_noreplace(handle from_dir, const char* from, handle to_dir, const char* to,
+                             std::error_code& ec) noexcept {
+    (void)from_dir;
+    (void)from;
+    (void)to_dir;
+    (void)to;
+    ec = std::make_error_code(std::errc::not_supported);
+}
+#endif
+
+/// linkat(2) without following links: a second name for `from`; EEXIST if `to` exists.
+inline void link(handle from_dir, const char* from, handle to_dir, const char* to, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::link, .dir = from_dir, .name = from, .dir2 = to_dir, .name2 = to};
+    long r = through_hook(
+        info, [](syscall_info& i) { return static_cast<long>(::linkat(i.dir, i.name, i.dir2, i.name2, 0)); });
+    if (r < 0) set_error(ec);
+}
+
+/// unlinkat(2) of a file.
+inline void unlink(handle dir, const char* name, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::unlink, .dir = dir, .name = name};
+    long r = through_hook(info, [](syscall_info& i) { return static_cast<long>(::unlinkat(i.dir, i.name, 0)); });
+    if (r < 0) set_error(ec);
+}
+
+/// close(2), never retried. EINTR is not an error: on Linux the descriptor is released
+/// whatever close reports (close(2), "Dealing with error returns from close()").
+inline void close(handle file, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::close, .file = file};
+    long r = through_hook(info, [](syscall_info& i) { return static_cast<long>(::close(i.file)); });
+    if (r < 0 && errno != EINTR) set_error(ec);
+}
+
+/// The ids a file created by this process is given, as they were at exec time (the
+/// auxiliary vector: asking costs no system call, where geteuid(2) and getegid(2) would
+/// cost two on every replace). Used only to skip an fchown(2) that would change
+/// nothing. Two cases where it is skipped although it would have changed something
+/// (see owner_mode::preserve): the process changed its effective ids since exec and the
+/// target belongs to the exec-time ids; or the directory is set-group-ID, so the new
+/// file took the directory's group, and the target's group is the exec-time group.
+/// Set-id targets are always checked against current_owner().
+inline owner_ids process_owner() noexcept {
+#if ATOMICWRITES_LINUX
+    return {static_cast<unsigned>(::getauxval(AT_EUID)), static_cast<unsigned>(::getauxval(AT_EGID))};
+#else
+    static const owner_ids ids{static_cast<unsigned>(::geteuid()), static_cast<unsigned>(::getegid())};
+    return ids;
+#endif
+}
+
+/// The effective ids in force now (two system calls).
+inline owner_ids current_owner() noexcept {
+    return {static_cast<unsigned>(::geteuid()), static_cast<unsigned>(::getegid())};
+}
+
+/// 64 bits from the system's random source, for seeding; falls back to a mix of the
+/// address space layout and the clock if the source is unavailable.
+inline std::uint64_t random_seed() noexcept {
+    std::uint64_t seed = 0;
+#if ATOMICWRITES_LINUX
+    if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) == static_cast<ssize_t>(sizeof seed)) return seed;
+#endif
+    seed = reinterpret_cast<std::uintptr_t>(&seed) ^ (static_cast<std::uint64_t>(::getpid()) << 32);
+    return seed ^ static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+}  // namespace detail::sys
+}  // namespace v1
+}  // namespace atomicwrites
+
+#endif  // ATOMICWRITES_DETAIL_POSIX_FILE_HPP
