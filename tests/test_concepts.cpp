@@ -116,39 +116,46 @@ struct missing_publish {
     static constexpr bool can_replace = true;
     static constexpr bool can_keep = true;
     static constexpr bool links_anonymous = false;
+    static constexpr bool renames_open_file = false;
 };
 struct publish_may_throw {
     static constexpr bool can_replace = true;
     static constexpr bool can_keep = true;
     static constexpr bool links_anonymous = false;
+    static constexpr bool renames_open_file = false;
     aw::commit_result publish(const aw::commit_request&, std::error_code&) const { return {}; }
 };
 struct publish_returns_nothing {
     static constexpr bool can_replace = true;
     static constexpr bool can_keep = true;
     static constexpr bool links_anonymous = false;
+    static constexpr bool renames_open_file = false;
     void publish(const aw::commit_request&, std::error_code&) const noexcept {}
 };
 struct publish_returns_bool {
     static constexpr bool can_replace = true;
     static constexpr bool can_keep = true;
     static constexpr bool links_anonymous = false;
+    static constexpr bool renames_open_file = false;
     bool publish(const aw::commit_request&, std::error_code&) const noexcept { return true; }
 };
 struct neither_replaces_nor_keeps {
     static constexpr bool can_replace = false;
     static constexpr bool can_keep = false;
     static constexpr bool links_anonymous = false;
+    static constexpr bool renames_open_file = false;
     aw::commit_result publish(const aw::commit_request&, std::error_code&) const noexcept { return {}; }
 };
 struct missing_can_keep {
     static constexpr bool can_replace = true;
     static constexpr bool links_anonymous = false;
+    static constexpr bool renames_open_file = false;
     aw::commit_result publish(const aw::commit_request&, std::error_code&) const noexcept { return {}; }
 };
 struct missing_links_anonymous {
     static constexpr bool can_replace = true;
     static constexpr bool can_keep = true;
+    static constexpr bool renames_open_file = false;
     aw::commit_result publish(const aw::commit_request&, std::error_code&) const noexcept { return {}; }
 };
 }  // namespace bad_commit
@@ -238,6 +245,7 @@ struct recording_rename {
     static constexpr bool can_replace = true;
     static constexpr bool can_keep = false;
     static constexpr bool links_anonymous = false;
+    static constexpr bool renames_open_file = false;
     std::vector<publish_record>* log = nullptr;
 
     aw::commit_result publish(const aw::commit_request& r, std::error_code& ec) const noexcept {
@@ -263,6 +271,7 @@ struct refusing_commit {
     static constexpr bool can_replace = true;
     static constexpr bool can_keep = true;
     static constexpr bool links_anonymous = false;
+    static constexpr bool renames_open_file = false;
     aw::commit_result publish(const aw::commit_request&, std::error_code& ec) const noexcept {
         ec.assign(EPERM, std::system_category());
         return {aw::commit_state::unchanged, "ask the custom commit policy"};

@@ -54,7 +54,7 @@ struct temp_request {
     /// Creation mode; the umask filters it, as for open(2). Never wider than the final
     /// file's mode. On Windows: no write bit makes the file read-only.
     unsigned mode;
-    /// write_options::temp_prefix and temp_suffix.
+    /// write_options::temp_prefix.
     native_string_view prefix;
     /// write_options::temp_suffix.
     native_string_view suffix;
@@ -140,9 +140,9 @@ struct commit_result {
 ///   written; a policy must support at least one.
 /// - `links_anonymous`: publish() accepts an anonymous temporary (empty temp_name) when
 ///   `overwrite` is false; otherwise the writer names the file first.
-/// - `renames_open_file` (optional, false if absent): publish() renames the temporary
-///   file through its open handle, so the writer keeps it open until after publish()
-///   (commit::posix_rename on Windows); otherwise it is closed before.
+/// - `renames_open_file`: publish() renames the temporary file through its open handle,
+///   so the writer keeps it open until after publish() (commit::posix_rename on
+///   Windows); otherwise it is closed before.
 template <class P>
 concept commit_policy = std::semiregular<P> && requires(const P& p, const commit_request& r, std::error_code& ec) {
     { p.publish(r, ec) }
@@ -151,16 +151,14 @@ concept commit_policy = std::semiregular<P> && requires(const P& p, const commit
     typename std::bool_constant<static_cast<bool>(P::can_replace)>;
     typename std::bool_constant<static_cast<bool>(P::can_keep)>;
     typename std::bool_constant<static_cast<bool>(P::links_anonymous)>;
+    typename std::bool_constant<static_cast<bool>(P::renames_open_file)>;
 } &&(P::can_replace || P::can_keep);
 
 namespace detail {
-/// CommitPolicy::renames_open_file, false where the policy does not say.
+/// CommitPolicy::renames_open_file.
 template <class P>
 constexpr bool renames_open_file() noexcept {
-    if constexpr (requires { P::renames_open_file; })
-        return static_cast<bool>(P::renames_open_file);
-    else
-        return false;
+    return static_cast<bool>(P::renames_open_file);
 }
 }  // namespace detail
 
