@@ -101,8 +101,8 @@ struct renameat2 {
 static_assert(commit_policy<renameat2>);
 #endif
 
-/// The default: `overwrite = true` renames; `overwrite = false` publishes exclusively
-/// (renameat2 on Linux, link_unlink elsewhere). Platforms: POSIX (Windows has its own).
+/// The default on POSIX: `overwrite = true` renames; `overwrite = false` publishes exclusively
+/// (renameat2 on Linux, link_unlink elsewhere). Platforms: POSIX.
 /// System calls and Errors: as the policy it chooses.
 struct automatic {
     static constexpr bool can_replace = true;                              ///< when `overwrite`
@@ -179,7 +179,7 @@ struct posix_rename {
 };
 static_assert(commit_policy<posix_rename>);
 
-/// The default: posix_rename, which honours write_options::overwrite either way in one
+/// The default on Windows: posix_rename, which honours write_options::overwrite either way in one
 /// step, as on POSIX. Platforms: Windows.
 struct automatic : posix_rename {};
 static_assert(commit_policy<automatic>);

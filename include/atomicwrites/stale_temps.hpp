@@ -284,48 +284,23 @@ inline std::size_t sweep(native_handle_type at, const native_char_type* name, co
 }  // namespace detail
 
 /// Removes the temporary files this library's writers left in `directory` and returns
-/// how many it removed. A file is removed only if all of these hold:
+/// how many it removed: only files whose name is one of ours (is_temp_name()), that are
+/// regular files (links are never followed), unchanged for options.older_than and not
+/// in use by a writer. The file is checked while held open, and a file that replaced it
+/// meanwhile is not removed. Several sweeps may run at once. How "in use" is told on
+/// each system, and its limits, are in docs/design-notes.md.
 ///
-/// - its name is one of this library's temporary names (is_temp_name(), with the
-///   options' target, prefix and suffix);
-/// - it is a regular file (links, directories, FIFOs and devices are never touched, and
-///   links are never followed);
-/// - its content and status have not changed for options.older_than (POSIX: st_mtim
-///   and st_ctim; Windows: LastWriteTime and ChangeTime);
-/// - it is not in use. A writer keeps its temporary file open for writing until its
-///   commit. On Linux: no process has it open for writing (the kernel grants a read
-///   lease only then, fcntl(2) "Leases"). Where that cannot be told (other POSIX
-///   systems, and filesystems without leases such as NFS), the age alone decides. Files
-///   of other users are kept unless the caller may take leases on them (CAP_LEASE). On
-///   Windows: the file is opened with DELETE access, sharing nothing but reading, which
-///   fails with a sharing violation while any process has it open for writing or
-///   deleting (or open without sharing its deletion); such a file is kept, without
-///   waiting and without an error. So is a file the caller may not open so (access
-///   denied: its security, or a deletion pending). commit::movefileex closes its
-///   temporary file just before it moves it by name: in that moment only the age
-///   protects it, as everywhere on systems that cannot tell.
-///
-/// The file is checked while held open, and a file that replaced it meanwhile is not
-/// removed: on POSIX, the name is removed only if it still refers to the file checked;
-/// on Windows, the file is removed through the handle it was checked with, while nobody
-/// else can write, rename or remove it (with FileDispositionInfoEx and POSIX semantics,
-/// past a read-only attribute; where the system lacks it, as Wine does, the read-only
-/// attribute is cleared through the handle and FileDispositionInfo removes the file
-/// when the handle closes). Read-only leftovers are removed on both. Several sweeps may
-/// run at once; each file is counted by the sweep that removed it. A file named like a
-/// temporary file that is none of ours, in a directory where other programs make such
-/// names, would be taken for one: give the writers a distinctive temp_prefix or
-/// temp_suffix there.
-///
-/// Errors: invalid_argument (a separator or NUL in the options; on Windows, one that is
-/// not UTF-8; or prefix and suffix both empty with no target: every "name.XXXXXXXX"
-/// would match), those of opening and reading the directory (ENOENT, ENOTDIR, EACCES,
-/// EMFILE, EIO; Windows: ERROR_FILE_NOT_FOUND, ERROR_DIRECTORY, ERROR_ACCESS_DENIED,
-/// ...), of looking at a file (EACCES, EMFILE, EIO; Windows: ERROR_TOO_MANY_OPEN_FILES,
-/// ERROR_IO_DEVICE, ...) and of removing it (EACCES, EPERM, EROFS, EBUSY; Windows:
-/// ERROR_ACCESS_DENIED, ERROR_WRITE_PROTECT, ...). The sweep stops at the first error;
-/// what it removed before stays removed. Files that vanish meanwhile (another sweep)
-/// are not an error.
+/// Platforms: all; "in use" is exact on Linux (a read lease) and Windows (an exclusive
+/// open), the age alone decides elsewhere and on filesystems without leases (NFS).
+/// System calls: the directory's open, reads and close; per candidate on POSIX a stat,
+/// an open, an fstat, a lease (Linux), a second stat and the unlink; on Windows an open,
+/// a stat of the handle and the removal through it.
+/// Errors: invalid_argument (a separator or NUL in the options; on Windows, not UTF-8;
+/// or prefix and suffix both empty with no target), and those of opening and reading
+/// the directory (ENOENT, ENOTDIR, EACCES, EMFILE, EIO), of looking at a file (EACCES,
+/// EMFILE, EIO) and of removing it (EACCES, EPERM, EROFS, EBUSY), or their Windows
+/// counterparts. The sweep stops at the first error; what it removed stays removed.
+/// Files that vanish meanwhile (another sweep) are not an error.
 inline std::size_t remove_stale_temps(const std::filesystem::path& directory, const stale_temp_options& options,
                                       std::error_code& ec) noexcept {
     detail::sweep_failure failure;

@@ -108,17 +108,16 @@ inline void name_anonymous(const temp_request& r, temp_file& t, std::error_code&
 
 namespace temp {
 
-/// A new file under a random name in the target's directory, created with
-/// O_CREAT|O_EXCL|O_NOFOLLOW (never opens something planted there, never follows a
-/// link), retrying another name on EEXIST. Left behind as a recognisable name if the
-/// process dies before the commit. Platforms: all; on Windows CreateFileW with
-/// CREATE_NEW, which fails on any existing name, a link included. System calls: openat /
-/// CreateFileW (one, unless a name collides). Errors: EACCES, EROFS, ENOSPC, EDQUOT,
+/// A new file under a random name in the target's directory, created exclusively
+/// (O_CREAT|O_EXCL|O_NOFOLLOW; never opens something planted there, never follows a
+/// link), another name tried on EEXIST. A crash before the commit leaves it behind
+/// under a recognisable name (see remove_stale_temps()).
+/// Platforms: all (Windows: CreateFileW with CREATE_NEW). System calls: openat /
+/// CreateFileW, one unless a name collides. Errors: EACCES, EROFS, ENOSPC, EDQUOT,
 /// EMFILE, ENFILE, ENAMETOOLONG, EEXIST (after 100 collisions); on Windows
 /// ERROR_ACCESS_DENIED, ERROR_WRITE_PROTECT, ERROR_DISK_FULL, ERROR_FILE_EXISTS.
 struct mkstemp {
-    /// False: the file always has a name.
-    static constexpr bool may_be_anonymous = false;
+    static constexpr bool may_be_anonymous = false;  ///< the file always has a name
     /// Creates `prefix + target + "." + random + suffix`, exclusively.
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
         for (int attempt = 0; attempt < detail::name_attempts; ++attempt) {
@@ -134,14 +133,12 @@ struct mkstemp {
 static_assert(temp_policy<mkstemp>);
 
 /// A file with a fixed name derived from the target (".name.tmp" by default), created
-/// with O_CREAT|O_EXCL|O_NOFOLLOW. Two writers of the same target, or a temporary left
-/// by a crash, make the second fail with EEXIST instead of sharing a file: a cheap
-/// writer lock, and leftovers are easy to find. Platforms: all (CreateFileW with
-/// CREATE_NEW on Windows). System calls: openat / CreateFileW. Errors: EEXIST
+/// exclusively: a second writer of the same target, or a leftover of a crash, makes the
+/// write fail with EEXIST (a cheap writer lock). Platforms: all (Windows: CreateFileW
+/// with CREATE_NEW). System calls: openat / CreateFileW. Errors: EEXIST
 /// (ERROR_FILE_EXISTS), and as mkstemp.
 struct named {
-    /// False: the file always has a name.
-    static constexpr bool may_be_anonymous = false;
+    static constexpr bool may_be_anonymous = false;  ///< the file always has a name
     /// Creates `prefix + target + suffix`, exclusively.
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
         detail::make_temp_name(t.name, r.prefix, r.target_name, r.suffix, false, ec);
@@ -154,20 +151,16 @@ struct named {
 static_assert(temp_policy<named>);
 
 #if ATOMICWRITES_HAS_O_TMPFILE
-/// An unnamed file (open(2) with O_TMPFILE) in the target's directory. It has no name
-/// while it is written, so a crash leaves nothing behind and nobody can open it by name.
-/// At commit it is linked straight onto the target when not overwriting (no moment with
-/// two names), or linked under a random name and renamed over the target when
-/// overwriting: Linux cannot link a file over an existing name, so a crash between
-/// those two calls leaves the random name behind (remove_stale_temps() takes it).
-/// Platforms: Linux 3.11+ on ext2/3/4, XFS, btrfs, tmpfs, F2FS and others;
-/// NFS, FUSE and older kernels answer EOPNOTSUPP or EISDIR: use
-/// first_of<anonymous, mkstemp> to fall back. System calls: openat (O_TMPFILE), linkat at
-/// commit. Errors: EOPNOTSUPP, EISDIR, EINVAL (not supported), EACCES, EROFS, ENOSPC,
-/// EDQUOT, EMFILE.
+/// An unnamed file (open(2) with O_TMPFILE) in the target's directory: a crash while
+/// writing leaves nothing behind and nobody can open it by name. At commit it is linked
+/// straight onto the target, or, when overwriting, under a random name that is then
+/// renamed over the target (see docs/design-notes.md).
+/// Platforms: Linux 3.11+ on ext2/3/4, XFS, btrfs, tmpfs, F2FS and others (NFS, FUSE
+/// and older kernels refuse it: use first_of<anonymous, mkstemp>). System calls: openat
+/// (O_TMPFILE), linkat at commit. Errors: EOPNOTSUPP, EISDIR, EINVAL (not supported),
+/// EACCES, EROFS, ENOSPC, EDQUOT, EMFILE.
 struct anonymous {
-    /// True: the file has no name.
-    static constexpr bool may_be_anonymous = true;
+    static constexpr bool may_be_anonymous = true;  ///< the file has no name
     /// Creates an unnamed file with O_TMPFILE.
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
         t.name[0] = '\0';
@@ -181,8 +174,8 @@ static_assert(temp_policy<anonymous>);
 /// is_not_supported), uses Second. The usual use: first_of<anonymous, mkstemp>.
 template <temp_policy First, temp_policy Second>
 struct first_of {
-    /// True if either policy may make an anonymous file.
-    static constexpr bool may_be_anonymous = First::may_be_anonymous || Second::may_be_anonymous;
+    static constexpr bool may_be_anonymous =
+        First::may_be_anonymous || Second::may_be_anonymous;  ///< if either policy may
     /// The policy tried first.
     [[no_unique_address]] First first{};
     /// The policy used where First is not supported.

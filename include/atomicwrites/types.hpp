@@ -12,12 +12,12 @@
 namespace atomicwrites {
 inline namespace v1 {
 
-#if ATOMICWRITES_WINDOWS
-/// An open file or directory as the operating system names it (a HANDLE).
-using native_handle_type = void*;
-#else
-/// An open file or directory as the operating system names it (a file descriptor).
+#if ATOMICWRITES_POSIX
+/// An open file or directory as the operating system names it: a file descriptor (a
+/// HANDLE, void*, on Windows).
 using native_handle_type = int;
+#else
+using native_handle_type = void*;
 #endif
 
 /// The character type of file names as the operating system takes them: char (bytes,
@@ -28,11 +28,12 @@ using native_char_type = std::filesystem::path::value_type;
 /// A file name in the system's own characters.
 using native_string_view = std::basic_string_view<native_char_type>;
 
-/// The value of a native_handle_type that names no file.
-#if ATOMICWRITES_WINDOWS
-inline native_handle_type const invalid_handle = reinterpret_cast<void*>(~static_cast<unsigned long long>(0));
-#else
+#if ATOMICWRITES_POSIX
+/// The value of a native_handle_type that names no file: -1 (INVALID_HANDLE_VALUE on
+/// Windows).
 inline constexpr native_handle_type invalid_handle = -1;
+#else
+inline native_handle_type const invalid_handle = reinterpret_cast<void*>(~static_cast<unsigned long long>(0));
 #endif
 
 /// What to do when the target path names a symbolic link.
@@ -47,16 +48,13 @@ enum class symlink_mode : unsigned char {
     refuse,
 };
 
-/// Ownership handling for a file that replaces an existing one. Windows keeps owners in
-/// security descriptors, not ids: there the new file gets the security its directory
-/// gives any new file, whichever is chosen.
+/// Ownership handling for a file that replaces an existing one. Platforms: POSIX; on
+/// Windows the new file gets the security its directory gives any new file, either way.
 enum class owner_mode : unsigned char {
     /// Give the new file the old file's owner and group where the process may set them
-    /// (each is tried; a refusal by the system is not an error). The default. To stay at
-    /// one system call per replace, the ids the new file is created with are taken to be
-    /// those the process had at exec: a process that changed its effective uid or gid
-    /// since, or writes into a set-group-ID directory, replacing a file that belongs to
-    /// those exec-time ids, gets a file owned as any file it creates there.
+    /// (a refusal is not an error). The default. Exception: a process whose effective ids
+    /// changed since exec, or that writes into a set-group-ID directory (see
+    /// docs/design-notes.md).
     preserve,
     /// The new file belongs to the writing process, like any file it creates.
     process,
@@ -68,11 +66,10 @@ enum class metadata_mode : unsigned char {
     /// looked at (one fstatat) before the temporary file is made. The default.
     preserve,
     /// Nothing: the new file is made as open(2) makes a new file (write_options::mode,
-    /// else 0666 & ~umask; owned by the process), whatever the old one had. With
-    /// overwrite and symlink_mode::replace the target is then not looked at before the
-    /// commit at all, saving a system call (two on a replace): the fewest calls an
-    /// atomic durable write can make. A target that is a directory is then reported by
-    /// the commit (is_a_directory), still before anything is changed.
+    /// else 0666 & ~umask; owned by the process). System calls: with overwrite and
+    /// symlink_mode::replace the target is not looked at, one call fewer (two on a
+    /// replace). Errors: a directory at the target is reported by the commit
+    /// (is_a_directory), before anything is changed.
     fresh,
 };
 
@@ -116,9 +113,8 @@ struct write_options {
     /// directory. It must be on the target's filesystem, or the commit fails with
     /// std::errc::cross_device_link (EXDEV) and the target is left alone.
     std::filesystem::path temp_directory{};
-    /// Text mode, the seed's `'w'` as opposed to `'wb'`: on Windows every '\n' written
-    /// becomes "\r\n" (the platform's newline); on POSIX text and binary are the same.
-    /// False (binary: the bytes are written as given) by default.
+    /// Text mode: on Windows every '\n' written becomes "\r\n"; on POSIX text and binary
+    /// are the same. False (binary) by default.
     bool text = false;
 };
 
