@@ -16,22 +16,17 @@
 namespace atomicwrites {
 inline namespace v1 {
 
-/// An open directory. Writers made with it (basic_atomic_writer's directory
-/// constructors, the directory overloads of write_file() and atomic_write()) work
-/// relative to it: they do not open or close the directory themselves, and the commit
-/// syncs this handle. A one-shot write_file() into a directory handle makes the system
-/// calls of the hand-written sequence and no others: create the temporary file, write,
-/// sync it, close it, rename it, sync the directory (with write_options::metadata set
-/// to metadata_mode::fresh; the default, preserve, adds one fstatat and, on a replace,
-/// one fchmod).
+/// An open directory that writers work relative to: they neither open nor close it,
+/// and the commit syncs this handle. It names the directory, not its path: writes still
+/// go into it after it is renamed (path() is then only a name for messages). Any number
+/// of writers on any threads may use it at once; it must outlive them. Movable, not
+/// copyable.
 ///
-/// The handle names the directory itself, not its path: if the directory is renamed
-/// while the handle is open, later writes still go into it (path() then names where
-/// it was, and is only used in messages). On Windows the handle is opened without
-/// FILE_SHARE_DELETE: the directory cannot be renamed or removed while it is open.
-///
-/// Any number of writers, on any threads, may use one directory at once (they only
-/// read the handle). It must outlive them. Movable, not copyable.
+/// Platforms: all; on Windows nobody can rename or remove the directory while it is
+/// open (no FILE_SHARE_DELETE). System calls: a one-shot write_file() into it makes
+/// those of the hand-written sequence only (create, write, sync, close, rename, sync
+/// the directory), plus one fstatat and, on a replace, one fchmod with the default
+/// metadata_mode::preserve.
 class directory {
 public:
     /// A handle that names no directory (is_open() is false).
