@@ -24,7 +24,9 @@
 #include <system_error>
 
 // <windows.h> defines min and max as macros unless told not to; they would break
-// std::min and std::max here and in the including program.
+// std::min and std::max here and in the including program. Not WIN32_LEAN_AND_MEAN:
+// <windows.h> is included once per program, so a program that includes it after this
+// header would silently lose the parts it leaves out (the shell, sockets, COM).
 #ifndef NOMINMAX
 #define NOMINMAX
 #define ATOMICWRITES_DEFINED_NOMINMAX
