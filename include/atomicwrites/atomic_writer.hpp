@@ -41,7 +41,7 @@ struct writer_access {
     template <class Writer>
     static void write_through(Writer& w, const char* p, std::size_t n, std::error_code& ec) noexcept {
         ec.clear();
-        if (w.check_open(ec)) w.write_through(p, n, ec);
+        if (w.check_open(ec)) w.s_.write_through(p, n, ec);
     }
 };
 
