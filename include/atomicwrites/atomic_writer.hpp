@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /// \file
-/// What most users include: atomic_writer, atomic_write(), write_file(),
-/// replace_atomic(), move_atomic() and directory; and remove_stale_temps() (stale_temps.hpp).
+/// What most users include: atomic_writer, atomic_write(), write_file() and directory;
+/// with replace_atomic() and move_atomic() (move.hpp) and remove_stale_temps()
+/// (stale_temps.hpp).
 #ifndef ATOMICWRITES_ATOMIC_WRITER_HPP
 #define ATOMICWRITES_ATOMIC_WRITER_HPP
 
@@ -13,6 +14,7 @@
 #include <atomicwrites/detail/sys.hpp>
 #include <atomicwrites/directory.hpp>
 #include <atomicwrites/error.hpp>
+#include <atomicwrites/move.hpp>
 #include <atomicwrites/stale_temps.hpp>
 #include <atomicwrites/sync.hpp>
 #include <atomicwrites/temp.hpp>
@@ -39,7 +41,7 @@ struct writer_access {
     template <class Writer>
     static void write_through(Writer& w, const char* p, std::size_t n, std::error_code& ec) noexcept {
         ec.clear();
-        if (w.check_open(ec)) w.write_through(p, n, ec);
+        if (w.check_open(ec)) w.s_.write_through(p, n, ec);
     }
 };
 
@@ -150,128 +152,6 @@ template <class Writer = atomic_writer>
 commit_state write_file(const directory& dir, const std::filesystem::path& name, std::string_view data,
                         const write_options& options, std::error_code& ec) noexcept {
     return detail::write_whole<Writer>(data.data(), data.size(), options, ec, dir, name);
-}
-
-namespace detail {
-
-/// Moves src to dst with a commit policy, syncing as SyncPolicy says: src's data before
-/// (so that dst never names a file whose bytes are not on disk), both directories after.
-template <class SyncPolicy, class CommitPolicy>
-commit_state move_file(const std::filesystem::path& src, const std::filesystem::path& dst, bool overwrite,
-                       const char*& step, std::error_code& ec) noexcept {
-    ec.clear();
-    native_char_type src_name[sys::max_name + 1];
-    native_char_type dst_name[sys::max_name + 1];
-    step = "check source path";
-    file_name(src, src_name, ec);
-    if (ec) return commit_state::unchanged;
-    step = "check target path";
-    file_name(dst, dst_name, ec);
-    if (ec) return commit_state::unchanged;
-
-    step = "open source directory";
-    native_handle_type src_dir = open_parent(src, ec);
-    if (ec) return commit_state::unchanged;
-    const bool same_dir = parent_view(src) == parent_view(dst);
-    native_handle_type dst_dir = src_dir;
-    std::error_code ignored;
-    auto close_dirs = [&](std::error_code& e) {
-        if (dst_dir != src_dir) sys::close(dst_dir, e);
-        sys::close(src_dir, e);
-    };
-    if (!same_dir) {
-        step = "open target directory";
-        dst_dir = open_parent(dst, ec);
-        if (ec) {
-            dst_dir = src_dir;
-            close_dirs(ignored);
-            return commit_state::unchanged;
-        }
-    }
-    if constexpr (SyncPolicy::durable) {
-        step = "open source file";
-        native_handle_type f = sys::open_file(src_dir, src_name, ec);
-        // A symbolic link has no data of its own to sync (O_NOFOLLOW answers ELOOP).
-        if (ec == std::errc::too_many_symbolic_link_levels) {
-            ec.clear();
-        } else if (!ec) {
-            step = "sync source file";
-            SyncPolicy{}.sync_file(f, ec);
-            sys::close(f, ignored);
-        }
-        if (ec) {
-            close_dirs(ignored);
-            return commit_state::unchanged;
-        }
-    }
-    const commit_request request{src_dir, src_name, invalid_handle, dst_dir, dst_name, overwrite};
-    commit_result r = CommitPolicy{}.publish(request, ec);
-    if (r.state == commit_state::unchanged) {
-        step = r.failed_step;
-        close_dirs(ignored);
-        return commit_state::unchanged;
-    }
-    if (ec) {
-        step = r.failed_step;
-        close_dirs(ignored);
-        return commit_state::published;
-    }
-    step = "sync target directory";
-    SyncPolicy{}.sync_directory(dst_dir, ec);
-    if (!ec && dst_dir != src_dir) {
-        step = "sync source directory";
-        SyncPolicy{}.sync_directory(src_dir, ec);
-    }
-    std::error_code close_ec;
-    close_dirs(close_ec);
-    if (!ec && close_ec) {
-        step = "close directory";
-        ec = close_ec;
-    }
-    return commit_state::published;
-}
-
-}  // namespace detail
-
-/// Moves `src` to `dst`, replacing `dst` if it exists, in one step: readers of `dst` see
-/// the old file or `src`'s. Both must be on one filesystem (else EXDEV, nothing moved).
-/// With a durable SyncPolicy, `src`'s data is synced first and both directories after.
-/// Returns how far it got (see commit_state); noexcept, errors in `ec`.
-template <class SyncPolicy = default_sync>
-commit_state replace_atomic(const std::filesystem::path& src, const std::filesystem::path& dst,
-                            std::error_code& ec) noexcept {
-    const char* step = nullptr;
-    return detail::move_file<SyncPolicy, default_commit>(src, dst, true, step, ec);
-}
-
-/// replace_atomic(), throwing filesystem_error naming the step and both paths
-/// (durability_error if `dst` already shows `src` when the error happened).
-template <class SyncPolicy = default_sync>
-void replace_atomic(const std::filesystem::path& src, const std::filesystem::path& dst) {
-    const char* step = nullptr;
-    std::error_code ec;
-    commit_state s = detail::move_file<SyncPolicy, default_commit>(src, dst, true, step, ec);
-    if (ec) detail::throw_error(step, src, dst, ec, s);
-}
-
-/// Moves `src` to `dst`, failing with std::errc::file_exists if `dst` exists. On Linux
-/// this is one renameat2(RENAME_NOREPLACE) step; where that is unavailable (and on
-/// other systems) it is link then unlink, so for a moment both names exist. Same
-/// filesystem only. Syncs like replace_atomic().
-template <class SyncPolicy = default_sync>
-commit_state move_atomic(const std::filesystem::path& src, const std::filesystem::path& dst,
-                         std::error_code& ec) noexcept {
-    const char* step = nullptr;
-    return detail::move_file<SyncPolicy, default_commit>(src, dst, false, step, ec);
-}
-
-/// move_atomic(), throwing filesystem_error naming the step and both paths.
-template <class SyncPolicy = default_sync>
-void move_atomic(const std::filesystem::path& src, const std::filesystem::path& dst) {
-    const char* step = nullptr;
-    std::error_code ec;
-    commit_state s = detail::move_file<SyncPolicy, default_commit>(src, dst, false, step, ec);
-    if (ec) detail::throw_error(step, src, dst, ec, s);
 }
 
 }  // namespace v1

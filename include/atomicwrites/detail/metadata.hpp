@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+/// \file
+/// The mode and owner a new file gets: planned from the target's status and the options
+/// without a system call (plan_metadata), then given to the temporary file
+/// (apply_metadata). Not API.
+#ifndef ATOMICWRITES_DETAIL_METADATA_HPP
+#define ATOMICWRITES_DETAIL_METADATA_HPP
+
+#include <atomicwrites/detail/sys.hpp>
+#include <atomicwrites/types.hpp>
+
+#include <filesystem>
+#include <system_error>
+
+namespace atomicwrites {
+inline namespace v1 {
+namespace detail {
+
+/// What to create the temporary file with, and what to give it afterwards.
+struct metadata_plan {
+    /// The temp policy's creation mode (the umask narrows it): never wider than final_mode.
+    unsigned create_mode = 0666;
+    /// The permission bits to set when set_mode (07777).
+    unsigned final_mode = 0;
+    /// Set final_mode on the temporary file.
+    bool set_mode = false;
+    /// Give the temporary file `owner` (the replaced file's ids).
+    bool set_owner = false;
+    /// The replaced file's owner and group, when set_owner.
+    sys::owner_ids owner{0, 0};
+};
+
+/// Who the process is, as the system says: process() the ids a new file gets (taken at
+/// exec: no system call on Linux), current() the ids in force now (a system call, asked
+/// only for a target with set-id bits).
+struct system_ids {
+    static sys::owner_ids process() noexcept { return sys::process_owner(); }
+    static sys::owner_ids current() noexcept { return sys::current_owner(); }
+};
+
+/// The mode and owner rules. `target` is what is at the target (file_kind::none if
+/// nothing, a default status with kind symlink for a link that is replaced), `ids` says
+/// who the process is (system_ids, or a stand-in with the same two functions).
+///
+/// - A new file: create_mode 0666 and nothing to set (the kernel applies the umask).
+/// - write_options::mode: created with its permission bits, then set exactly.
+/// - A replaced regular file (metadata_mode::preserve): keeps its mode; with
+///   owner_mode::preserve and another owner, the file is created 0700-narrowed and given
+///   the old owner before it gets its mode.
+/// Asks `ids` nothing unless a regular file is replaced with owner_mode::preserve.
+template <class Ids = system_ids>
+metadata_plan plan_metadata(const sys::file_status& target, const write_options& options,
+                            const Ids& ids = {}) noexcept {
+    metadata_plan plan;
+    const bool replacing = target.kind == sys::file_kind::regular && options.metadata == metadata_mode::preserve;
+    if (options.mode != std::filesystem::perms::unknown) {
+        plan.final_mode = static_cast<unsigned>(options.mode) & 07777u;
+        plan.create_mode = plan.final_mode & 0777u;
+        plan.set_mode = true;
+    } else if (replacing) {
+        plan.final_mode = target.mode;
+        plan.create_mode = target.mode & 0777u;
+        plan.set_mode = true;
+    }
+    if (!replacing || options.owner != owner_mode::preserve) return plan;
+
+    sys::owner_ids me = ids.process();
+    bool differs = target.uid != me.uid || target.gid != me.gid;
+    if (!differs && (target.mode & 06000u) != 0) {
+        // Set-id bits must never reach a file of another owner: for them, ask the system
+        // for the ids in force now rather than those at exec.
+        me = ids.current();
+        differs = target.uid != me.uid || target.gid != me.gid;
+    }
+    if (differs) {
+        // Until the owner is set, the file belongs to us: keep others out.
+        plan.set_owner = true;
+        plan.owner = {target.uid, target.gid};
+        plan.create_mode &= 0700u;
+        if (!plan.set_mode) {
+            plan.final_mode = target.mode;
+            plan.set_mode = true;
+        }
+    }
+    return plan;
+}
+
+/// Gives the open temporary file `file` the planned owner, then mode. Returns the mode
+/// set if it has set-id bits (a later write may clear them: the commit sets it again),
+/// else 0. An owner the process may not give keeps at least the group where it may, and
+/// then loses the set-id bits. System calls: fchown (two on EPERM), fchmod.
+/// Errors: those of fchown other than EPERM, and of fchmod; `step` names the one.
+inline unsigned apply_metadata(native_handle_type file, metadata_plan plan, const char*& step,
+                               std::error_code& ec) noexcept {
+    if (plan.set_owner) {
+        step = "set owner of temporary file";
+        bool kept = true;
+        sys::set_owner(file, plan.owner.uid, plan.owner.gid, ec);
+        if (ec == std::errc::operation_not_permitted) {
+            // Not ours to give away: keep the group at least, if we may.
+            ec.clear();
+            kept = false;
+            sys::set_owner(file, static_cast<unsigned>(-1), plan.owner.gid, ec);
+            if (ec == std::errc::operation_not_permitted) ec.clear();
+        }
+        if (ec) return 0;
+        if (!kept) plan.final_mode &= ~06000u;  // never hand set-id bits to a new owner
+    }
+    if (!plan.set_mode) return 0;
+    step = "set mode of temporary file";
+    sys::set_mode(file, plan.final_mode, ec);
+    if (ec) return 0;
+    return (plan.final_mode & 06000u) != 0 ? plan.final_mode : 0;
+}
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace atomicwrites
+
+#endif  // ATOMICWRITES_DETAIL_METADATA_HPP

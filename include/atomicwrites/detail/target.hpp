@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+/// \file
+/// Finding the target before the temporary file is made: its directory opened, what is
+/// there, whether it may be replaced, and where a chain of symbolic links ends. Not API.
+#ifndef ATOMICWRITES_DETAIL_TARGET_HPP
+#define ATOMICWRITES_DETAIL_TARGET_HPP
+
+#include <atomicwrites/detail/path.hpp>
+#include <atomicwrites/detail/sys.hpp>
+#include <atomicwrites/detail/writer_state.hpp>
+#include <atomicwrites/directory.hpp>
+#include <atomicwrites/types.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <iterator>
+#include <system_error>
+
+namespace atomicwrites {
+inline namespace v1 {
+namespace detail {
+
+/// Opens the directory that holds `target` (a path) and keeps its file name in s.name.
+/// System calls: openat. Errors: file_name's and open_parent's.
+inline bool open_target_directory(writer_state& s, const std::filesystem::path& target, std::error_code& ec) noexcept {
+    file_name(target, s.name, ec);
+    if (ec) return false;
+    s.step = "open directory";
+    s.dir = open_parent(target, ec);
+    if (ec) return false;
+    s.owns_dir = true;
+    return true;
+}
+
+/// The same for `name` inside the open directory `base`: the directory is `base` itself
+/// (not opened, not closed) for a bare name. Errors: also invalid_argument (an absolute
+/// name), bad_file_descriptor (`base` is not open).
+inline bool open_target_directory(writer_state& s, const directory& base, const std::filesystem::path& name,
+                                  std::error_code& ec) noexcept {
+    if (name.has_root_path()) {  // "/x"; on Windows also "C:x" and "\\x"
+        s.step = "check path (a name inside the directory handle, not an absolute path)";
+        ec = std::make_error_code(std::errc::invalid_argument);
+        return false;
+    }
+    file_name(name, s.name, ec);
+    if (ec) return false;
+    s.step = "open directory";
+    if (!base.is_open()) {
+        s.step = "open directory (the directory handle is not open)";
+        ec = std::make_error_code(std::errc::bad_file_descriptor);
+        return false;
+    }
+    if (parent_view(name) == native_string_view(current_directory_name)) {
+        s.dir = base.native_handle();
+        s.owns_dir = false;
+    } else {
+        s.dir = open_parent(name, ec, base.native_handle());
+        if (ec) return false;
+        s.owns_dir = true;
+    }
+    return true;
+}
+
+/// Opens write_options::temp_directory, if given. System calls: openat.
+/// Errors: those of openat, not_enough_memory.
+inline void open_temp_directory(writer_state& s, const write_options& options, std::error_code& ec) noexcept {
+    if (options.temp_directory.empty()) return;
+    s.step = "open temporary directory";
+    try {
+        s.temp_dir_path = options.temp_directory;
+    } catch (...) {
+        ec = std::make_error_code(std::errc::not_enough_memory);
+        return;
+    }
+    s.temp_dir = sys::open_directory(sys::current_directory, s.temp_dir_path.c_str(), ec);
+}
+
+/// Where one symbolic link points: a name, and the directory holding it unless that is
+/// the link's own directory.
+struct link_text {
+    /// The directory, as written in the link; empty if the link names a file beside it.
+    native_string_view parent;
+    /// The file name at the end of the link.
+    native_string_view name;
+    /// Whether `parent` is absolute (else relative to the link's directory).
+    bool absolute = false;
+};
+
+/// Splits the text of a link (`link`, not NUL-terminated). Trailing separators are
+/// dropped ("dir/" names dir). Pure: no system call.
+/// Errors: is_a_directory (the link names a root), filename_too_long,
+/// no_such_file_or_directory (an empty link).
+inline link_text parse_link(native_string_view link, std::error_code& ec) noexcept {
+    std::size_t n = link.size();
+    const std::size_t root = sys::root_length(link);
+    while (n > root && n > 1 && sys::is_separator(link[n - 1])) --n;
+    link = link.substr(0, n);
+    const std::size_t start = name_offset(link);
+    if (start == 0) {
+        if (n == 0 || n > sys::max_name)
+            ec = std::make_error_code(n == 0 ? std::errc::no_such_file_or_directory : std::errc::filename_too_long);
+        return {{}, link, false};
+    }
+    const native_string_view name = link.substr(start);
+    if (name.empty() || name.size() > sys::max_name)
+        ec = std::make_error_code(name.empty() ? std::errc::is_a_directory : std::errc::filename_too_long);
+    return {parent_view(link), name, root != 0};
+}
+
+/// Follows the chain of links at (s.dir, s.name) to its end, moving s.dir and s.name
+/// there (and s.resolved_dir, when the directory changes). Returns the status of what
+/// is at the end (kind none if it does not exist). System calls: per link, readlinkat,
+/// openat of its directory if it names another, fstatat.
+/// Errors: too_many_symbolic_link_levels (40 links: Linux's MAXSYMLINKS), parse_link's,
+/// and those of the calls.
+inline sys::file_status follow_links(writer_state& s, std::error_code& ec) noexcept {
+    s.step = "follow symbolic link";
+    native_char_type buffer[4096];
+    for (int hops = 0; hops < 40; ++hops) {
+        const std::size_t n = sys::read_link(s.dir, s.name, buffer, std::size(buffer), ec);
+        if (ec) return {};
+        const link_text link = parse_link(native_string_view(buffer, n), ec);
+        if (ec) return {};
+        if (!link.parent.empty()) {
+            const native_handle_type from = link.absolute ? sys::current_directory : s.dir;
+            native_handle_type next = open_directory_at(from, link.parent, ec);
+            if (ec) return {};
+            try {
+                s.resolved_dir =
+                    link.absolute ? std::filesystem::path(link.parent) : s.target_directory() / link.parent;
+            } catch (...) {  // only the paths in messages miss the hop
+            }
+            std::error_code ignored;
+            if (s.owns_dir) sys::close(s.dir, ignored);
+            s.dir = next;
+            s.owns_dir = true;
+        }
+        copy_c_string(s.name, link.name);
+        sys::file_status st = sys::stat_at(s.dir, s.name, ec);
+        if (ec || st.kind != sys::file_kind::symlink) return st;
+    }
+    ec = std::make_error_code(std::errc::too_many_symbolic_link_levels);
+    return {};
+}
+
+/// Looks at the target (s.dir, s.name) as the options say, following links with
+/// symlink_mode::follow. Returns its status; a link that is to be replaced reads as
+/// a default status of kind symlink (a link has no mode of its own). Looks at nothing
+/// for a fresh file that may replace whatever is there (the commit reports what cannot
+/// be replaced). System calls: fstatat, and follow_links'.
+/// Errors: too_many_symbolic_link_levels (symlink_mode::refuse and a link),
+/// is_a_directory, invalid_argument (neither a regular file nor a link), file_exists
+/// (!s.overwrite and something is there), and those of the calls.
+inline sys::file_status inspect_target(writer_state& s, const write_options& options, std::error_code& ec) noexcept {
+    const bool inspect =
+        options.metadata == metadata_mode::preserve || !s.overwrite || options.symlinks != symlink_mode::replace;
+    sys::file_status st{};
+    s.step = "inspect target";
+    if (inspect) st = sys::stat_at(s.dir, s.name, ec);
+    if (ec) return st;
+    if (st.kind == sys::file_kind::symlink) {
+        if (options.symlinks == symlink_mode::refuse) {
+            s.step = "inspect target (a symbolic link, and symlink_mode::refuse)";
+            ec = std::make_error_code(std::errc::too_many_symbolic_link_levels);
+            return st;
+        }
+        if (options.symlinks == symlink_mode::follow) {
+            st = follow_links(s, ec);
+            if (ec) return st;
+        } else {
+            st = {};
+            st.kind = sys::file_kind::symlink;
+        }
+    }
+    if (st.kind == sys::file_kind::directory) {
+        s.step = "inspect target";
+        ec = std::make_error_code(std::errc::is_a_directory);
+    } else if (st.kind == sys::file_kind::other) {
+        s.step = "inspect target (not a regular file)";
+        ec = std::make_error_code(std::errc::invalid_argument);
+    } else if (st.kind != sys::file_kind::none && !s.overwrite) {
+        s.step = "inspect target (it exists and overwrite is false)";
+        ec = std::make_error_code(std::errc::file_exists);
+    }
+    return st;
+}
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace atomicwrites
+
+#endif  // ATOMICWRITES_DETAIL_TARGET_HPP

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+/// \file
+/// Everything a writer holds besides its policies (handles, names, flags, buffer, the
+/// last step and error), in one movable struct, with what it does that needs no policy:
+/// taking the options, writing, closing. Not API.
+#ifndef ATOMICWRITES_DETAIL_WRITER_STATE_HPP
+#define ATOMICWRITES_DETAIL_WRITER_STATE_HPP
+
+#include <atomicwrites/concepts.hpp>
+#include <atomicwrites/detail/path.hpp>
+#include <atomicwrites/detail/stream_buffer.hpp>
+#include <atomicwrites/detail/sys.hpp>
+#include <atomicwrites/directory.hpp>
+#include <atomicwrites/types.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <system_error>
+
+namespace atomicwrites {
+inline namespace v1 {
+namespace detail {
+
+/// The mutable state of a basic_atomic_writer. A moved-from writer takes a
+/// default-constructed one: closed, no handles.
+struct writer_state {
+    enum class phase : unsigned char { closed, open, published };
+
+    /// The longest temp_prefix or temp_suffix.
+    static constexpr std::size_t max_affix = 64;
+
+    std::filesystem::path::string_type target;  // as given (a name inside base, if set)
+    const directory* base = nullptr;            // the directory handle written into, if any
+    std::filesystem::path resolved_dir;         // set when a link was followed to another directory
+    std::filesystem::path temp_dir_path;        // write_options::temp_directory
+    std::unique_ptr<stream_buffer> buffer;
+    std::error_code write_error;
+    native_handle_type dir = invalid_handle;
+    bool owns_dir = true;                          // false when dir belongs to a directory handle
+    native_handle_type temp_dir = invalid_handle;  // only with write_options::temp_directory
+    temp_file file;
+    native_char_type name[sys::max_name + 1] = {};
+    native_char_type last_temp_name[sys::max_name + 1] = {};  // for the message of a failed commit
+    native_char_type prefix[max_affix + 1] = {'.', '\0'};
+    native_char_type suffix[max_affix + 1] = {'.', 't', 'm', 'p', '\0'};
+    phase state = phase::closed;
+    unsigned setid_mode = 0;  // the final mode, when it has set-id bits to restore
+    bool overwrite = false;
+    bool text = false;
+    const char* step = nullptr;
+
+    // The paths are built on demand: the state keeps the target as a string, which is
+    // cheaper to copy than a path.
+    std::filesystem::path target_path() const {
+        return base != nullptr ? base->path() / target : std::filesystem::path(target);
+    }
+    std::filesystem::path target_directory() const {
+        if (!resolved_dir.empty()) return resolved_dir;
+        std::filesystem::path p = target_path().parent_path();
+        return p.empty() ? std::filesystem::path(".") : p;
+    }
+    std::filesystem::path temp_directory() const { return temp_dir_path.empty() ? target_directory() : temp_dir_path; }
+    native_handle_type temp_dir_handle() const noexcept { return temp_dir != invalid_handle ? temp_dir : dir; }
+
+    void close_file(std::error_code& ec) noexcept {
+        sys::close(file.file, ec);
+        file.file = invalid_handle;
+    }
+
+    /// Closes the directories (and the file, if still open). Reports the first error of
+    /// a directory close in *ec if given.
+    void release(std::error_code* ec = nullptr) noexcept {
+        std::error_code e;
+        if (file.file != invalid_handle) {
+            sys::close(file.file, e);
+            file.file = invalid_handle;
+        }
+        if (temp_dir != invalid_handle) {
+            sys::close(temp_dir, e);
+            temp_dir = invalid_handle;
+        }
+        if (dir != invalid_handle) {
+            std::error_code d;
+            if (owns_dir) sys::close(dir, d);  // a directory handle's stays open
+            dir = invalid_handle;
+            if (!e) e = d;
+        }
+        if (ec != nullptr) *ec = e;
+        if (buffer) buffer->close();
+    }
+
+    /// Closes and removes the temporary file, closes the directories. Ignores errors.
+    void discard() noexcept {
+        std::error_code ignored;
+        if (file.file != invalid_handle) {
+            sys::close(file.file, ignored);
+            file.file = invalid_handle;
+        }
+        if (!file.anonymous()) {
+            sys::unlink(temp_dir_handle(), file.name, ignored);
+            file.name[0] = '\0';
+        }
+        release();
+    }
+
+    // --- writing: small writes are buffered, large ones go straight to the file ----
+
+    /// Appends [p, p + n), buffered. A write error sticks: later writes and the commit
+    /// report it.
+    void write(const char* p, std::size_t n, std::error_code& ec) noexcept {
+        if (write_error) {
+            ec = write_error;
+            return;
+        }
+        if (!buffer && (n >= stream_buffer::capacity || !make_buffer(ec))) {
+            write_through(p, n, ec);
+            return;
+        }
+        buffer->put(p, n, ec);
+        if (ec) keep_write_error(ec);
+    }
+
+    /// Appends [p, p + n) without a buffer to allocate (the one-shot functions), except
+    /// in text mode, where the buffer translates newlines.
+    void write_through(const char* p, std::size_t n, std::error_code& ec) noexcept {
+        if (buffer || (text && make_buffer(ec)))
+            buffer->put(p, n, ec);
+        else if (!ec)
+            sys::write_all(file.file, p, n, ec);
+        if (ec) keep_write_error(ec);
+    }
+
+    /// Makes the buffer; false if there is no memory for it. In text mode that is an
+    /// error in `ec` (newlines are translated in the buffer); otherwise writes can go
+    /// straight to the file.
+    bool make_buffer(std::error_code& ec) noexcept {
+        try {
+            buffer = std::make_unique<stream_buffer>(file.file, text);
+        } catch (...) {
+            if (text) ec = std::make_error_code(std::errc::not_enough_memory);
+            return false;
+        }
+        return true;
+    }
+
+    void keep_write_error(const std::error_code& ec) noexcept {
+        step = "write temporary file";
+        write_error = ec;
+    }
+};
+
+/// Keeps the target as given (for messages and target()) and takes from the options
+/// what needs no system call: the temporary name's affixes, overwrite and text. The
+/// commit policy's constants say which `overwrite` it can honour.
+/// Errors: invalid_argument (an `overwrite` the policy cannot honour, a separator or NUL
+/// in an affix, an affix that is not UTF-8), filename_too_long (an affix over 64 bytes),
+/// not_enough_memory.
+inline bool take_options(writer_state& s, const std::filesystem::path& target, const write_options& options,
+                         bool can_replace, bool can_keep, std::error_code& ec) noexcept {
+    constexpr std::size_t max_affix = writer_state::max_affix;
+    ec.clear();
+    s.step = "check path";
+    try {
+        s.target = target.native();
+    } catch (...) {
+        ec = std::make_error_code(std::errc::not_enough_memory);
+        return false;
+    }
+    if (options.overwrite ? !can_replace : !can_keep) {
+        s.step = options.overwrite ? "check options (the commit policy cannot replace: overwrite must be false)"
+                                   : "check options (the commit policy always replaces: overwrite must be true)";
+        ec = std::make_error_code(std::errc::invalid_argument);
+        return false;
+    }
+    if (has_separator_or_nul(options.temp_prefix) || has_separator_or_nul(options.temp_suffix)) {
+        s.step = "check options (temp_prefix and temp_suffix must not contain a separator or NUL)";
+        ec = std::make_error_code(std::errc::invalid_argument);
+        return false;
+    }
+    if (options.temp_prefix.size() > max_affix || options.temp_suffix.size() > max_affix) {
+        s.step = "check options (temp_prefix and temp_suffix are limited to 64 bytes)";
+        ec = std::make_error_code(std::errc::filename_too_long);
+        return false;
+    }
+    sys::to_native(options.temp_prefix, s.prefix, max_affix + 1, ec);
+    if (!ec) sys::to_native(options.temp_suffix, s.suffix, max_affix + 1, ec);
+    if (ec) {
+        s.step = "check options (temp_prefix and temp_suffix must be UTF-8)";
+        return false;
+    }
+    s.overwrite = options.overwrite;
+    // Text mode only changes anything where the newline is not "\n": elsewhere the
+    // writer makes exactly the calls of binary mode.
+    s.text = options.text && sys::text_newline != "\n";
+    return true;
+}
+
+}  // namespace detail
+}  // namespace v1
+}  // namespace atomicwrites
+
+#endif  // ATOMICWRITES_DETAIL_WRITER_STATE_HPP
