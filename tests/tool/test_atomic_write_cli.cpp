@@ -4,7 +4,7 @@
 // real binary, pipelines and signals are tested by test-atomic-write.sh.
 #include <catch2/catch.hpp>
 
-#include "atomic_write_cli.hpp"
+#include "atomic_write/run.hpp"
 #include "support.hpp"
 
 #include <cerrno>
