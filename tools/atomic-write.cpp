@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // atomic-write: replaces a file atomically, and durably, with standard input or the
 // output of a command. See atomic-write --help or the man page atomic-write(1).
-#include "atomic_write_cli.hpp"
+#include "atomic_write/run.hpp"
 
 #include <iostream>
 

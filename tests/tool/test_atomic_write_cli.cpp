@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
-// The atomic-write command's code, in-process: its command line, and what it reports
-// when a system call fails, injected at every call through the library's seam. The
-// real binary, pipelines and signals are tested by test-atomic-write.sh.
+// The atomic-write command's code, in-process: what it writes, and what it reports when
+// a system call fails, injected at every call through the library's seam. The command
+// line alone is tested by test_atomic_write_options.cpp; the real binary, pipelines and
+// signals by test-atomic-write.sh.
 #include <catch2/catch.hpp>
 
-#include "atomic_write_cli.hpp"
+#include "atomic_write/run.hpp"
 #include "support.hpp"
 
 #include <cerrno>
@@ -70,94 +71,9 @@ private:
     int fd_;
 };
 
-cli::options parsed(const std::vector<std::string>& args) {
-    std::vector<const char*> argv{"atomic-write"};
-    for (const std::string& a : args) argv.push_back(a.c_str());
-    cli::options o;
-    std::ostringstream err;
-    const int status = cli::parse(static_cast<int>(argv.size()), argv.data(), o, err);
-    INFO(err.str());
-    REQUIRE(status == cli::success);
-    return o;
-}
-
 }  // namespace
 
-TEST_CASE("options in their short, long, grouped and attached forms", "[tool][parse]") {
-    cli::options o = parsed({"f"});
-    CHECK(o.target == "f");
-    CHECK_FALSE(o.no_clobber);
-    CHECK(o.sync == cli::sync_level::full);
-    CHECK(o.mode == fs::perms::unknown);
-    CHECK(o.symlinks == atomicwrites::symlink_mode::replace);
-    CHECK(o.command.empty());
-
-    o = parsed({"-n", "-s", "none", "-m", "600", "-l", "follow", "f"});
-    CHECK(o.no_clobber);
-    CHECK(o.sync == cli::sync_level::none);
-    CHECK(o.mode == static_cast<fs::perms>(0600));
-    CHECK(o.symlinks == atomicwrites::symlink_mode::follow);
-
-    o = parsed({"--no-clobber", "--sync=data", "--mode=4755", "--symlink=refuse", "f"});
-    CHECK(o.no_clobber);
-    CHECK(o.sync == cli::sync_level::data);
-    CHECK(o.mode == static_cast<fs::perms>(04755));
-    CHECK(o.symlinks == atomicwrites::symlink_mode::refuse);
-
-    o = parsed({"--sync", "none", "--mode", "0", "--symlink", "keep", "f"});
-    CHECK(o.sync == cli::sync_level::none);
-    CHECK(o.mode == fs::perms::none);
-    CHECK(o.symlinks == atomicwrites::symlink_mode::follow);
-
-    o = parsed({"-nm640", "f"});
-    CHECK(o.no_clobber);
-    CHECK(o.mode == static_cast<fs::perms>(0640));
-
-    o = parsed({"--", "-n"});
-    CHECK(o.target == "-n");
-    CHECK_FALSE(o.no_clobber);
-
-    o = parsed({"-"});
-    CHECK(o.target == "-");
-}
-
-TEST_CASE("everything after FILE is COMMAND, options included", "[tool][parse]") {
-    cli::options o = parsed({"-n", "out", "sort", "-r", "--mode=1", "in"});
-    CHECK(o.target == "out");
-    CHECK(o.no_clobber);
-    CHECK(o.mode == fs::perms::unknown);
-    CHECK(o.command == std::vector<std::string>{"sort", "-r", "--mode=1", "in"});
-    o = parsed({"out", "--", "sh", "-c", "true"});
-    CHECK(o.command == std::vector<std::string>{"sh", "-c", "true"});
-}
-
-TEST_CASE("bad usage is status 2 with the reason", "[tool][parse]") {
-    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-        {{}, "missing FILE"},
-        {{"-n"}, "missing FILE"},
-        {{"-q", "f"}, "unknown option '-q'"},
-        {{"--quiet", "f"}, "unknown option '--quiet'"},
-        {{"--sync=fast", "f"}, "invalid sync level 'fast'"},
-        {{"--sync"}, "option '--sync' needs a value"},
-        {{"-m"}, "option '-m' needs a value"},
-        {{"--mode=8", "f"}, "invalid mode '8'"},
-        {{"--mode=-1", "f"}, "invalid mode '-1'"},
-        {{"--mode=10000", "f"}, "invalid mode '10000' (at most 7777)"},
-        {{"--mode=", "f"}, "invalid mode ''"},
-        {{"--symlink=maybe", "f"}, "invalid symlink handling 'maybe'"},
-        {{"--help=yes"}, "option '--help' takes no value"},
-    };
-    for (const auto& [args, reason] : cases) {
-        INFO(reason);
-        const outcome r = run_cli(args);
-        CHECK(r.status == cli::usage_error);
-        CHECK(contains(r.err, "atomic-write: " + reason));
-        CHECK(contains(r.err, "Try 'atomic-write --help'"));
-        CHECK(r.out.empty());
-    }
-}
-
-TEST_CASE("--help and --version write to standard output and do nothing else", "[tool][parse]") {
+TEST_CASE("--help and --version write to standard output and do nothing else", "[tool][help]") {
     outcome r = run_cli({"--help", "f"});
     CHECK(r.status == cli::success);
     CHECK(r.out == cli::help_text);

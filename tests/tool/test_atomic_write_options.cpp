@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: MIT
+// The atomic-write command's command line and help text. The parser is pure and
+// portable: these tests include only its header, start no process and touch no file.
+// What the command then does is tested by test_atomic_write_cli.cpp and
+// test-atomic-write.sh.
+#include <catch2/catch.hpp>
+
+#include "atomic_write/options.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace {
+
+namespace cli = atomic_write_cli;
+namespace fs = std::filesystem;
+using atomicwrites::symlink_mode;
+
+struct parse_result {
+    int status;
+    cli::options options;
+    std::string err;
+};
+
+/// Parses `args` (without the program name) as the command does.
+parse_result parse(const std::vector<std::string>& args) {
+    std::vector<const char*> argv{"atomic-write"};
+    for (const std::string& a : args) argv.push_back(a.c_str());
+    parse_result r{0, {}, {}};
+    std::ostringstream err;
+    r.status = cli::parse(static_cast<int>(argv.size()), argv.data(), r.options, err);
+    r.err = err.str();
+    return r;
+}
+
+/// The options of a command line that must parse, silently.
+cli::options parsed(const std::vector<std::string>& args) {
+    parse_result r = parse(args);
+    INFO(r.err);
+    REQUIRE(r.status == cli::success);
+    CHECK(r.err.empty());
+    return r.options;
+}
+
+/// What the command writes to standard error for bad usage.
+std::string usage_message(const std::string& reason) {
+    return "atomic-write: " + reason + "\nTry 'atomic-write --help' for more information.\n";
+}
+
+/// The words of `line`, split at spaces.
+std::vector<std::string> words(std::string_view line) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < line.size()) {
+        const std::size_t end = std::min(line.find(' ', i), line.size());
+        if (end > i) out.emplace_back(line.substr(i, end - i));
+        i = end + 1;
+    }
+    return out;
+}
+
+/// The lines of `text`, without their newlines.
+std::vector<std::string> lines(std::string_view text) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const std::size_t end = std::min(text.find('\n', i), text.size());
+        out.emplace_back(text.substr(i, end - i));
+        i = end + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("options in their short, long, grouped and attached forms", "[tool][parse]") {
+    cli::options o = parsed({"f"});
+    CHECK(o.target == "f");
+    CHECK_FALSE(o.no_clobber);
+    CHECK(o.sync == cli::sync_level::full);
+    CHECK(o.mode == fs::perms::unknown);
+    CHECK(o.symlinks == symlink_mode::replace);
+    CHECK(o.command.empty());
+
+    o = parsed({"-n", "-s", "none", "-m", "600", "-l", "follow", "f"});
+    CHECK(o.no_clobber);
+    CHECK(o.sync == cli::sync_level::none);
+    CHECK(o.mode == static_cast<fs::perms>(0600));
+    CHECK(o.symlinks == symlink_mode::follow);
+
+    o = parsed({"--no-clobber", "--sync=data", "--mode=4755", "--symlink=refuse", "f"});
+    CHECK(o.no_clobber);
+    CHECK(o.sync == cli::sync_level::data);
+    CHECK(o.mode == static_cast<fs::perms>(04755));
+    CHECK(o.symlinks == symlink_mode::refuse);
+
+    o = parsed({"--sync", "none", "--mode", "0", "--symlink", "keep", "f"});
+    CHECK(o.sync == cli::sync_level::none);
+    CHECK(o.mode == fs::perms::none);
+    CHECK(o.symlinks == symlink_mode::follow);
+
+    o = parsed({"-nm640", "f"});
+    CHECK(o.no_clobber);
+    CHECK(o.mode == static_cast<fs::perms>(0640));
+
+    o = parsed({"--", "-n"});
+    CHECK(o.target == "-n");
+    CHECK_FALSE(o.no_clobber);
+
+    o = parsed({"-"});
+    CHECK(o.target == "-");
+}
+
+TEST_CASE("every value of every option, in each form it can be given", "[tool][parse]") {
+    // Each option with a value can be given as -xVALUE, -x VALUE, --name=VALUE and
+    // --name VALUE.
+    auto forms = [](char short_name, const std::string& long_name, const std::string& value) {
+        return std::vector<std::vector<std::string>>{
+            {std::string("-") + short_name + value, "f"},
+            {std::string("-") + short_name, value, "f"},
+            {"--" + long_name + "=" + value, "f"},
+            {"--" + long_name, value, "f"},
+        };
+    };
+    const std::pair<std::string, cli::sync_level> syncs[] = {
+        {"full", cli::sync_level::full},
+        {"data", cli::sync_level::data},
+        {"none", cli::sync_level::none},
+    };
+    for (const auto& [value, level] : syncs) {
+        for (const auto& args : forms('s', "sync", value)) {
+            INFO(args[0] << ' ' << args[1]);
+            const cli::options o = parsed(args);
+            CHECK(o.sync == level);
+            CHECK(o.target == "f");
+        }
+    }
+    const std::pair<std::string, symlink_mode> symlinks[] = {
+        {"replace", symlink_mode::replace},
+        {"follow", symlink_mode::follow},
+        {"keep", symlink_mode::follow},
+        {"refuse", symlink_mode::refuse},
+    };
+    for (const auto& [value, mode] : symlinks) {
+        for (const auto& args : forms('l', "symlink", value)) {
+            INFO(args[0] << ' ' << args[1]);
+            const cli::options o = parsed(args);
+            CHECK(o.symlinks == mode);
+            CHECK(o.target == "f");
+        }
+    }
+    // Octal, one to five digits (leading zeros included), at most 7777.
+    const std::pair<std::string, unsigned> modes[] = {
+        {"0", 0},        {"7", 07},       {"644", 0644},   {"0644", 0644},  {"00644", 0644},
+        {"1777", 01777}, {"2755", 02755}, {"4755", 04755}, {"7777", 07777}, {"07777", 07777},
+    };
+    for (const auto& [value, bits] : modes) {
+        for (const auto& args : forms('m', "mode", value)) {
+            INFO(args[0] << ' ' << args[1]);
+            const cli::options o = parsed(args);
+            CHECK(o.mode == static_cast<fs::perms>(bits));
+            CHECK(o.target == "f");
+        }
+    }
+    for (const std::string flag : {"-n", "--no-clobber"}) {
+        INFO(flag);
+        CHECK(parsed({flag, "f"}).no_clobber);
+    }
+}
+
+TEST_CASE("a later option overrides an earlier one; a value is taken as it is", "[tool][parse]") {
+    cli::options o = parsed({"-s", "none", "--sync=data", "-m", "600", "--mode", "644", "-lrefuse", "-l", "keep", "f"});
+    CHECK(o.sync == cli::sync_level::data);
+    CHECK(o.mode == static_cast<fs::perms>(0644));
+    CHECK(o.symlinks == symlink_mode::follow);
+
+    // A grouped flag may come before the option with a value, which ends the group.
+    o = parsed({"-nsnone", "f"});
+    CHECK(o.no_clobber);
+    CHECK(o.sync == cli::sync_level::none);
+
+    // The argument after an option that needs a value is that value, even when it looks
+    // like an option or like "--".
+    parse_result r = parse({"-m", "-n", "f"});
+    CHECK(r.status == cli::usage_error);
+    CHECK(r.err == usage_message("invalid mode '-n' (octal, as 644)"));
+    r = parse({"--symlink", "--help", "f"});
+    CHECK(r.status == cli::usage_error);
+    CHECK(r.err == usage_message("invalid symlink handling '--help' (replace, follow or refuse)"));
+    r = parse({"-s", "--", "f"});
+    CHECK(r.status == cli::usage_error);
+    CHECK(r.err == usage_message("invalid sync level '--' (none, data or full)"));
+}
+
+TEST_CASE("everything after FILE is COMMAND, options included", "[tool][parse]") {
+    cli::options o = parsed({"-n", "out", "sort", "-r", "--mode=1", "in"});
+    CHECK(o.target == "out");
+    CHECK(o.no_clobber);
+    CHECK(o.mode == fs::perms::unknown);
+    CHECK(o.command == std::vector<std::string>{"sort", "-r", "--mode=1", "in"});
+    o = parsed({"out", "--", "sh", "-c", "true"});
+    CHECK(o.command == std::vector<std::string>{"sh", "-c", "true"});
+
+    // Only the first "--" after FILE is dropped; --help after FILE is COMMAND's.
+    o = parsed({"out", "--", "--", "x"});
+    CHECK(o.command == std::vector<std::string>{"--", "x"});
+    o = parsed({"out", "--help"});
+    CHECK_FALSE(o.help);
+    CHECK(o.command == std::vector<std::string>{"--help"});
+    o = parsed({"--", "--", "x"});
+    CHECK(o.target == "--");
+    CHECK(o.command == std::vector<std::string>{"x"});
+}
+
+TEST_CASE("--help and --version need no FILE, and take precedence over it", "[tool][parse]") {
+    for (const std::string flag : {"-h", "--help"}) {
+        INFO(flag);
+        cli::options o = parsed({flag});
+        CHECK(o.help);
+        CHECK_FALSE(o.version);
+        o = parsed({"-n", flag, "f", "sh"});
+        CHECK(o.help);
+        CHECK(o.target.empty());
+        CHECK(o.command.empty());
+    }
+    for (const std::string flag : {"-V", "--version"}) {
+        INFO(flag);
+        cli::options o = parsed({flag});
+        CHECK(o.version);
+        CHECK_FALSE(o.help);
+        o = parsed({flag, "f"});
+        CHECK(o.version);
+        CHECK(o.target.empty());
+    }
+    const cli::options o = parsed({"-hV"});
+    CHECK(o.help);
+    CHECK(o.version);
+}
+
+TEST_CASE("bad usage is status 2 with the reason", "[tool][parse]") {
+    // Every message parse() writes, word for word, each followed by the hint.
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        // FILE
+        {{}, "missing FILE"},
+        {{"-n"}, "missing FILE"},
+        {{"--"}, "missing FILE"},
+        {{"-n", "--"}, "missing FILE"},
+        // unknown options
+        {{"-q", "f"}, "unknown option '-q'"},
+        {{"-nq", "f"}, "unknown option '-q'"},
+        {{"--quiet", "f"}, "unknown option '--quiet'"},
+        {{"--quiet=yes", "f"}, "unknown option '--quiet'"},
+        {{"--Help"}, "unknown option '--Help'"},
+        {{"--no", "f"}, "unknown option '--no'"},
+        {{"---", "f"}, "unknown option '---'"},
+        {{"--=x", "f"}, "unknown option '--'"},
+        // a value missing, or given where none is taken
+        {{"--sync"}, "option '--sync' needs a value"},
+        {{"--mode"}, "option '--mode' needs a value"},
+        {{"--symlink"}, "option '--symlink' needs a value"},
+        {{"-s"}, "option '-s' needs a value"},
+        {{"-m"}, "option '-m' needs a value"},
+        {{"-l"}, "option '-l' needs a value"},
+        {{"-nm"}, "option '-m' needs a value"},
+        {{"--help=yes"}, "option '--help' takes no value"},
+        {{"--version="}, "option '--version' takes no value"},
+        {{"--no-clobber=1", "f"}, "option '--no-clobber' takes no value"},
+        // --sync
+        {{"--sync=fast", "f"}, "invalid sync level 'fast' (none, data or full)"},
+        {{"-sFULL", "f"}, "invalid sync level 'FULL' (none, data or full)"},
+        {{"--sync=", "f"}, "invalid sync level '' (none, data or full)"},
+        // --mode
+        {{"--mode=8", "f"}, "invalid mode '8' (octal, as 644)"},
+        {{"--mode=-1", "f"}, "invalid mode '-1' (octal, as 644)"},
+        {{"-m", "u+rw", "f"}, "invalid mode 'u+rw' (octal, as 644)"},
+        {{"-m0x1ff", "f"}, "invalid mode '0x1ff' (octal, as 644)"},
+        {{"--mode=10000", "f"}, "invalid mode '10000' (at most 7777)"},
+        {{"--mode=77777", "f"}, "invalid mode '77777' (at most 7777)"},
+        {{"--mode=", "f"}, "invalid mode ''"},
+        {{"--mode=000644", "f"}, "invalid mode '000644'"},
+        // --symlink
+        {{"--symlink=maybe", "f"}, "invalid symlink handling 'maybe' (replace, follow or refuse)"},
+        {{"-l", "", "f"}, "invalid symlink handling '' (replace, follow or refuse)"},
+        // the first problem is the one reported, even after --help
+        {{"-q", "--quiet", "f"}, "unknown option '-q'"},
+        {{"--help", "-q"}, "unknown option '-q'"},
+    };
+    for (const auto& [args, reason] : cases) {
+        INFO(reason);
+        const parse_result r = parse(args);
+        CHECK(r.status == cli::usage_error);
+        CHECK(r.err == usage_message(reason));
+    }
+}
+
+TEST_CASE("the help text names every option, value and exit status", "[tool][help]") {
+    const std::string_view help = cli::help_text;
+    CHECK(help.substr(0, help.find('\n')) == "Usage: atomic-write [OPTION]... FILE [COMMAND [ARG]...]");
+    CHECK(help.back() == '\n');
+    for (const std::string& line : lines(help)) {
+        INFO(line);
+        CHECK(line.find('\t') == line.npos);
+        CHECK((line.empty() || line.back() != ' '));
+    }
+    for (const char* option : {"  -n, --no-clobber ", "  -s, --sync=LEVEL ", "  -m, --mode=MODE ",
+                               "  -l, --symlink=HOW ", "  -h, --help ", "  -V, --version "}) {
+        INFO(option);
+        CHECK(help.find(std::string("\n") + option) != help.npos);
+    }
+    // Each value the parser accepts has its line.
+    for (const char* level : {"full", "data", "none", "replace", "follow", "keep", "refuse"}) {
+        INFO(level);
+        CHECK(help.find(std::string("\n                         ") + level + "  ") != help.npos);
+    }
+    // Each exit status has its line (127 shares the one of 126).
+    for (const int status : {cli::success, cli::failed, cli::usage_error, cli::target_exists, cli::input_failed,
+                             cli::not_durable, cli::cannot_run}) {
+        INFO(status);
+        const std::string number = std::to_string(status);
+        CHECK(help.find("\n  " + number + std::string(5 - number.size(), ' ')) != help.npos);
+    }
+    CHECK(help.find("; " + std::to_string(cli::not_found) + ": COMMAND was not found") != help.npos);
+}
+
+TEST_CASE("the examples of the help text parse as they read", "[tool][help]") {
+    const std::vector<std::string> all = lines(cli::help_text);
+    std::vector<std::vector<std::string>> examples;
+    bool in_examples = false;
+    for (const std::string& line : all) {
+        if (line == "Examples:") {
+            in_examples = true;
+        } else if (in_examples && !line.empty()) {
+            // "  producer | atomic-write ARGS": the words after "atomic-write".
+            const std::vector<std::string> w = words(line);
+            const auto at = std::find(w.begin(), w.end(), "atomic-write");
+            REQUIRE(at != w.end());
+            examples.emplace_back(at + 1, w.end());
+        }
+    }
+    REQUIRE(examples.size() == 3);
+    cli::options o = parsed(examples[0]);
+    CHECK(o.target == "/etc/app.conf");
+    CHECK(o.command.empty());
+    o = parsed(examples[1]);
+    CHECK(o.mode == static_cast<fs::perms>(0600));
+    CHECK(o.target == "secrets.env");
+    CHECK(o.command == std::vector<std::string>{"decrypt", "secrets.env.gpg"});
+    o = parsed(examples[2]);
+    CHECK(o.target == "data.txt");
+    CHECK(o.command.empty());
+}
+
+TEST_CASE("the version text is the library's version", "[tool][help]") {
+    CHECK(cli::version_text() == "atomic-write (atomicwrites) " + std::to_string(ATOMICWRITES_VERSION_MAJOR) + "." +
+                                     std::to_string(ATOMICWRITES_VERSION_MINOR) + "." +
+                                     std::to_string(ATOMICWRITES_VERSION_PATCH) + "\n");
+}

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+// The atomic-write command's interface: its options, the help text and the exit
+// statuses. Portable and pure: parsing reads only its arguments and writes only to the
+// stream it is given; it makes no system call.
+//
+// Not part of the library's API: the command's interface is its options, its exit codes
+// and its messages, documented in --help and in the man page (atomic-write.1).
+#ifndef ATOMICWRITES_TOOLS_ATOMIC_WRITE_OPTIONS_HPP
+#define ATOMICWRITES_TOOLS_ATOMIC_WRITE_OPTIONS_HPP
+
+#include <atomicwrites/types.hpp>
+
+#include <cstddef>
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace atomic_write_cli {
+
+namespace aw = atomicwrites;
+
+/// The exit statuses, as documented in --help and the man page.
+enum exit_status : int {
+    success = 0,
+    /// A step of the write failed: FILE is unchanged.
+    failed = 1,
+    /// Bad usage: nothing was done.
+    usage_error = 2,
+    /// --no-clobber and FILE exists (or appeared during the write): FILE is unchanged.
+    target_exists = 3,
+    /// Reading the input failed, or COMMAND did not exit with status 0: FILE is unchanged.
+    input_failed = 4,
+    /// FILE has the new content, but a step after it was put in place failed (the
+    /// directory sync): the change may not survive a crash.
+    not_durable = 5,
+    /// COMMAND was found but could not be run.
+    cannot_run = 126,
+    /// COMMAND was not found.
+    not_found = 127,
+};
+
+/// --sync=LEVEL.
+enum class sync_level { none, data, full };
+
+/// What the command line asks for.
+struct options {
+    std::filesystem::path target;
+    bool no_clobber = false;
+    sync_level sync = sync_level::full;
+    std::filesystem::perms mode = std::filesystem::perms::unknown;
+    aw::symlink_mode symlinks = aw::symlink_mode::replace;
+    /// COMMAND and its arguments; empty: read standard input.
+    std::vector<std::string> command;
+    bool help = false;
+    bool version = false;
+};
+
+inline constexpr std::string_view program = "atomic-write";
+
+inline std::string version_text() {
+    return std::string(program) + " (atomicwrites) " + std::to_string(ATOMICWRITES_VERSION_MAJOR) + '.' +
+           std::to_string(ATOMICWRITES_VERSION_MINOR) + '.' + std::to_string(ATOMICWRITES_VERSION_PATCH) + '\n';
+}
+
+inline constexpr std::string_view help_text =
+    R"(Usage: atomic-write [OPTION]... FILE [COMMAND [ARG]...]
+Replace FILE atomically, and durably, with standard input, or with the standard output
+of COMMAND. Readers of FILE, and a crash at any moment, see the complete old content or
+the complete new content, never a mix. The input goes to a temporary file next to FILE,
+which is synced and renamed over FILE once the input has ended.
+
+With COMMAND, FILE is replaced only if COMMAND exits with status 0. Prefer it to a
+pipeline: in 'producer | atomic-write FILE' a producer that dies mid-stream looks
+like the end of the input, and the partial output would replace FILE.
+
+Options (before FILE):
+  -n, --no-clobber     fail (status 3) if FILE exists, instead of replacing it
+  -s, --sync=LEVEL     what is flushed to stable storage before and after the rename:
+                         full  the data and metadata of the file, then the directory
+                               (the default; F_FULLFSYNC where the system has it)
+                         data  the data of the file (fdatasync), then the directory
+                         none  nothing: atomic, but a crash may lose the new content
+  -m, --mode=MODE      octal permission bits for FILE (umask not applied); default:
+                       those of the file replaced, or 0666 minus the umask
+  -l, --symlink=HOW    if FILE is a symbolic link:
+                         replace  replace the link with a regular file (the default)
+                         follow   keep the link; replace the file it points to
+                         keep     the same as follow
+                         refuse   fail (status 1) and change nothing
+  -h, --help           print this help and exit
+  -V, --version        print the version and exit
+
+Exit status:
+  0    FILE has the new content, durably (unless --sync=none)
+  1    a step failed (the message names it and the path); FILE is unchanged
+  2    bad usage; nothing was done
+  3    --no-clobber and FILE exists; FILE is unchanged
+  4    reading the input failed, or COMMAND failed or was killed; FILE is unchanged
+  5    FILE has the new content, but syncing the directory failed: a crash may
+       still lose it
+  126  COMMAND could not be run; 127: COMMAND was not found; FILE is unchanged
+  If atomic-write is killed by SIGINT, SIGTERM or SIGHUP before its input ended,
+  FILE is unchanged and no temporary file is left. Killed by SIGKILL, FILE is
+  unchanged, and where the filesystem cannot make unnamed files (O_TMPFILE) a
+  temporary file '.FILE.XXXXXXXX.tmp' is left behind.
+
+Examples:
+  generate-config | atomic-write /etc/app.conf
+  atomic-write -m 600 secrets.env decrypt secrets.env.gpg
+  sort data.txt | atomic-write data.txt
+)";
+
+/// Parses the command line. On bad usage writes the problem to `err` and returns
+/// usage_error; otherwise success.
+inline int parse(int argc, const char* const* argv, options& out, std::ostream& err) {
+    auto bad = [&err](const std::string& what) {
+        err << program << ": " << what << "\nTry '" << program << " --help' for more information.\n";
+        return usage_error;
+    };
+    // Options that take a value: the short and long name.
+    struct valued {
+        char short_name;
+        std::string_view long_name;
+    };
+    constexpr valued with_value[] = {{'s', "sync"}, {'m', "mode"}, {'l', "symlink"}};
+
+    auto apply = [&](char name, std::string_view value) -> int {
+        if (name == 's') {
+            if (value == "full") {
+                out.sync = sync_level::full;
+            } else if (value == "data") {
+                out.sync = sync_level::data;
+            } else if (value == "none") {
+                out.sync = sync_level::none;
+            } else {
+                return bad("invalid sync level '" + std::string(value) + "' (none, data or full)");
+            }
+        } else if (name == 'm') {
+            unsigned mode = 0;
+            if (value.empty() || value.size() > 5) return bad("invalid mode '" + std::string(value) + "'");
+            for (char c : value) {
+                if (c < '0' || c > '7') return bad("invalid mode '" + std::string(value) + "' (octal, as 644)");
+                mode = mode * 8 + static_cast<unsigned>(c - '0');
+            }
+            if (mode > 07777) return bad("invalid mode '" + std::string(value) + "' (at most 7777)");
+            out.mode = static_cast<std::filesystem::perms>(mode);
+        } else {
+            if (value == "replace") {
+                out.symlinks = aw::symlink_mode::replace;
+            } else if (value == "follow" || value == "keep") {
+                out.symlinks = aw::symlink_mode::follow;
+            } else if (value == "refuse") {
+                out.symlinks = aw::symlink_mode::refuse;
+            } else {
+                return bad("invalid symlink handling '" + std::string(value) + "' (replace, follow or refuse)");
+            }
+        }
+        return success;
+    };
+
+    int i = 1;
+    for (; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--") {
+            ++i;
+            break;
+        }
+        if (arg.size() < 2 || arg[0] != '-') break;  // FILE ("-" alone is a file name too)
+        if (arg[1] == '-') {
+            const std::string_view body = arg.substr(2);
+            const std::size_t eq = body.find('=');
+            const std::string_view name = body.substr(0, eq);
+            if (name == "help" || name == "version" || name == "no-clobber") {
+                if (eq != body.npos) return bad("option '--" + std::string(name) + "' takes no value");
+                if (name == "help") out.help = true;
+                if (name == "version") out.version = true;
+                if (name == "no-clobber") out.no_clobber = true;
+                continue;
+            }
+            const valued* v = nullptr;
+            for (const valued& w : with_value) {
+                if (w.long_name == name) v = &w;
+            }
+            if (v == nullptr) return bad("unknown option '--" + std::string(name) + "'");
+            std::string_view value;
+            if (eq != body.npos) {
+                value = body.substr(eq + 1);
+            } else if (i + 1 < argc) {
+                value = argv[++i];
+            } else {
+                return bad("option '--" + std::string(name) + "' needs a value");
+            }
+            if (int r = apply(v->short_name, value); r != success) return r;
+            continue;
+        }
+        // Short options, possibly grouped (-nV); a value may follow attached (-m644) or
+        // as the next argument (-m 644).
+        for (std::size_t k = 1; k < arg.size(); ++k) {
+            const char c = arg[k];
+            if (c == 'h') {
+                out.help = true;
+            } else if (c == 'V') {
+                out.version = true;
+            } else if (c == 'n') {
+                out.no_clobber = true;
+            } else if (c == 's' || c == 'm' || c == 'l') {
+                std::string_view value;
+                if (k + 1 < arg.size()) {
+                    value = arg.substr(k + 1);
+                } else if (i + 1 < argc) {
+                    value = argv[++i];
+                } else {
+                    return bad(std::string("option '-") + c + "' needs a value");
+                }
+                if (int r = apply(c, value); r != success) return r;
+                break;
+            } else {
+                return bad(std::string("unknown option '-") + c + "'");
+            }
+        }
+    }
+    if (out.help || out.version) return success;
+    if (i >= argc) return bad("missing FILE");
+    out.target = argv[i++];
+    if (i < argc && std::string_view(argv[i]) == "--") ++i;
+    for (; i < argc; ++i) out.command.emplace_back(argv[i]);
+    return success;
+}
+
+}  // namespace atomic_write_cli
+
+#endif  // ATOMICWRITES_TOOLS_ATOMIC_WRITE_OPTIONS_HPP

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+// The atomic-write command's write: the input, from standard input or COMMAND, streamed
+// into an atomic writer and committed once it has ended. Kept in a header so that the
+// test suite can drive the same code in-process, with the library's system-call seam,
+// for the failures a real disk will not produce on demand.
+#ifndef ATOMICWRITES_TOOLS_ATOMIC_WRITE_RUN_HPP
+#define ATOMICWRITES_TOOLS_ATOMIC_WRITE_RUN_HPP
+
+#include "options.hpp"
+#include "process.hpp"
+
+#include <atomicwrites/atomic_writer.hpp>
+
+#include <cerrno>
+#include <cstddef>
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#ifndef ATOMICWRITES_HAS_O_TMPFILE
+// Derived here for a library whose sys layer does not define the probe yet; remove
+// this block once it does.
+#if ATOMICWRITES_LINUX && defined(O_TMPFILE)
+#define ATOMICWRITES_HAS_O_TMPFILE 1
+#else
+#define ATOMICWRITES_HAS_O_TMPFILE 0
+#endif
+#endif
+
+namespace atomic_write_cli {
+
+/// Where the temporary file is made: unnamed (O_TMPFILE) where the filesystem can, so
+/// that even SIGKILL leaves nothing behind; a named ".FILE.XXXXXXXX.tmp" elsewhere.
+#if ATOMICWRITES_HAS_O_TMPFILE
+using temp_policy = aw::temp::first_of<aw::temp::anonymous, aw::temp::mkstemp>;
+#else
+using temp_policy = aw::temp::mkstemp;
+#endif
+
+/// Writes "atomic-write: FILE: STEP: REASON (CONSEQUENCE)" to `err`.
+inline void report(std::ostream& err, const std::filesystem::path& target, std::string_view step,
+                   std::string_view reason, bool published) {
+    err << program << ": " << target.string() << ": " << step << ": " << reason
+        << (published ? " (the new content is in place, but may not survive a crash)" : " (file not changed)") << '\n';
+}
+
+/// The size of the chunks the input is read and written in: the input is streamed,
+/// never held in memory as a whole.
+inline constexpr std::size_t chunk_size = 64 * 1024;
+
+/// Does the write with sync policy Sync. Returns an exit status, or -N when stop signal
+/// N arrived before the input ended (the write was rolled back).
+template <class Sync>
+int write_with(const options& o, int input_fd, const sigset_t* wait_mask, std::ostream& err) {
+    using writer_type = aw::basic_atomic_writer<Sync, aw::commit::automatic, temp_policy>;
+    aw::write_options wo;
+    wo.overwrite = !o.no_clobber;
+    wo.mode = o.mode;
+    wo.symlinks = o.symlinks;
+
+    std::error_code ec;
+    // The writer comes first: a target that cannot be written is reported before any
+    // input is consumed or COMMAND is run.
+    writer_type w(o.target, wo, ec);
+    if (ec) {
+        report(err, o.target, w.failed_step() != nullptr ? w.failed_step() : "open", ec.message(), false);
+        return o.no_clobber && ec == std::errc::file_exists ? target_exists : failed;
+    }
+
+    child_process child;
+    if (!o.command.empty()) {
+        const int error = child.start(o.command, wait_mask);
+        if (error != 0) {
+            report(err, o.target, "run command '" + o.command[0] + "'", std::generic_category().message(error), false);
+            return error == ENOENT ? not_found : cannot_run;
+        }
+        input_fd = child.read_fd();
+    }
+
+    auto stopped = [&]() {
+        const int s = received_signal;
+        child.forward(s);
+        w.rollback();
+        return -s;
+    };
+
+    input_reader in(input_fd, wait_mask);
+    std::vector<char> buf(chunk_size);
+    for (;;) {
+        const long n = in.read(buf.data(), buf.size(), ec);
+        if (n < 0 && !ec) return stopped();
+        if (n < 0) {
+            w.rollback();
+            report(err, o.target, o.command.empty() ? "read standard input" : "read output of command", ec.message(),
+                   false);
+            return input_failed;
+        }
+        if (n == 0) break;
+        w.write(std::string_view(buf.data(), static_cast<std::size_t>(n)), ec);
+        if (ec) {
+            w.rollback();
+            report(err, o.target, w.failed_step() != nullptr ? w.failed_step() : "write temporary file", ec.message(),
+                   false);
+            return failed;
+        }
+    }
+
+    if (!o.command.empty()) {
+        child.close_pipe();
+        int error = 0;
+        const int status = child.wait(wait_mask, error);
+        if (status < 0 && error == 0) return stopped();
+        if (status < 0) {
+            w.rollback();
+            report(err, o.target, "wait for command '" + o.command[0] + "'", std::generic_category().message(error),
+                   false);
+            return failed;
+        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            w.rollback();
+            report(err, o.target, "run command '" + o.command[0] + "'", "it " + describe_status(status), false);
+            return input_failed;
+        }
+    }
+    if (received_signal != 0) return stopped();
+
+    // The input is complete: the write is finished whatever happens now. A stop signal
+    // stays blocked, and is ignored: the exit status tells what became of FILE.
+    const aw::commit_state state = w.commit(ec);
+    if (!ec) return success;
+    const bool published = state == aw::commit_state::published;
+    report(err, o.target, w.failed_step() != nullptr ? w.failed_step() : "commit", ec.message(), published);
+    if (published) return not_durable;
+    return o.no_clobber && ec == std::errc::file_exists ? target_exists : failed;
+}
+
+/// Runs the command as parsed. `input_fd` is standard input; `wait_mask` comes from a
+/// signal_setup (null without one). Returns an exit status, or -N when stop signal N
+/// ended the write before the input did (the caller then dies by that signal).
+inline int run(const options& o, int input_fd, const sigset_t* wait_mask, std::ostream& out, std::ostream& err) {
+    if (o.help) {
+        out << help_text;
+        return success;
+    }
+    if (o.version) {
+        out << version_text();
+        return success;
+    }
+    switch (o.sync) {
+        case sync_level::none:
+            return write_with<aw::sync::none>(o, input_fd, wait_mask, err);
+        case sync_level::data:
+            return write_with<aw::sync::fdatasync>(o, input_fd, wait_mask, err);
+        case sync_level::full:
+            break;
+    }
+    return write_with<aw::sync::full_fsync>(o, input_fd, wait_mask, err);
+}
+
+}  // namespace atomic_write_cli
+
+#endif  // ATOMICWRITES_TOOLS_ATOMIC_WRITE_RUN_HPP
