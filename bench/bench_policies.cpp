@@ -297,6 +297,7 @@ int main(int argc, char** argv) {
                       {.name = "bench_policies",
                        .options = "  --full             every policy combination, sizes up to 64 MiB\n"
                                   "  --chart-data=FILE  the replace results as a table for bench/chart.gp\n",
+                       .full_set = true,
                        .chart_data = true,
                        .add = add});
 }

@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
     return bench::run(argc, argv,
                       {.name = "bench_raw",
                        .options = "  --full             every sequence, also with the prime, sizes up to 64 MiB\n",
+                       .full_set = true,
                        .chart_data = false,
                        .add = add});
 }

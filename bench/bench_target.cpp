@@ -140,5 +140,6 @@ void add() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    return bench::run(argc, argv, {.name = "bench_target", .options = "", .chart_data = false, .add = add});
+    return bench::run(argc, argv,
+                      {.name = "bench_target", .options = "", .full_set = false, .chart_data = false, .add = add});
 }

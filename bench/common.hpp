@@ -7,7 +7,8 @@
 //   --dir=PATH        where to write (default: $ATOMICWRITES_BENCH_DIR, else the current
 //                     directory); a fresh directory is made inside and removed at the end.
 //                     PATH chooses the filesystem measured.
-//   --full            the full set of the program's benchmarks; the default is a short set.
+//   --full            the full set of the program's benchmarks, where it has one; the
+//                     default is a short set.
 //   [Google Benchmark options]; --benchmark_min_time defaults to 0.1 s.
 #ifndef ATOMICWRITES_BENCH_COMMON_HPP
 #define ATOMICWRITES_BENCH_COMMON_HPP
@@ -201,6 +202,7 @@ inline bool probe_anonymous_files(const fs::path& dir) {
 struct program {
     const char* name;     ///< for messages and --help
     const char* options;  ///< its own lines of --help, after the shared ones
+    bool full_set;        ///< has a --full set (the others accept and ignore --full)
     bool chart_data;      ///< takes --chart-data=FILE
     void (*add)();        ///< registers its benchmarks; may add context to the report
 };
@@ -225,7 +227,8 @@ inline int run(int argc, char** argv, const program& p) {
             chart_data = arg.substr(13);
         } else {
             if (arg == "--help")
-                std::cout << p.name << " [--dir=PATH] [--full]" << (p.chart_data ? " [--chart-data=FILE]" : "")
+                std::cout << p.name << " [--dir=PATH]" << (p.full_set ? " [--full]" : "")
+                          << (p.chart_data ? " [--chart-data=FILE]" : "")
                           << "\n  --dir=PATH         where the files are written (default: $ATOMICWRITES_BENCH_DIR, "
                              "else .)\n"
                           << p.options << "\n";
@@ -257,7 +260,7 @@ inline int run(int argc, char** argv, const program& p) {
     benchmark::AddCustomContext("directory", work_dir.string());
     benchmark::AddCustomContext("filesystem", fs_name);
     benchmark::AddCustomContext("kernel", std::string(uts.sysname) + " " + uts.release);
-    benchmark::AddCustomContext("set", full_run ? "full" : "short (--full for every benchmark)");
+    if (p.full_set) benchmark::AddCustomContext("set", full_run ? "full" : "short (--full for every benchmark)");
     p.add();
 
     chart_reporter reporter;
