@@ -39,7 +39,7 @@ using names = std::vector<std::string>;
 using test::new_content;
 using test::old_content;
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != s.npos; }
+using test::contains;
 
 /// A filesystem image of `size` made with mkfs.`type` and loop-mounted at `where` for
 /// the object's lifetime (root, and the mkfs tool, needed).
