@@ -39,7 +39,7 @@ using names = std::vector<std::string>;
 using test::new_content;
 using test::old_content;
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != s.npos; }
+using test::contains;
 
 /// A filesystem image of `size` made with mkfs.`type` and loop-mounted at `where` for
 /// the object's lifetime (root, and the mkfs tool, needed).
@@ -89,24 +89,8 @@ unsigned long long free_blocks(const fs::path& p) {
     return s.f_bfree;
 }
 
-/// What one writer type offers the checks.
-struct writer_kind {
-    std::string name;
-    aw::commit_state (*write)(const fs::path&, std::string_view, const aw::write_options&, std::error_code&);
-    void (*write_throwing)(const fs::path&, std::string_view, const aw::write_options&);
-};
-
-template <class W>
-writer_kind kind_of() {
-    return {test::type_name<W>(),
-            [](const fs::path& p, std::string_view d, const aw::write_options& o, std::error_code& ec) {
-                return aw::write_file<W>(p, d, o, ec);
-            },
-            [](const fs::path& p, std::string_view d, const aw::write_options& o) {
-                aw::atomic_write<W>(
-                    p, [d](std::ostream& out) { out << d; }, o);
-            }};
-}
+using test::kind_of;
+using test::writer_kind;
 
 std::vector<writer_kind> writers() {
     return {kind_of<aw::atomic_writer>(),

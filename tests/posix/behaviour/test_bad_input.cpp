@@ -41,7 +41,7 @@ std::map<std::string, std::string> snapshot(const fs::path& dir) {
     return out;
 }
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != s.npos; }
+using test::contains;
 
 /// Checks that writing `target` fails with `expected` at `step`, in the error_code form,
 /// the writer's error_code constructor and the throwing form, and that `dir` is as it

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
-// The directory handle: many writes into one open directory, the system calls they make,
-// their errors, and what happens when the directory moves.
+// The directory handle on POSIX, beyond the portable cases of unit/test_directory.cpp:
+// opening, moving and closing it, the system calls a write through it makes, its
+// errors, metadata_mode::fresh, and what happens when the directory moves.
 #include "support.hpp"
 
 #include <atomicwrites/atomic_writer.hpp>
 
 #include <catch2/catch.hpp>
-
-#include <thread>
 
 using namespace test;
 using aw::sysop;
@@ -70,45 +69,6 @@ TEST_CASE("directory: opening, moving and closing", "[directory]") {
         aw::directory d(fs::path{}, ec);
         CHECK(ec == std::errc::invalid_argument);
         CHECK_FALSE(d.is_open());
-    }
-}
-
-TEST_CASE("directory: many files through one handle", "[directory]") {
-    temp_dir dir;
-    aw::directory d(dir.path());
-    const std::size_t descriptors = open_descriptor_count();
-    std::vector<std::string> expected;
-    for (int i = 0; i < 50; ++i) {
-        const std::string name = "file-" + std::to_string(i);
-        aw::write_file(d, name, "content " + std::to_string(i), {.overwrite = i % 2 == 0});
-        expected.push_back(name);
-    }
-    for (int i = 0; i < 50; i += 5) aw::write_file(d, "file-" + std::to_string(i), "again", {.overwrite = true});
-    std::sort(expected.begin(), expected.end());
-    CHECK(dir.names() == expected);  // no temporary file left
-    CHECK(read_file(dir / "file-7") == "content 7");
-    CHECK(read_file(dir / "file-10") == "again");
-    CHECK(open_descriptor_count() == descriptors);  // nothing opened, nothing leaked
-    CHECK(is_open_fd(d.native_handle()));
-
-    SECTION("atomic_write and the writer") {
-        aw::atomic_write(d, "streamed", [](std::ostream& out) { out << "streamed " << 42; });
-        CHECK(read_file(dir / "streamed") == "streamed 42");
-        {
-            aw::atomic_writer w(d, "rolled-back", {});
-            w.write("never published");
-            CHECK(w.target() == dir / "rolled-back");
-            CHECK(w.temp_path().parent_path() == dir.path());
-        }
-        CHECK_FALSE(fs::exists(dir / "rolled-back"));
-        CHECK(is_open_fd(d.native_handle()));
-    }
-    SECTION("a relative path inside the directory") {
-        fs::create_directory(dir / "sub");
-        aw::write_file(d, "sub/inner", new_content);
-        CHECK(read_file(dir / "sub" / "inner") == new_content);
-        CHECK(temp_dir::list(dir / "sub") == std::vector<std::string>{"inner"});
-        CHECK(open_descriptor_count() == descriptors);  // the subdirectory was closed
     }
 }
 
@@ -278,51 +238,4 @@ TEST_CASE("directory: the handle follows the directory, not its path", "[directo
 
     aw::write_file(d, "second", old_content);
     CHECK(read_file(dir / "after" / "second") == old_content);
-}
-
-TEST_CASE("directory: one handle shared by threads", "[directory][threads]") {
-    temp_dir dir;
-    aw::directory d(dir.path());
-    constexpr int threads = 4;
-    constexpr int files = 25;
-    std::vector<std::thread> workers;
-    std::atomic<int> failures{0};
-    for (int t = 0; t < threads; ++t) {
-        workers.emplace_back([&, t] {
-            for (int i = 0; i < files; ++i) {
-                std::error_code ec;
-                std::string name = "t";  // built step by step: GCC 12 warns falsely on a + chain
-                name += std::to_string(t);
-                name += '-';
-                name += std::to_string(i);
-                aw::write_file(d, name, name, {.overwrite = true}, ec);
-                if (ec) ++failures;
-            }
-        });
-    }
-    for (auto& w : workers) w.join();
-    CHECK(failures == 0);
-    CHECK(dir.names().size() == threads * files);
-    CHECK(read_file(dir / "t3-24") == "t3-24");
-}
-
-TEMPLATE_LIST_TEST_CASE("directory: every policy combination leaves the handle open", "[directory][typed]",
-                        all_writers) {
-    temp_dir dir;
-    aw::directory d(dir.path());
-    const std::size_t descriptors = open_descriptor_count();
-    const bool overwrite = can_replace<TestType>;
-    for (int i = 0; i < 3; ++i) {
-        const std::string name = "file-" + std::to_string(i);
-        if (overwrite) write_plain(dir / name, old_content);
-        aw::write_file<TestType>(d, name, new_content, {.overwrite = overwrite});
-        CHECK(read_file(dir / name) == new_content);
-    }
-    {
-        TestType w(d, "rolled-back", {.overwrite = overwrite});
-        w.write(new_content);
-    }
-    CHECK(dir.names() == std::vector<std::string>{"file-0", "file-1", "file-2"});
-    CHECK(is_open_fd(d.native_handle()));
-    CHECK(open_descriptor_count() == descriptors);
 }

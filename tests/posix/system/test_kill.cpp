@@ -38,18 +38,13 @@ using names = std::vector<std::string>;
 /// How the child writes: replacing one target, or creating new files without overwrite.
 enum class mode { replace, create };
 
-/// What the kill loop needs to know about one writer type.
-struct writer_kind {
-    std::string name;
-    bool anonymous;  // temp::anonymous: leaves no file behind while writing
-    /// Writes version (writer, n) at `target`; returns false on an error.
-    bool (*write)(const fs::path& target, int writer, int n, const aw::write_options& options);
-};
+using test::kind_of;
+using test::writer_kind;
 
-template <class W>
-bool write_version(const fs::path& target, int writer, int n, const aw::write_options& options) {
+/// Writes version (writer, n) at `target` with writer kind `k`; false on an error.
+bool write_version(const writer_kind& k, const fs::path& target, int writer, int n, const aw::write_options& options) {
     std::error_code ec;
-    aw::write_file<W>(target, test::version(writer, n, 256 * 1024), options, ec);
+    k.write(target, test::version(writer, n, 256 * 1024), options, ec);
     return !ec;
 }
 
@@ -58,11 +53,6 @@ bool write_version(const fs::path& target, int writer, int n, const aw::write_op
 /// nothing of the user's.
 const aw::write_options replacing{.overwrite = true};
 const aw::write_options creating{.overwrite = false, .temp_suffix = ".creating"};
-
-template <class W>
-writer_kind kind_of() {
-    return {test::type_name<W>(), std::is_same_v<typename W::temp_type, aw::temp::anonymous>, &write_version<W>};
-}
 
 /// Files a user keeps next to the target, some named much like temporary files; the
 /// sweeps must never touch them.
@@ -95,7 +85,7 @@ void kill_loop(const writer_kind& k, mode m, const fs::path& base, long max_kill
     const fs::path held = dir / ".target.HELDOPEN.tmp";
     const int held_fd = ::open(held.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     REQUIRE(held_fd >= 0);
-    REQUIRE(k.write(target, 0, 0, replacing));
+    REQUIRE(write_version(k, target, 0, 0, replacing));
     const std::string first = test::read_file(target);
 
     std::mt19937_64 random(std::random_device{}());
@@ -110,10 +100,11 @@ void kill_loop(const writer_kind& k, mode m, const fs::path& base, long max_kill
         if (pid == 0) {
             // Write until killed; report failures through the pipe.
             for (int n = 0;; ++n) {
-                const bool ok = m == mode::replace
-                                    ? k.write(target, writer, n, replacing)
-                                    : k.write(dir / ("new-" + std::to_string(writer) + "-" + std::to_string(n)), writer,
-                                              n, creating);
+                const bool ok =
+                    m == mode::replace
+                        ? write_version(k, target, writer, n, replacing)
+                        : write_version(k, dir / ("new-" + std::to_string(writer) + "-" + std::to_string(n)), writer, n,
+                                        creating);
                 if (!ok) {
                     const char c = 'f';
                     (void)!::write(pipe_fds[1], &c, 1);
@@ -150,7 +141,7 @@ void kill_loop(const writer_kind& k, mode m, const fs::path& base, long max_kill
             }
         }
         if (all_complete) ++t.complete;
-        if (k.anonymous && m == mode::create) {
+        if (k.anonymous_temp && m == mode::create) {
             INFO("left behind: " << left.size());
             REQUIRE(left.empty());
             continue;

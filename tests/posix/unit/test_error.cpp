@@ -22,7 +22,7 @@ using aw::sysop;
 using test::new_content;
 using test::old_content;
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != s.npos; }
+using test::contains;
 
 }  // namespace
 

@@ -31,7 +31,7 @@ using test::old_content;
 template <class C, class T = aw::temp::mkstemp>
 using writer = aw::basic_atomic_writer<aw::sync::fsync, C, T>;
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != s.npos; }
+using test::contains;
 
 /// An open directory and a prepared temporary file in it, for calling publish() directly.
 class publish_fixture {

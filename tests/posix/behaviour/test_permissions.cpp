@@ -42,15 +42,13 @@ constexpr unsigned nobody = 65534;
 
 // --- the writers under test -----------------------------------------------------------
 
-/// One policy combination, behind plain functions.
-struct writer_kind {
-    std::string name;
-    bool can_keep;
-    bool can_replace;
+/// One policy combination, behind plain functions: the general kind, and a write that
+/// shows its open temporary file.
+struct writer_kind : test::writer_kind {
     /// Opens a writer for `target`, hands its open temporary file to `inspect` (if set),
     /// writes `data` and commits.
-    void (*write)(const fs::path& target, std::string_view data, const aw::write_options& options,
-                  const std::function<void(int)>& inspect);
+    void (*write_inspected)(const fs::path& target, std::string_view data, const aw::write_options& options,
+                            const std::function<void(int)>& inspect);
 };
 
 template <class W>
@@ -64,10 +62,7 @@ void write_with(const fs::path& target, std::string_view data, const aw::write_o
 
 template <class W>
 writer_kind kind_of() {
-    return {.name = test::type_name<W>(),
-            .can_keep = test::can_keep<W>,
-            .can_replace = test::can_replace<W>,
-            .write = &write_with<W>};
+    return {test::kind_of<W>(), &write_with<W>};
 }
 
 /// Every kind of temporary file (named, random, anonymous, with fallback) and every
@@ -82,7 +77,7 @@ using mode_writers =
                     aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::mkstemp>>;
 
 /// The overwrite value to create a new file with.
-bool new_file_overwrite(const writer_kind& k) { return !k.can_keep; }
+bool new_file_overwrite(const writer_kind& k) { return k.new_file_overwrite(); }
 
 /// The mode a plain open(O_CREAT, 0666) gives a new file in `dir` under the current umask.
 unsigned plain_open_mode(const fs::path& dir) {
@@ -154,7 +149,8 @@ void new_files_get_what_open_gives(const writer_kind& k) {
             INFO("overwrite = " << overwrite);
             const fs::path target = dir / (overwrite ? "replacing" : "keeping");
             unsigned temp_mode = 07777;
-            k.write(target, "content", {.overwrite = overwrite}, [&](int fd) { temp_mode = test::mode_of_fd(fd); });
+            k.write_inspected(target, "content", {.overwrite = overwrite},
+                              [&](int fd) { temp_mode = test::mode_of_fd(fd); });
             CHECK(test::mode_of(target) == expected);
             CHECK(wider_bits(temp_mode, expected) == 0);
             CHECK(test::current_umask() == static_cast<int>(mask));
@@ -178,7 +174,7 @@ void replaced_files_keep_their_mode(const writer_kind& k) {
             test::write_plain(target, "old");
             set_mode(target, mode);
             unsigned temp_mode = 07777;
-            k.write(target, "new", {.overwrite = true}, [&](int fd) { temp_mode = test::mode_of_fd(fd); });
+            k.write_inspected(target, "new", {.overwrite = true}, [&](int fd) { temp_mode = test::mode_of_fd(fd); });
             CHECK(test::mode_of(target) == mode);
             CHECK(wider_bits(temp_mode, mode) == 0);
             CHECK(fs::file_size(target) == 3);
@@ -196,7 +192,7 @@ void explicit_modes_are_exact(const writer_kind& k) {
             test::temp_dir dir;
             const fs::path target = dir / "target";
             unsigned temp_mode = 07777;
-            k.write(target, "explicit", options, [&](int fd) { temp_mode = test::mode_of_fd(fd); });
+            k.write_inspected(target, "explicit", options, [&](int fd) { temp_mode = test::mode_of_fd(fd); });
             CHECK(test::mode_of(target) == mode);
             CHECK(wider_bits(temp_mode, mode) == 0);
             CHECK(fs::file_size(target) == 8);
@@ -208,8 +204,8 @@ void explicit_modes_are_exact(const writer_kind& k) {
                 test::write_plain(target, "old");
                 set_mode(target, mode == 0600u ? 0644u : 0600u);  // differs from the requested one
                 unsigned temp_mode = 07777;
-                k.write(target, "explicit", {.overwrite = true, .mode = static_cast<fs::perms>(mode)},
-                        [&](int fd) { temp_mode = test::mode_of_fd(fd); });
+                k.write_inspected(target, "explicit", {.overwrite = true, .mode = static_cast<fs::perms>(mode)},
+                                  [&](int fd) { temp_mode = test::mode_of_fd(fd); });
                 CHECK(test::mode_of(target) == mode);
                 CHECK(wider_bits(temp_mode, mode) == 0);
             }
@@ -254,7 +250,7 @@ void temp_is_never_wider(const writer_kind& k) {
         unsigned temp_mode = 07777;
         {
             aw::scoped_syscall_hook installed(hook);
-            k.write(target, "x", options, [&](int fd) { temp_mode = test::mode_of_fd(fd); });
+            k.write_inspected(target, "x", options, [&](int fd) { temp_mode = test::mode_of_fd(fd); });
         }
         REQUIRE(hook.created.size() == 1);
         CHECK(wider_bits(hook.created[0] & ~s.umask, s.final_mode) == 0);  // the umask applies at creation
@@ -281,7 +277,7 @@ void owner_is_kept_when_root(const writer_kind& k) {
         ids temp_ids{0, 0};
         {
             aw::scoped_syscall_hook installed(hook);
-            k.write(target, "new", {.overwrite = true}, [&](int fd) {
+            k.write_inspected(target, "new", {.overwrite = true}, [&](int fd) {
                 const auto st = test::stat_of(fd);
                 temp_mode = static_cast<unsigned>(st.st_mode) & 07777u;
                 temp_ids = {static_cast<unsigned>(st.st_uid), static_cast<unsigned>(st.st_gid)};
@@ -301,7 +297,7 @@ void owner_is_kept_when_root(const writer_kind& k) {
     }
     SECTION("the group only") {
         REQUIRE(::chown(target.c_str(), 0, other_id) == 0);
-        k.write(target, "new", {.overwrite = true}, {});
+        k.write_inspected(target, "new", {.overwrite = true}, {});
         CHECK(owner_of(target).uid == 0);
         CHECK(owner_of(target).gid == other_id);
     }
@@ -309,14 +305,14 @@ void owner_is_kept_when_root(const writer_kind& k) {
         set_mode(target, 0755);
         REQUIRE(::chown(target.c_str(), other_id, other_id) == 0);
         set_mode(target, 06755);  // after chown, which clears set-id bits
-        k.write(target, "new", {.overwrite = true}, {});
+        k.write_inspected(target, "new", {.overwrite = true}, {});
         CHECK(owner_of(target).uid == other_id);
         CHECK(owner_of(target).gid == other_id);
         CHECK(test::mode_of(target) == 06755);
     }
     SECTION("set-id bits of our own file survive") {
         set_mode(target, 04750);
-        k.write(target, "new", {.overwrite = true}, {});
+        k.write_inspected(target, "new", {.overwrite = true}, {});
         CHECK(test::mode_of(target) == 04750);
         CHECK(owner_of(target).uid == 0);
     }
@@ -326,7 +322,7 @@ void owner_is_kept_when_root(const writer_kind& k) {
         mode_hook hook;
         {
             aw::scoped_syscall_hook installed(hook);
-            k.write(target, "new", {.overwrite = true, .owner = aw::owner_mode::process}, {});
+            k.write_inspected(target, "new", {.overwrite = true, .owner = aw::owner_mode::process}, {});
         }
         CHECK(hook.chowns == 0);
         CHECK(owner_of(target).uid == ::geteuid());
@@ -341,7 +337,7 @@ void owner_is_kept_when_root(const writer_kind& k) {
 /// (test::nobody_unreachable if the directory is out of the child's reach).
 int replace_as_nobody(const writer_kind& k, const fs::path& target, std::string_view content) {
     return test::as_nobody(target.parent_path(), W_OK | X_OK, [&] {
-        k.write(target, content, {.overwrite = true}, {});
+        k.write_inspected(target, content, {.overwrite = true}, {});
         return 0;
     });
 }

@@ -35,16 +35,12 @@ using names = std::vector<std::string>;
 using test::new_content;
 using test::old_content;
 
-/// One policy combination behind plain functions, for checks compiled once.
-struct writer_kind {
-    std::string name;
-    bool can_replace;
-    bool can_keep;
-    bool fixed_name;        // temp::named
-    bool may_be_anonymous;  // an O_TMPFILE file, named only when a rename needs a name
+/// One policy combination behind plain functions, for checks compiled once: the general
+/// kind, and a write that pauses between two halves.
+struct writer_kind : test::writer_kind {
     /// Makes a writer for `target`, calls `middle` between two writes, then commits.
-    aw::commit_state (*write)(const fs::path& target, const aw::write_options& options,
-                              const std::function<void()>& middle, std::error_code& ec);
+    aw::commit_state (*write_paused)(const fs::path& target, const aw::write_options& options,
+                                     const std::function<void()>& middle, std::error_code& ec);
 };
 
 template <class W>
@@ -62,12 +58,7 @@ aw::commit_state write_with(const fs::path& target, const aw::write_options& opt
 
 template <class W>
 writer_kind kind_of() {
-    return {test::type_name<W>(),
-            test::can_replace<W>,
-            test::can_keep<W>,
-            std::is_same_v<typename W::temp_type, aw::temp::named>,
-            W::temp_type::may_be_anonymous,
-            &write_with<W>};
+    return {test::kind_of<W>(), &write_with<W>};
 }
 
 /// The overwrite value for a writer to replace an existing target, or create a new one.
@@ -138,7 +129,7 @@ void planted_at_temp_name(const writer_kind& k) {
             aw::commit_state st;
             {
                 aw::scoped_syscall_hook scope(hook);
-                st = k.write(target, {.overwrite = overwrite}, {}, ec);
+                st = k.write_paused(target, {.overwrite = overwrite}, {}, ec);
             }
             // The victim is never written, its mode never changed, whatever happened.
             CHECK(test::read_file(victim) == "not to be touched");
@@ -152,7 +143,7 @@ void planted_at_temp_name(const writer_kind& k) {
                 continue;
             }
             REQUIRE(hook.planted() == 1);
-            if (k.fixed_name) {
+            if (k.named_temp) {
                 // A fixed name that is taken: the writer refuses, and leaves what is there.
                 CHECK(ec == std::errc::file_exists);
                 CHECK(st == aw::commit_state::unchanged);
@@ -286,7 +277,7 @@ void temp_never_wider(const writer_kind& k) {
         std::error_code ec;
         {
             aw::scoped_syscall_hook scope(hook);
-            k.write(target, {.overwrite = overwrite_for(k, s.existing), .mode = s.explicit_mode}, {}, ec);
+            k.write_paused(target, {.overwrite = overwrite_for(k, s.existing), .mode = s.explicit_mode}, {}, ec);
         }
         INFO("first problem: " << hook.first_problem);
         REQUIRE_FALSE(ec);
@@ -320,7 +311,7 @@ void parent_moved(const writer_kind& k) {
             };
             std::error_code ec;
             const aw::commit_state st =
-                k.write(dir / "a" / "target", {.overwrite = overwrite_for(k, existing)}, middle, ec);
+                k.write_paused(dir / "a" / "target", {.overwrite = overwrite_for(k, existing)}, middle, ec);
             CHECK_FALSE(ec);
             CHECK(st == aw::commit_state::published);
             // The commit went to the directory the writer opened, wherever it is now.
@@ -363,7 +354,7 @@ void parent_moved_during_commit(const writer_kind& k) {
         std::error_code ec;
         {
             aw::scoped_syscall_hook scope(hook);
-            k.write(dir / "a" / "target", {.overwrite = overwrite_for(k, existing)}, {}, ec);
+            k.write_paused(dir / "a" / "target", {.overwrite = overwrite_for(k, existing)}, {}, ec);
         }
         CHECK(hook.moved);
         CHECK_FALSE(ec);
@@ -379,7 +370,7 @@ void temp_directory_moved(const writer_kind& k) {
     fs::create_directory(dir / "scratch");
     test::write_plain(dir / "target", old_content);
     std::error_code ec;
-    k.write(
+    k.write_paused(
         dir / "target", {.overwrite = true, .temp_directory = dir / "scratch"},
         [&] {
             fs::rename(dir / "scratch", dir / "moved");
@@ -406,7 +397,7 @@ void target_swapped(const writer_kind& k) {
             test::write_plain(elsewhere / "victim", "not to be touched");
             if (overwrite) test::write_plain(dir / "target", old_content);
             std::error_code ec;
-            const aw::commit_state st = k.write(
+            const aw::commit_state st = k.write_paused(
                 dir / "target", {.overwrite = overwrite, .symlinks = mode},
                 [&] {
                     std::error_code ignored;
@@ -437,7 +428,7 @@ void target_swapped(const writer_kind& k) {
     test::temp_dir dir(test::fast_base());
     test::write_plain(dir / "target", old_content);
     std::error_code ec;
-    const aw::commit_state st = k.write(
+    const aw::commit_state st = k.write_paused(
         dir / "target", {.overwrite = true},
         [&] {
             fs::remove(dir / "target");

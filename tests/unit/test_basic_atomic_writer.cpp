@@ -89,26 +89,10 @@ private:
     W w_;
 };
 
-/// One policy combination: its static properties and how to make its writers.
-struct writer_kind {
-    std::string name;
-    bool can_replace;
-    bool can_keep;
-    bool may_be_anonymous;
-    bool named_temp;    // temp::named: the name is fixed
-    bool mkstemp_temp;  // temp::mkstemp: a random name
+/// One policy combination: the general kind, and how to make its writers.
+struct writer_kind : test::writer_kind {
     std::unique_ptr<any_writer> (*make)(const fs::path&, const aw::write_options&);
     std::unique_ptr<any_writer> (*make_ec)(const fs::path&, const aw::write_options&, std::error_code&);
-
-    /// The overwrite values this kind honours.
-    std::vector<bool> overwrites() const {
-        std::vector<bool> out;
-        if (can_keep) out.push_back(false);
-        if (can_replace) out.push_back(true);
-        return out;
-    }
-    /// An overwrite value honoured for a new file (false where possible, the default).
-    bool new_file_overwrite() const { return !can_keep; }
 };
 
 template <class W>
@@ -116,19 +100,14 @@ writer_kind kind_of() {
     static_assert(std::is_nothrow_move_constructible_v<W> && std::is_nothrow_move_assignable_v<W>);
     static_assert(!std::is_copy_constructible_v<W> && !std::is_copy_assignable_v<W>);
     static_assert(std::is_nothrow_destructible_v<W>);
-    using T = typename W::temp_type;
     return {
-        .name = test::type_name<W>(),
-        .can_replace = test::can_replace<W>,
-        .can_keep = test::can_keep<W>,
-        .may_be_anonymous = T::may_be_anonymous,
-        .named_temp = std::is_same_v<T, aw::temp::named>,
-        .mkstemp_temp = std::is_same_v<T, aw::temp::mkstemp>,
-        .make = [](const fs::path& p, const aw::write_options& o) -> std::unique_ptr<any_writer> {
+        test::kind_of<W>(),
+        [](const fs::path& p, const aw::write_options& o) -> std::unique_ptr<any_writer> {
             return std::make_unique<writer_model<W>>(p, o);
         },
-        .make_ec = [](const fs::path& p, const aw::write_options& o, std::error_code& ec)
-            -> std::unique_ptr<any_writer> { return std::make_unique<writer_model<W>>(p, o, ec); },
+        [](const fs::path& p, const aw::write_options& o, std::error_code& ec) -> std::unique_ptr<any_writer> {
+            return std::make_unique<writer_model<W>>(p, o, ec);
+        },
     };
 }
 

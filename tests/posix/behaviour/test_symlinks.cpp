@@ -25,40 +25,8 @@ namespace aw = atomicwrites;
 
 using names = std::vector<std::string>;
 
-/// One policy combination, behind plain functions.
-struct writer_kind {
-    std::string name;
-    bool can_keep;
-    bool can_replace;
-    bool durable;
-    /// Writes `data` to `target` and commits; error_code form.
-    aw::commit_state (*write)(const fs::path&, std::string_view, const aw::write_options&, std::error_code&);
-    /// The temporary file's path right after construction (empty if anonymous); the
-    /// writer is then rolled back.
-    fs::path (*temp_path)(const fs::path&, const aw::write_options&);
-};
-
-template <class W>
-aw::commit_state write_with(const fs::path& target, std::string_view data, const aw::write_options& options,
-                            std::error_code& ec) {
-    return aw::write_file<W>(target, data, options, ec);
-}
-
-template <class W>
-fs::path temp_path_of(const fs::path& target, const aw::write_options& options) {
-    W w(target, options);
-    return w.temp_path();
-}
-
-template <class W>
-writer_kind kind_of() {
-    return {.name = test::type_name<W>(),
-            .can_keep = test::can_keep<W>,
-            .can_replace = test::can_replace<W>,
-            .durable = W::sync_type::durable,
-            .write = &write_with<W>,
-            .temp_path = &temp_path_of<W>};
-}
+using test::kind_of;
+using test::writer_kind;
 
 using link_writers =
     test::type_list<aw::atomic_writer, aw::basic_atomic_writer<aw::sync::fsync, aw::commit::automatic, aw::temp::named>,

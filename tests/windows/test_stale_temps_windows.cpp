@@ -4,10 +4,9 @@
 // not a young one, not a directory or link named like a temporary file, not a file of
 // another name; read-only leftovers and non-ASCII targets included; every failure of a
 // call of the sweep is reported with the step and the directory, and removes nothing it
-// should not. Built for Windows only: tests/test_stale_temps.cpp checks the POSIX sweep
-// with killed child processes, leases, FIFOs and other users, which Windows does not
-// have; here a leftover is a writer's temporary file whose removal at rollback was
-// refused through the seam, closed as a killed writer's is.
+// should not. Built for Windows only, beyond the portable cases of
+// unit/test_stale_temps.cpp; here too a leftover is a writer's temporary file whose
+// removal at rollback was refused through the seam, closed as a killed writer's is.
 #include <catch2/catch.hpp>
 
 #include <atomicwrites/atomic_writer.hpp>
@@ -96,14 +95,6 @@ bool set_times_back(const fs::path& p, std::chrono::seconds back) {
     return now.LastWriteTime.QuadPart < bound && now.ChangeTime.QuadPart < bound;
 }
 
-/// The names in `dir` that start with `prefix`.
-names starting_with(const test::temp_dir& dir, const std::string& prefix) {
-    names out;
-    for (const auto& n : dir.names())
-        if (n.rfind(prefix, 0) == 0) out.push_back(n);
-    return out;
-}
-
 /// A UTF-8 std::string from a u8 literal.
 std::string u8(std::u8string_view s) { return std::string(s.begin(), s.end()); }
 
@@ -111,34 +102,6 @@ std::string u8(std::u8string_view s) { return std::string(s.begin(), s.end()); }
 fs::path u8path(const std::string& s) { return fs::path(std::u8string(s.begin(), s.end())); }
 
 }  // namespace
-
-TEST_CASE("Windows: leftovers are removed once older than the bound; the rest stays", "[stale_temps][windows]") {
-    test::temp_dir dir;
-    test::write_plain(dir / "data", test::old_content);
-    test::write_plain(dir / "notes.txt", "mine");
-    for (int i = 0; i < 5; ++i) leave_temp<random_temp_writer>(dir / "data");
-    const fs::path fresh = leave_temp<random_temp_writer>(dir / "fresh", {});  // a first write never committed
-    leave_temp<named_temp_writer>(dir / "data");
-    REQUIRE(starting_with(dir, ".data.").size() == 6);
-    REQUIRE(fs::exists(fresh));
-    CHECK(test::read_file(fresh) == test::new_content);
-
-    // Too young for the default bound of an hour: nothing is removed.
-    CHECK(aw::remove_stale_temps(dir.path()) == 0);
-    CHECK(dir.names().size() == 9);
-
-    // For one target: its random and its fixed names; the count is what was removed.
-    CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 0s, .target_name = "data"}) == 6);
-    CHECK(dir.names() == names{test::utf8(fresh.filename()), "data", "notes.txt"});
-    // Waiting past a bound, not timing anything: the file's age only grows.
-    std::this_thread::sleep_for(1100ms);
-    CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 3600s}) == 0);
-    CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 1s}) == 1);
-    CHECK(dir.names() == names{"data", "notes.txt"});
-    CHECK(test::read_file(dir / "data") == test::old_content);
-    CHECK(test::read_file(dir / "notes.txt") == "mine");
-    CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 0);
-}
 
 TEST_CASE("Windows: a leftover whose times lie an hour back is stale for a one-hour bound", "[stale_temps][windows]") {
     test::temp_dir dir;
@@ -335,50 +298,6 @@ TEST_CASE("Windows: non-ASCII targets, matched in UTF-16 as the writer shortens 
         CHECK(ec == std::errc::invalid_argument);
     }
     CHECK_FALSE(aw::is_temp_name(".data.ABCDEFGH.tmp", {.target_name = "\xff"}));
-}
-
-TEST_CASE("Windows: sweeps running at once remove each leftover exactly once", "[stale_temps][windows][threads]") {
-    test::temp_dir dir;
-    constexpr int leftovers = 30;
-    for (int i = 0; i < leftovers; ++i) leave_temp<random_temp_writer>(dir / ("t" + std::to_string(i % 7)));
-    REQUIRE(dir.names().size() == static_cast<std::size_t>(leftovers));
-    std::atomic<std::size_t> removed{0};
-    std::atomic<int> errors{0};
-    std::vector<std::thread> sweepers;
-    for (int t = 0; t < 4; ++t) {
-        sweepers.emplace_back([&] {
-            std::error_code ec;
-            removed += aw::remove_stale_temps(dir.path(), now_stale, ec);
-            if (ec) ++errors;
-        });
-    }
-    for (auto& t : sweepers) t.join();
-    CHECK(errors.load() == 0);
-    CHECK(removed.load() == static_cast<std::size_t>(leftovers));
-    // A sweep that met a file another had marked for deletion kept it: a second pass
-    // finds nothing left either way.
-    CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 0);
-    CHECK(dir.names().empty());
-}
-
-TEST_CASE("Windows: remove_stale_temps through a directory handle", "[stale_temps][windows][directory]") {
-    test::temp_dir dir;
-    fs::create_directory(dir / "a");
-    aw::directory handle(dir / "a");
-    leave_temp<random_temp_writer>(dir / "a" / "data");
-    leave_temp<named_temp_writer>(dir / "a" / "data");
-    test::write_plain(dir / "a" / "data", test::old_content);
-    leave_temp<random_temp_writer>(dir / "data");  // not in the handle's directory
-    CHECK(aw::remove_stale_temps(handle, {.older_than = 0s, .target_name = "data"}) == 2);
-    CHECK(test::temp_dir::list(dir / "a") == names{"data"});
-    CHECK(dir.names().size() == 2);
-
-    aw::directory closed;
-    std::error_code ec;
-    CHECK(aw::remove_stale_temps(closed, now_stale, ec) == 0);
-    CHECK(ec == std::errc::bad_file_descriptor);
-    const auto e = test::catch_error([&] { aw::remove_stale_temps(closed); });
-    CHECK(e.code == std::errc::bad_file_descriptor);
 }
 
 TEST_CASE("Windows: remove_stale_temps reports errors with the step and the path", "[stale_temps][windows][errors]") {

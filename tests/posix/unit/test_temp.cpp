@@ -31,7 +31,7 @@ template <class T>
 using writer = aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, T>;
 using anonymous_or_mkstemp = aw::temp::first_of<aw::temp::anonymous, aw::temp::mkstemp>;
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != s.npos; }
+using test::contains;
 
 /// The temporary name a writer uses, while it is open (named files) or when it is named
 /// at commit (anonymous files, with overwrite).

@@ -375,7 +375,7 @@ constexpr int retried_error = ERROR_SHARING_VIOLATION;
 constexpr int retried_error = EINTR;
 #endif
 
-bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != haystack.npos; }
+using test::contains;
 
 struct totals {
     std::size_t faults = 0;

@@ -273,29 +273,8 @@ bool covered(const model& m, std::size_t e, std::size_t prefix) {
 
 // --- the scenarios and the checks -------------------------------------------------------------
 
-struct writer_kind {
-    std::string name;
-    bool can_replace;
-    bool can_keep;
-    bool durable;
-    bool syncs_metadata;  // the file sync covers the mode (fsync, not fdatasync)
-    aw::commit_state (*run)(const fs::path&, std::string_view, const aw::write_options&, std::error_code&);
-};
-
-template <class W>
-aw::commit_state run_writer(const fs::path& p, std::string_view data, const aw::write_options& o, std::error_code& ec) {
-    return aw::write_file<W>(p, data, o, ec);
-}
-
-template <class W>
-writer_kind kind_of() {
-    return {test::type_name<W>(),
-            test::can_replace<W>,
-            test::can_keep<W>,
-            W::sync_type::durable,
-            !std::is_same_v<typename W::sync_type, aw::sync::fdatasync>,
-            &run_writer<W>};
-}
+using test::kind_of;
+using test::writer_kind;
 
 struct scenario {
     const char* name;
@@ -395,7 +374,7 @@ void check_scenario(const writer_kind& k, const scenario& s, findings& out) {
     aw::commit_state state;
     {
         aw::scoped_syscall_hook scope(rec);
-        state = k.run(target, new_content, options, ec);
+        state = k.write(target, new_content, options, ec);
     }
     INFO("calls: " << rec.trace());
     REQUIRE_FALSE(ec);

@@ -811,47 +811,6 @@ TEST_CASE("directory handles on Windows: a failure at any call leaves the handle
     }
 }
 
-TEST_CASE("directory handles on Windows: one handle shared by threads", "[windows][directory][threads]") {
-    test::temp_dir dir;
-    aw::directory d(dir.path());
-    std::vector<std::thread> workers;
-    std::atomic<int> failures{0};
-    for (int t = 0; t < 4; ++t) {
-        workers.emplace_back([&, t] {
-            for (int i = 0; i < 10; ++i) {
-                std::error_code ec;
-                const std::string name = std::to_string(t) + "-" + std::to_string(i);
-                aw::write_file(d, name, name, {.overwrite = true}, ec);
-                if (ec) ++failures;
-            }
-        });
-    }
-    for (auto& w : workers) w.join();
-    CHECK(failures == 0);
-    CHECK(dir.names().size() == 40);
-    CHECK(test::read_file(dir / "3-9") == "3-9");
-}
-
-TEMPLATE_LIST_TEST_CASE("directory handles on Windows: every policy combination leaves the handle open",
-                        "[windows][directory][typed]", test::all_writers) {
-    test::temp_dir dir;
-    aw::directory d(dir.path());
-    const std::size_t handles = test::open_descriptor_count();
-    for (bool overwrite : {false, true}) {
-        const std::string name = overwrite ? "replaced" : "created";
-        if (overwrite) test::write_plain(dir / name, test::old_content);
-        aw::write_file<TestType>(d, name, test::new_content, {.overwrite = overwrite});
-        CHECK(test::read_file(dir / name) == test::new_content);
-    }
-    {
-        TestType w(d, "rolled-back", {.overwrite = true});
-        w.write(test::new_content);
-    }
-    CHECK(dir.names() == names{"created", "replaced"});
-    CHECK(test::is_open_fd(d.native_handle()));
-    CHECK(test::open_descriptor_count() == handles);
-}
-
 TEST_CASE("a directory in the way of the rename is is_a_directory, at once", "[windows][commit]") {
     // With metadata_mode::fresh and overwrite the target is not looked at first: the
     // rename finds the directory, and Windows' access-denied answer is not waited out.
