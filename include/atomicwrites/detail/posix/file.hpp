@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /// \file
-/// The OS operations on POSIX systems on files and names. Not API: include <atomicwrites/detail/sys.hpp>.
+/// The OS operations on POSIX systems on files and names, and the feature probes. Not
+/// API: include <atomicwrites/detail/sys.hpp>.
 ///
 /// Discipline (see {fmt}'s os.h and the man pages cited): every descriptor is opened
 /// with O_CLOEXEC; write(2), fsync(2) and fdatasync(2) are retried on EINTR and writes
@@ -228,6 +229,7 @@ inline handle create_file(handle dir, const char* name, unsigned mode, std::erro
     }
     return static_cast<handle>(r);
 }
+
 /// True if the system can make unnamed files (O_TMPFILE).
 inline constexpr bool has_anonymous_files = ATOMICWRITES_HAS_O_TMPFILE;
 
