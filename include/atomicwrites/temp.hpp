@@ -177,9 +177,9 @@ struct first_of {
     static constexpr bool may_be_anonymous =
         First::may_be_anonymous || Second::may_be_anonymous;  ///< if either policy may
     /// The policy tried first.
-    [[no_unique_address]] First first{};
+    ATOMICWRITES_NO_UNIQUE_ADDRESS First first{};
     /// The policy used where First is not supported.
-    [[no_unique_address]] Second second{};
+    ATOMICWRITES_NO_UNIQUE_ADDRESS Second second{};
     /// Creates the file with First, or with Second where First is not supported.
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
         first.create(r, t, ec);

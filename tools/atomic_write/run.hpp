@@ -23,16 +23,6 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#ifndef ATOMICWRITES_HAS_O_TMPFILE
-// Derived here for a library whose sys layer does not define the probe yet; remove
-// this block once it does.
-#if ATOMICWRITES_LINUX && defined(O_TMPFILE)
-#define ATOMICWRITES_HAS_O_TMPFILE 1
-#else
-#define ATOMICWRITES_HAS_O_TMPFILE 0
-#endif
-#endif
-
 namespace atomic_write_cli {
 
 /// Where the temporary file is made: unnamed (O_TMPFILE) where the filesystem can, so
