@@ -66,10 +66,10 @@ enum class metadata_mode : unsigned char {
     /// looked at (one fstatat) before the temporary file is made. The default.
     preserve,
     /// Nothing: the new file is made as open(2) makes a new file (write_options::mode,
-    /// else 0666 & ~umask; owned by the process). System calls: with overwrite and
-    /// symlink_mode::replace the target is not looked at, one call fewer (two on a
-    /// replace). Errors: a directory at the target is reported by the commit
-    /// (is_a_directory), before anything is changed.
+    /// else 0666 & ~umask; owned by the process). The target is still looked at (one
+    /// fstatat: nothing else tells a FIFO or a device node from a regular file), but no
+    /// mode is set on a replace, one call fewer. Errors: is_a_directory, and
+    /// invalid_argument for a target that is neither a regular file nor a link.
     fresh,
 };
 

@@ -145,18 +145,16 @@ inline sys::file_status follow_links(writer_state& s, std::error_code& ec) noexc
 
 /// Looks at the target (s.dir, s.name) as the options say, following links with
 /// symlink_mode::follow. Returns its status; a link that is to be replaced reads as
-/// a default status of kind symlink (a link has no mode of its own). Looks at nothing
-/// for a fresh file that may replace whatever is there (the commit reports what cannot
-/// be replaced). System calls: fstatat, and follow_links'.
+/// a default status of kind symlink (a link has no mode of its own). Always looks, also
+/// for a fresh file that may replace whatever is there: only a status tells a FIFO or a
+/// device node, which a rename would replace without a word, from a regular file.
+/// System calls: fstatat, and follow_links'.
 /// Errors: too_many_symbolic_link_levels (symlink_mode::refuse and a link),
 /// is_a_directory, invalid_argument (neither a regular file nor a link), file_exists
 /// (!s.overwrite and something is there), and those of the calls.
 inline sys::file_status inspect_target(writer_state& s, const write_options& options, std::error_code& ec) noexcept {
-    const bool inspect =
-        options.metadata == metadata_mode::preserve || !s.overwrite || options.symlinks != symlink_mode::replace;
-    sys::file_status st{};
     s.step = "inspect target";
-    if (inspect) st = sys::stat_at(s.dir, s.name, ec);
+    sys::file_status st = sys::stat_at(s.dir, s.name, ec);
     if (ec) return st;
     if (st.kind == sys::file_kind::symlink) {
         if (options.symlinks == symlink_mode::refuse) {
