@@ -64,6 +64,10 @@ enum class owner_mode : unsigned char {
 enum class metadata_mode : unsigned char {
     /// The old file's permission bits, and its owner as owner_mode says. The target is
     /// looked at (one fstatat) before the temporary file is made. The default.
+    /// Exception: a file of neither the caller nor the directory's owner, in a sticky
+    /// directory others may write, gives nothing to the new file: it is refused with
+    /// permission_denied where Linux's fs.protected_regular makes open(2) refuse it,
+    /// else written as a new file (docs/guarantees.md). One fstat of the directory then.
     preserve,
     /// Nothing: the new file is made as open(2) makes a new file (write_options::mode,
     /// else 0666 & ~umask; owned by the process). The target is still looked at (one

@@ -452,6 +452,30 @@ inline owner_ids current_owner() noexcept {
     return {static_cast<unsigned>(::geteuid()), static_cast<unsigned>(::getegid())};
 }
 
+/// The value (0, 1 or 2) of Linux's protection of sticky directories named `name`
+/// under /proc/sys/fs ("protected_regular", "protected_symlinks"), read now, since an
+/// administrator may change it at any time; `fallback` where it cannot be read (no
+/// /proc: the distributions' default); 0 on other systems, whose kernels do not protect.
+/// Asked only for another user's file or link in a sticky directory. Not through the
+/// hook: it has no failure to report (the fallback is the answer).
+inline int kernel_protection(const char* name, int fallback) noexcept {
+#if ATOMICWRITES_LINUX
+    char path[64] = "/proc/sys/fs/";
+    if (std::strlen(name) >= sizeof path - std::strlen(path)) return fallback;
+    std::strcat(path, name);
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fallback;
+    char c = 0;
+    const ssize_t n = ::read(fd, &c, 1);
+    ::close(fd);
+    return n == 1 && c >= '0' && c <= '9' ? c - '0' : fallback;
+#else
+    (void)name;
+    (void)fallback;
+    return 0;
+#endif
+}
+
 /// 64 bits from the system's random source, for seeding; falls back to a mix of the
 /// address space layout and the clock if the source is unavailable.
 inline std::uint64_t random_seed() noexcept {
