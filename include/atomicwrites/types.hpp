@@ -41,7 +41,10 @@ enum class symlink_mode : unsigned char {
     /// Replace the link itself with the new file (what rename(2) does; the default).
     replace,
     /// Write the file the link points to (following every link in the chain), in that
-    /// file's directory, which is the one synced.
+    /// file's directory, which is the one synced. A link is followed only where the
+    /// kernel would follow it (Linux's fs.protected_symlinks): one in a sticky
+    /// world-writable directory that belongs to neither the caller nor the directory's
+    /// owner fails with permission_denied.
     follow,
     /// Refuse: the operation fails with std::errc::too_many_symbolic_link_levels (ELOOP),
     /// like open(2) with O_NOFOLLOW.

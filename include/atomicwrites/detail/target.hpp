@@ -119,6 +119,25 @@ inline bool is_caller(unsigned uid) noexcept {
     return uid == sys::process_owner().uid || uid == sys::current_owner().uid;
 }
 
+/// Linux's fs.protected_symlinks, per link followed in user space: a link in a sticky
+/// world-writable directory that belongs to neither the caller nor the directory's owner
+/// is not followed (EACCES), exactly where the kernel's own open(2) would refuse
+/// (may_follow_link). Costs nothing for the caller's own links; else reads the setting
+/// and, if it is on, fstat(2)s the link's directory (s.dir).
+/// Errors: permission_denied, and those of fstat.
+inline void check_link_owner(writer_state& s, const sys::file_status& link, std::error_code& ec) noexcept {
+    if (is_caller(link.uid) || sys::kernel_protection("protected_symlinks", 1) == 0) return;
+    s.step = "follow symbolic link (look at its directory)";
+    const sys::file_status dir = sys::stat_handle(s.dir, ec);
+    if (ec) return;
+    if (sticky_and_shared(dir, false) && dir.uid != link.uid) {
+        s.step = "follow symbolic link (another user's link in a sticky directory: fs.protected_symlinks)";
+        ec = std::make_error_code(std::errc::permission_denied);
+        return;
+    }
+    s.step = "follow symbolic link";
+}
+
 /// Linux's fs.protected_regular, for a regular file `target` whose metadata would be
 /// kept: a file that belongs to neither the caller nor the directory's owner, in a
 /// sticky directory others may write, was planted there by someone else, and keeping
@@ -145,15 +164,18 @@ inline sys::file_status check_planted(writer_state& s, const sys::file_status& t
 }
 
 /// Follows the chain of links at (s.dir, s.name) to its end, moving s.dir and s.name
-/// there (and s.resolved_dir, when the directory changes). Returns the status of what
-/// is at the end (kind none if it does not exist). System calls: per link, readlinkat,
-/// openat of its directory if it names another, fstatat.
-/// Errors: too_many_symbolic_link_levels (40 links: Linux's MAXSYMLINKS), parse_link's,
-/// and those of the calls.
-inline sys::file_status follow_links(writer_state& s, std::error_code& ec) noexcept {
+/// there (and s.resolved_dir, when the directory changes). `link` is the status of the
+/// first link. Returns the status of what is at the end (kind none if it does not
+/// exist). System calls: per link, readlinkat, openat of its directory if it names
+/// another, fstatat; and check_link_owner's for a link of another user.
+/// Errors: too_many_symbolic_link_levels (40 links: Linux's MAXSYMLINKS),
+/// permission_denied (fs.protected_symlinks), parse_link's, and those of the calls.
+inline sys::file_status follow_links(writer_state& s, sys::file_status link_status, std::error_code& ec) noexcept {
     s.step = "follow symbolic link";
     native_char_type buffer[4096];
     for (int hops = 0; hops < 40; ++hops) {
+        check_link_owner(s, link_status, ec);
+        if (ec) return {};
         const std::size_t n = sys::read_link(s.dir, s.name, buffer, std::size(buffer), ec);
         if (ec) return {};
         const link_text link = parse_link(native_string_view(buffer, n), ec);
@@ -175,6 +197,7 @@ inline sys::file_status follow_links(writer_state& s, std::error_code& ec) noexc
         copy_c_string(s.name, link.name);
         sys::file_status st = sys::stat_at(s.dir, s.name, ec);
         if (ec || st.kind != sys::file_kind::symlink) return st;
+        link_status = st;
     }
     ec = std::make_error_code(std::errc::too_many_symbolic_link_levels);
     return {};
@@ -190,8 +213,8 @@ inline sys::file_status follow_links(writer_state& s, std::error_code& ec) noexc
 /// check_planted (refused, or read as a new file).
 /// Errors: too_many_symbolic_link_levels (symlink_mode::refuse and a link),
 /// is_a_directory, invalid_argument (neither a regular file nor a link), file_exists
-/// (!s.overwrite and something is there), permission_denied (fs.protected_regular),
-/// and those of the calls.
+/// (!s.overwrite and something is there), permission_denied (fs.protected_regular and
+/// fs.protected_symlinks), and those of the calls.
 inline sys::file_status inspect_target(writer_state& s, const write_options& options, std::error_code& ec) noexcept {
     s.step = "inspect target";
     sys::file_status st = sys::stat_at(s.dir, s.name, ec);
@@ -203,7 +226,7 @@ inline sys::file_status inspect_target(writer_state& s, const write_options& opt
             return st;
         }
         if (options.symlinks == symlink_mode::follow) {
-            st = follow_links(s, ec);
+            st = follow_links(s, st, ec);
             if (ec) return st;
         } else {
             st = {};

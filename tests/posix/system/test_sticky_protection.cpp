@@ -194,3 +194,66 @@ TEST_CASE("another user's file keeps its owner and mode where it was not planted
     CHECK(after.gid == nobody);
     CHECK(after.mode == 0640);
 }
+
+TEST_CASE("follow: a planted link is not followed where protected_symlinks forbids it", "[sticky][symlinks][root]") {
+    if (!is_root()) {
+        WARN("skipped: planting another user's link needs root");
+        return;
+    }
+    temp_dir dir;
+    fs::create_directory(dir / "sticky");
+    REQUIRE(::chmod((dir / "sticky").c_str(), 01777) == 0);
+    write_plain(dir / "victim", old_content);
+    REQUIRE(::chmod((dir / "victim").c_str(), 0600) == 0);
+    fs::create_symlink(dir / "victim", dir / "sticky" / "cfg");
+    const aw::write_options follow{.overwrite = true, .symlinks = aw::symlink_mode::follow};
+
+    SECTION("a link of another user, protection on: EACCES, the file it names untouched") {
+        scoped_sysctl setting("protected_symlinks", 1);
+        if (!setting.ok()) {
+            WARN("skipped: fs.protected_symlinks cannot be set here");
+            return;
+        }
+        REQUIRE(::lchown((dir / "sticky" / "cfg").c_str(), nobody, nobody) == 0);
+        check_refused(dir / "sticky" / "cfg", "fs.protected_symlinks", follow);
+        CHECK(read_file(dir / "victim") == old_content);
+        CHECK(fs::is_symlink(fs::symlink_status(dir / "sticky" / "cfg")));
+        CHECK(temp_dir::list(dir.path()) == std::vector<std::string>{"sticky", "victim"});
+
+        SECTION("also as the second link of a chain") {
+            fs::create_symlink(dir / "sticky" / "cfg", dir / "mine");
+            check_refused(dir / "mine", "fs.protected_symlinks", follow);
+            CHECK(read_file(dir / "victim") == old_content);
+        }
+    }
+    SECTION("a link of another user, protection off: followed, as the kernel follows it") {
+        scoped_sysctl setting("protected_symlinks", 0);
+        if (!setting.ok()) {
+            WARN("skipped: fs.protected_symlinks cannot be set here");
+            return;
+        }
+        REQUIRE(::lchown((dir / "sticky" / "cfg").c_str(), nobody, nobody) == 0);
+        aw::write_file(dir / "sticky" / "cfg", new_content, follow);
+        CHECK(read_file(dir / "victim") == new_content);
+    }
+    SECTION("a link of the directory's owner, protection on: followed") {
+        scoped_sysctl setting("protected_symlinks", 1);
+        if (!setting.ok()) {
+            WARN("skipped: fs.protected_symlinks cannot be set here");
+            return;
+        }
+        REQUIRE(::chown((dir / "sticky").c_str(), nobody, nobody) == 0);
+        REQUIRE(::lchown((dir / "sticky" / "cfg").c_str(), nobody, nobody) == 0);
+        aw::write_file(dir / "sticky" / "cfg", new_content, follow);
+        CHECK(read_file(dir / "victim") == new_content);
+    }
+    SECTION("the caller's own link, protection on: followed") {
+        scoped_sysctl setting("protected_symlinks", 1);
+        if (!setting.ok()) {
+            WARN("skipped: fs.protected_symlinks cannot be set here");
+            return;
+        }
+        aw::write_file(dir / "sticky" / "cfg", new_content, follow);
+        CHECK(read_file(dir / "victim") == new_content);
+    }
+}
