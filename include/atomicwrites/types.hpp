@@ -55,9 +55,8 @@ enum class symlink_mode : unsigned char {
 /// Windows the new file gets the security its directory gives any new file, either way.
 enum class owner_mode : unsigned char {
     /// Give the new file the old file's owner and group where the process may set them
-    /// (a refusal is not an error). The default. Exception: a process whose effective ids
-    /// changed since exec, or that writes into a set-group-ID directory (see
-    /// docs/design-notes.md).
+    /// (a refusal is not an error), also in a set-group-ID directory and after
+    /// setegid(2). The default.
     preserve,
     /// The new file belongs to the writing process, like any file it creates.
     process,

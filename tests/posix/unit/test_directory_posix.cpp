@@ -98,18 +98,24 @@ TEST_CASE("directory: a one-shot write makes the hand-written calls, a stat, and
         fs::remove(dir / "target");
     }
 
-    SECTION("keeping the old file's mode costs a stat and a chmod") {
-        write_plain(dir / "target", old_content);
-        fs::permissions(dir / "target", fs::perms(0640));
-        scripted_hook hook;
-        {
-            aw::scoped_syscall_hook installed(hook);
-            aw::write_file(d, "target", new_content, {.overwrite = true});
+    SECTION("keeping the mode: a stat of the new file, a chmod if the umask narrows") {
+        scoped_umask umask(022);
+        for (const unsigned mode : {0640u, 0664u}) {
+            INFO("mode " << std::oct << mode);
+            write_plain(dir / "target", old_content);
+            fs::permissions(dir / "target", fs::perms(mode));
+            scripted_hook hook;
+            {
+                aw::scoped_syscall_hook installed(hook);
+                aw::write_file(d, "target", new_content, {.overwrite = true});
+            }
+            INFO(hook.trace());
+            std::vector<sysop> expected{sysop::stat, sysop::create_file, sysop::stat};
+            if (mode == 0664u) expected.push_back(sysop::chmod);  // 0664 & ~022 is 0644
+            expected.insert(expected.end(), {sysop::write, sysop::fsync, sysop::close, sysop::rename, sysop::fsync});
+            CHECK(hook.ops() == expected);
+            CHECK(mode_of(dir / "target") == mode);
         }
-        INFO(hook.trace());
-        CHECK(hook.ops() == std::vector<sysop>{sysop::stat, sysop::create_file, sysop::chmod, sysop::write,
-                                               sysop::fsync, sysop::close, sysop::rename, sysop::fsync});
-        CHECK(mode_of(dir / "target") == 0640);
     }
 }
 

@@ -430,13 +430,14 @@ inline void close(handle file, std::error_code& ec) noexcept {
     if (r < 0 && errno != EINTR) set_error(ec);
 }
 
+/// True: files have an owner and a group (fchown, st_uid, st_gid).
+inline constexpr bool has_owners = true;
+
 /// The ids a file created by this process is given, as they were at exec time (the
 /// auxiliary vector: asking costs no system call, where geteuid(2) and getegid(2) would
-/// cost two on every replace). Used only to skip an fchown(2) that would change
-/// nothing. Two cases where it is skipped although it would have changed something
-/// (see owner_mode::preserve): the process changed its effective ids since exec and the
-/// target belongs to the exec-time ids; or the directory is set-group-ID, so the new
-/// file took the directory's group, and the target's group is the exec-time group.
+/// cost two on every replace). A target of other ids is given its owner at once; for
+/// one of these ids the new file is looked at (fstat) before the fchown is skipped,
+/// since a set-group-ID directory or a setegid(2) since exec gives it other ids.
 /// Set-id targets are always checked against current_owner().
 inline owner_ids process_owner() noexcept {
 #if ATOMICWRITES_LINUX

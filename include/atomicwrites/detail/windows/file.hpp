@@ -382,6 +382,9 @@ inline void close(handle file, std::error_code& ec) noexcept {
     if (!through_hook(info, [](syscall_info& i) { return ::CloseHandle(i.file) != 0; })) set_error(ec);
 }
 
+/// False: Windows has no owner ids (see file_status).
+inline constexpr bool has_owners = false;
+
 /// Windows has no owner ids (see file_status).
 inline owner_ids process_owner() noexcept { return {0, 0}; }
 inline owner_ids current_owner() noexcept { return {0, 0}; }
