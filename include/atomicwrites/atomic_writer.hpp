@@ -75,11 +75,13 @@ void run_and_commit(Writer& w, F&& fn) {
                       "atomic_write: fn must take std::ostream& or the writer");
         std::forward<F>(fn)(w.stream());
     }
-    w.commit();
+    // fn may have committed or rolled back itself: then there is nothing left to do.
+    if (w.is_open()) w.commit();
 }
 }  // namespace detail
 
-/// Runs `fn` on a writer for `path` and commits when `fn` returns; if `fn` throws, the
+/// Runs `fn` on a writer for `path` and commits when `fn` returns (unless `fn` committed
+/// or rolled back the Writer& itself: that stands, without an error); if `fn` throws, the
 /// write is rolled back and the exception propagates unchanged (the seed's
 /// `with atomic_write(path) as f:`). `fn` takes a std::ostream&, or the Writer& itself.
 /// Throws filesystem_error (durability_error after publication) on a failed step.

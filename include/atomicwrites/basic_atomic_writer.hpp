@@ -300,11 +300,14 @@ public:
 
     /// Publishes the temporary file.
     /// Errors: throws filesystem_error on a failure before publication and
-    /// durability_error on one after it.
+    /// durability_error on one after it. On a writer that is not open (committed or
+    /// rolled back already) it is a usage error: filesystem_error with
+    /// bad_file_descriptor, never durability_error, since this call changed nothing.
     void commit() {
         std::error_code ec;
-        commit_state s = commit(ec);
-        if (ec) detail::throw_error(s_.step, target(), failed_temp_path(), ec, s);
+        const bool was_open = is_open();
+        const commit_state s = commit(ec);
+        if (ec) detail::throw_error(s_.step, target(), failed_temp_path(), ec, was_open ? s : commit_state::unchanged);
     }
 
     /// Abandons the write: closes and removes the temporary file, leaves the target

@@ -41,7 +41,10 @@ enum class symlink_mode : unsigned char {
     /// Replace the link itself with the new file (what rename(2) does; the default).
     replace,
     /// Write the file the link points to (following every link in the chain), in that
-    /// file's directory, which is the one synced.
+    /// file's directory, which is the one synced. A link is followed only where the
+    /// kernel would follow it (Linux's fs.protected_symlinks): one in a sticky
+    /// world-writable directory that belongs to neither the caller nor the directory's
+    /// owner fails with permission_denied.
     follow,
     /// Refuse: the operation fails with std::errc::too_many_symbolic_link_levels (ELOOP),
     /// like open(2) with O_NOFOLLOW.
@@ -52,9 +55,8 @@ enum class symlink_mode : unsigned char {
 /// Windows the new file gets the security its directory gives any new file, either way.
 enum class owner_mode : unsigned char {
     /// Give the new file the old file's owner and group where the process may set them
-    /// (a refusal is not an error). The default. Exception: a process whose effective ids
-    /// changed since exec, or that writes into a set-group-ID directory (see
-    /// docs/design-notes.md).
+    /// (a refusal is not an error), also in a set-group-ID directory and after
+    /// setegid(2). The default.
     preserve,
     /// The new file belongs to the writing process, like any file it creates.
     process,
@@ -64,12 +66,16 @@ enum class owner_mode : unsigned char {
 enum class metadata_mode : unsigned char {
     /// The old file's permission bits, and its owner as owner_mode says. The target is
     /// looked at (one fstatat) before the temporary file is made. The default.
+    /// Exception: a file of neither the caller nor the directory's owner, in a sticky
+    /// directory others may write, gives nothing to the new file: it is refused with
+    /// permission_denied where Linux's fs.protected_regular makes open(2) refuse it,
+    /// else written as a new file (docs/guarantees.md). One fstat of the directory then.
     preserve,
     /// Nothing: the new file is made as open(2) makes a new file (write_options::mode,
-    /// else 0666 & ~umask; owned by the process). System calls: with overwrite and
-    /// symlink_mode::replace the target is not looked at, one call fewer (two on a
-    /// replace). Errors: a directory at the target is reported by the commit
-    /// (is_a_directory), before anything is changed.
+    /// else 0666 & ~umask; owned by the process). The target is still looked at (one
+    /// fstatat: nothing else tells a FIFO or a device node from a regular file), but no
+    /// mode is set on a replace, one call fewer. Errors: is_a_directory, and
+    /// invalid_argument for a target that is neither a regular file nor a link.
     fresh,
 };
 

@@ -191,7 +191,9 @@ std::string expected_step(const std::vector<sysop>& ops, std::size_t i, std::siz
     switch (ops[i]) {
         case sysop::open_directory:
             return "open directory";
-        case sysop::stat:
+        case sysop::stat:  // the target; after the creation, the new file as created
+            for (std::size_t j = 0; j < i; ++j)
+                if (ops[j] == sysop::create_file || ops[j] == sysop::create_anonymous) return "inspect temporary file";
             return "inspect target";
         case sysop::create_file:
         case sysop::create_anonymous:

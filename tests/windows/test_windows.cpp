@@ -812,8 +812,8 @@ TEST_CASE("directory handles on Windows: a failure at any call leaves the handle
 }
 
 TEST_CASE("a directory in the way of the rename is is_a_directory, at once", "[windows][commit]") {
-    // With metadata_mode::fresh and overwrite the target is not looked at first: the
-    // rename finds the directory, and Windows' access-denied answer is not waited out.
+    // With metadata_mode::fresh and overwrite the target is still looked at first: the
+    // directory is found before anything is made, and no access-denied answer is waited out.
     test::temp_dir dir;
     fs::create_directory(dir / "target");
     test::write_plain(dir / "target" / "inside", test::old_content);

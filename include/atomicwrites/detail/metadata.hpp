@@ -26,8 +26,13 @@ struct metadata_plan {
     bool set_mode = false;
     /// Give the temporary file `owner` (the replaced file's ids).
     bool set_owner = false;
-    /// The replaced file's owner and group, when set_owner.
+    /// The replaced file's owner and group, when set_owner or check_owner.
     sys::owner_ids owner{0, 0};
+    /// Look at the owner, group and mode the temporary file was created with (one fstat,
+    /// instead of the fchmod where the mode is already right): set `owner` where they
+    /// differ (a set-group-ID directory, ids changed since exec), the mode only where it
+    /// differs (the umask or a default ACL narrowed it).
+    bool check_owner = false;
 };
 
 /// Who the process is, as the system says: process() the ids a new file gets (taken at
@@ -81,6 +86,12 @@ metadata_plan plan_metadata(const sys::file_status& target, const write_options&
             plan.final_mode = target.mode;
             plan.set_mode = true;
         }
+    } else if constexpr (sys::has_owners) {
+        // The ids match those at exec, but a new file's group is the directory's in a
+        // set-group-ID directory, and the ids in force after setegid: what the file got
+        // is only known by looking. The mode is still the old file's (no wider).
+        plan.check_owner = true;
+        plan.owner = {target.uid, target.gid};
     }
     return plan;
 }
@@ -88,10 +99,20 @@ metadata_plan plan_metadata(const sys::file_status& target, const write_options&
 /// Gives the open temporary file `file` the planned owner, then mode. Returns the mode
 /// set if it has set-id bits (a later write may clear them: the commit sets it again),
 /// else 0. An owner the process may not give keeps at least the group where it may, and
-/// then loses the set-id bits. System calls: fchown (two on EPERM), fchmod.
-/// Errors: those of fchown other than EPERM, and of fchmod; `step` names the one.
+/// then loses the set-id bits. System calls: fstat (check_owner), fchown (two on
+/// EPERM) where the owner differs, fchmod where the mode differs.
+/// Errors: those of fstat, of fchown other than EPERM, and of fchmod; `step` names the one.
 inline unsigned apply_metadata(native_handle_type file, metadata_plan plan, const char*& step,
                                std::error_code& ec) noexcept {
+    if (plan.check_owner) {
+        step = "inspect temporary file (its owner, group and mode)";
+        const sys::file_status made = sys::stat_handle(file, ec);
+        if (ec) return 0;
+        if (made.uid != plan.owner.uid || made.gid != plan.owner.gid)
+            plan.set_owner = true;
+        else if (made.mode == plan.final_mode)
+            plan.set_mode = false;  // created exactly as it must be
+    }
     if (plan.set_owner) {
         step = "set owner of temporary file";
         bool kept = true;

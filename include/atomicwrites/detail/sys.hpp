@@ -7,7 +7,7 @@
 /// Operations: open_directory, open_file, stat_at, stat_handle, read_link, create_file,
 /// create_anonymous + link_anonymous (where has_anonymous_files), write_all, fsync,
 /// fdatasync, full_fsync, set_mode, set_owner, rename, rename_noreplace (where
-/// has_rename_noreplace), link, unlink, close, process_owner, current_owner, random_seed;
+/// has_rename_noreplace), link, unlink, close, process_owner, current_owner, kernel_protection, random_seed;
 /// for remove_stale_temps(): directory_reader, try_read_lease (used where
 /// has_read_lease), open_for_removal and remove_open_file (used where
 /// has_open_for_removal); a platform without one of these declares it answering "not

@@ -107,16 +107,75 @@ inline link_text parse_link(native_string_view link, std::error_code& ec) noexce
     return {parent_view(link), name, root != 0};
 }
 
+/// Whether the directory with status `dir` is sticky and writable by others: world-
+/// writable, or also group-writable when `group_too` (protection level 2).
+constexpr bool sticky_and_shared(const sys::file_status& dir, bool group_too) noexcept {
+    return (dir.mode & 01000u) != 0 && ((dir.mode & 0002u) != 0 || (group_too && (dir.mode & 0020u) != 0));
+}
+
+/// Whether `uid` is the caller: the ids at exec first (no system call), then those in
+/// force now.
+inline bool is_caller(unsigned uid) noexcept {
+    return uid == sys::process_owner().uid || uid == sys::current_owner().uid;
+}
+
+/// Linux's fs.protected_symlinks, per link followed in user space: a link in a sticky
+/// world-writable directory that belongs to neither the caller nor the directory's owner
+/// is not followed (EACCES), exactly where the kernel's own open(2) would refuse
+/// (may_follow_link). Costs nothing for the caller's own links; else reads the setting
+/// and, if it is on, fstat(2)s the link's directory (s.dir).
+/// Errors: permission_denied, and those of fstat.
+inline void check_link_owner(writer_state& s, const sys::file_status& link, std::error_code& ec) noexcept {
+    if (is_caller(link.uid) || sys::kernel_protection("protected_symlinks", 1) == 0) return;
+    s.step = "follow symbolic link (look at its directory)";
+    const sys::file_status dir = sys::stat_handle(s.dir, ec);
+    if (ec) return;
+    if (sticky_and_shared(dir, false) && dir.uid != link.uid) {
+        s.step = "follow symbolic link (another user's link in a sticky directory: fs.protected_symlinks)";
+        ec = std::make_error_code(std::errc::permission_denied);
+        return;
+    }
+    s.step = "follow symbolic link";
+}
+
+/// Linux's fs.protected_regular, for a regular file `target` whose metadata would be
+/// kept: a file that belongs to neither the caller nor the directory's owner, in a
+/// sticky directory others may write, was planted there by someone else, and keeping
+/// its owner or mode would hand them the new content. Where the kernel's open(2) with
+/// O_CREAT would refuse it (may_create_in_sticky: level 1 and a world-writable
+/// directory, level 2 and a group-writable one too), this refuses it the same way
+/// (EACCES); elsewhere the file is treated as new (a default status of kind none:
+/// nothing is taken from it). Costs nothing for the caller's own files; else one
+/// fstat(2) of the directory. Errors: permission_denied, and those of fstat.
+inline sys::file_status check_planted(writer_state& s, const sys::file_status& target, std::error_code& ec) noexcept {
+    if (is_caller(target.uid)) return target;
+    s.step = "inspect target (look at its directory)";
+    const sys::file_status dir = sys::stat_handle(s.dir, ec);
+    if (ec) return target;
+    s.step = "inspect target";
+    if (dir.uid == target.uid || !sticky_and_shared(dir, true)) return target;
+    const int level = sys::kernel_protection("protected_regular", 1);
+    if (level >= 1 && sticky_and_shared(dir, level >= 2)) {
+        s.step = "inspect target (another user's file in a sticky directory: fs.protected_regular)";
+        ec = std::make_error_code(std::errc::permission_denied);
+        return target;
+    }
+    return {};
+}
+
 /// Follows the chain of links at (s.dir, s.name) to its end, moving s.dir and s.name
-/// there (and s.resolved_dir, when the directory changes). Returns the status of what
-/// is at the end (kind none if it does not exist). System calls: per link, readlinkat,
-/// openat of its directory if it names another, fstatat.
-/// Errors: too_many_symbolic_link_levels (40 links: Linux's MAXSYMLINKS), parse_link's,
-/// and those of the calls.
-inline sys::file_status follow_links(writer_state& s, std::error_code& ec) noexcept {
+/// there (and s.resolved_dir, when the directory changes). `link` is the status of the
+/// first link. Returns the status of what is at the end (kind none if it does not
+/// exist). System calls: per link, readlinkat, openat of its directory if it names
+/// another, fstatat; and check_link_owner's for a link of another user.
+/// Errors: too_many_symbolic_link_levels (40 links: Linux's MAXSYMLINKS),
+/// permission_denied (fs.protected_symlinks), parse_link's, and those of the calls.
+inline sys::file_status follow_links(writer_state& s, sys::file_status link_status, std::error_code& ec) noexcept {
     s.step = "follow symbolic link";
     native_char_type buffer[4096];
     for (int hops = 0; hops < 40; ++hops) {
+        check_link_owner(s, link_status, ec);
+        if (ec) return {};
         const std::size_t n = sys::read_link(s.dir, s.name, buffer, std::size(buffer), ec);
         if (ec) return {};
         const link_text link = parse_link(native_string_view(buffer, n), ec);
@@ -138,6 +197,7 @@ inline sys::file_status follow_links(writer_state& s, std::error_code& ec) noexc
         copy_c_string(s.name, link.name);
         sys::file_status st = sys::stat_at(s.dir, s.name, ec);
         if (ec || st.kind != sys::file_kind::symlink) return st;
+        link_status = st;
     }
     ec = std::make_error_code(std::errc::too_many_symbolic_link_levels);
     return {};
@@ -145,18 +205,19 @@ inline sys::file_status follow_links(writer_state& s, std::error_code& ec) noexc
 
 /// Looks at the target (s.dir, s.name) as the options say, following links with
 /// symlink_mode::follow. Returns its status; a link that is to be replaced reads as
-/// a default status of kind symlink (a link has no mode of its own). Looks at nothing
-/// for a fresh file that may replace whatever is there (the commit reports what cannot
-/// be replaced). System calls: fstatat, and follow_links'.
+/// a default status of kind symlink (a link has no mode of its own). Always looks, also
+/// for a fresh file that may replace whatever is there: only a status tells a FIFO or a
+/// device node, which a rename would replace without a word, from a regular file.
+/// System calls: fstatat, and follow_links'.
+/// A regular file of another user whose metadata would be kept goes through
+/// check_planted (refused, or read as a new file).
 /// Errors: too_many_symbolic_link_levels (symlink_mode::refuse and a link),
 /// is_a_directory, invalid_argument (neither a regular file nor a link), file_exists
-/// (!s.overwrite and something is there), and those of the calls.
+/// (!s.overwrite and something is there), permission_denied (fs.protected_regular and
+/// fs.protected_symlinks), and those of the calls.
 inline sys::file_status inspect_target(writer_state& s, const write_options& options, std::error_code& ec) noexcept {
-    const bool inspect =
-        options.metadata == metadata_mode::preserve || !s.overwrite || options.symlinks != symlink_mode::replace;
-    sys::file_status st{};
     s.step = "inspect target";
-    if (inspect) st = sys::stat_at(s.dir, s.name, ec);
+    sys::file_status st = sys::stat_at(s.dir, s.name, ec);
     if (ec) return st;
     if (st.kind == sys::file_kind::symlink) {
         if (options.symlinks == symlink_mode::refuse) {
@@ -165,7 +226,7 @@ inline sys::file_status inspect_target(writer_state& s, const write_options& opt
             return st;
         }
         if (options.symlinks == symlink_mode::follow) {
-            st = follow_links(s, ec);
+            st = follow_links(s, st, ec);
             if (ec) return st;
         } else {
             st = {};
@@ -181,6 +242,8 @@ inline sys::file_status inspect_target(writer_state& s, const write_options& opt
     } else if (st.kind != sys::file_kind::none && !s.overwrite) {
         s.step = "inspect target (it exists and overwrite is false)";
         ec = std::make_error_code(std::errc::file_exists);
+    } else if (st.kind == sys::file_kind::regular && options.metadata == metadata_mode::preserve) {
+        st = check_planted(s, st, ec);
     }
     return st;
 }

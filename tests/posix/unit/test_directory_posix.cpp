@@ -72,7 +72,7 @@ TEST_CASE("directory: opening, moving and closing", "[directory]") {
     }
 }
 
-TEST_CASE("directory: a one-shot write makes the hand-written calls and no others", "[directory][syscalls]") {
+TEST_CASE("directory: a one-shot write makes the hand-written calls, a stat, and no others", "[directory][syscalls]") {
     temp_dir dir;
     aw::directory d(dir.path());
     const aw::write_options fresh{.overwrite = true, .metadata = aw::metadata_mode::fresh};
@@ -85,27 +85,37 @@ TEST_CASE("directory: a one-shot write makes the hand-written calls and no other
             aw::write_file(d, "target", new_content, fresh);
         }
         INFO(hook.trace());
-        REQUIRE(hook.ops() == raw_sequence);
-        CHECK(hook.calls[0].dir == d.native_handle());  // the temporary file, in the handle
-        CHECK(hook.calls[4].dir == d.native_handle());  // renamed within it
-        CHECK(hook.calls[4].dir2 == d.native_handle());
-        CHECK(hook.calls[5].file == d.native_handle());  // and the handle is what is synced
+        // The stat first: even a fresh file must not replace a FIFO or a device node.
+        std::vector<sysop> expected{sysop::stat};
+        expected.insert(expected.end(), raw_sequence.begin(), raw_sequence.end());
+        REQUIRE(hook.ops() == expected);
+        CHECK(hook.calls[0].dir == d.native_handle());  // the target, looked at in the handle
+        CHECK(hook.calls[1].dir == d.native_handle());  // the temporary file, in the handle
+        CHECK(hook.calls[5].dir == d.native_handle());  // renamed within it
+        CHECK(hook.calls[5].dir2 == d.native_handle());
+        CHECK(hook.calls[6].file == d.native_handle());  // and the handle is what is synced
         CHECK(read_file(dir / "target") == new_content);
         fs::remove(dir / "target");
     }
 
-    SECTION("keeping the old file's mode costs a stat and a chmod") {
-        write_plain(dir / "target", old_content);
-        fs::permissions(dir / "target", fs::perms(0640));
-        scripted_hook hook;
-        {
-            aw::scoped_syscall_hook installed(hook);
-            aw::write_file(d, "target", new_content, {.overwrite = true});
+    SECTION("keeping the mode: a stat of the new file, a chmod if the umask narrows") {
+        scoped_umask umask(022);
+        for (const unsigned mode : {0640u, 0664u}) {
+            INFO("mode " << std::oct << mode);
+            write_plain(dir / "target", old_content);
+            fs::permissions(dir / "target", fs::perms(mode));
+            scripted_hook hook;
+            {
+                aw::scoped_syscall_hook installed(hook);
+                aw::write_file(d, "target", new_content, {.overwrite = true});
+            }
+            INFO(hook.trace());
+            std::vector<sysop> expected{sysop::stat, sysop::create_file, sysop::stat};
+            if (mode == 0664u) expected.push_back(sysop::chmod);  // 0664 & ~022 is 0644
+            expected.insert(expected.end(), {sysop::write, sysop::fsync, sysop::close, sysop::rename, sysop::fsync});
+            CHECK(hook.ops() == expected);
+            CHECK(mode_of(dir / "target") == mode);
         }
-        INFO(hook.trace());
-        CHECK(hook.ops() == std::vector<sysop>{sysop::stat, sysop::create_file, sysop::chmod, sysop::write,
-                                               sysop::fsync, sysop::close, sysop::rename, sysop::fsync});
-        CHECK(mode_of(dir / "target") == 0640);
     }
 }
 

@@ -432,13 +432,14 @@ inline void close(handle file, std::error_code& ec) noexcept {
     if (r < 0 && errno != EINTR) set_error(ec);
 }
 
+/// True: files have an owner and a group (fchown, st_uid, st_gid).
+inline constexpr bool has_owners = true;
+
 /// The ids a file created by this process is given, as they were at exec time (the
 /// auxiliary vector: asking costs no system call, where geteuid(2) and getegid(2) would
-/// cost two on every replace). Used only to skip an fchown(2) that would change
-/// nothing. Two cases where it is skipped although it would have changed something
-/// (see owner_mode::preserve): the process changed its effective ids since exec and the
-/// target belongs to the exec-time ids; or the directory is set-group-ID, so the new
-/// file took the directory's group, and the target's group is the exec-time group.
+/// cost two on every replace). A target of other ids is given its owner at once; for
+/// one of these ids the new file is looked at (fstat) before the fchown is skipped,
+/// since a set-group-ID directory or a setegid(2) since exec gives it other ids.
 /// Set-id targets are always checked against current_owner().
 inline owner_ids process_owner() noexcept {
 #if ATOMICWRITES_LINUX
@@ -452,6 +453,30 @@ inline owner_ids process_owner() noexcept {
 /// The effective ids in force now (two system calls).
 inline owner_ids current_owner() noexcept {
     return {static_cast<unsigned>(::geteuid()), static_cast<unsigned>(::getegid())};
+}
+
+/// The value (0, 1 or 2) of Linux's protection of sticky directories named `name`
+/// under /proc/sys/fs ("protected_regular", "protected_symlinks"), read now, since an
+/// administrator may change it at any time; `fallback` where it cannot be read (no
+/// /proc: the distributions' default); 0 on other systems, whose kernels do not protect.
+/// Asked only for another user's file or link in a sticky directory. Not through the
+/// hook: it has no failure to report (the fallback is the answer).
+inline int kernel_protection(const char* name, int fallback) noexcept {
+#if ATOMICWRITES_LINUX
+    char path[64] = "/proc/sys/fs/";
+    if (std::strlen(name) >= sizeof path - std::strlen(path)) return fallback;
+    std::strcat(path, name);
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fallback;
+    char c = 0;
+    const ssize_t n = ::read(fd, &c, 1);
+    ::close(fd);
+    return n == 1 && c >= '0' && c <= '9' ? c - '0' : fallback;
+#else
+    (void)name;
+    (void)fallback;
+    return 0;
+#endif
 }
 
 /// 64 bits from the system's random source, for seeding; falls back to a mix of the

@@ -382,9 +382,15 @@ inline void close(handle file, std::error_code& ec) noexcept {
     if (!through_hook(info, [](syscall_info& i) { return ::CloseHandle(i.file) != 0; })) set_error(ec);
 }
 
+/// False: Windows has no owner ids (see file_status).
+inline constexpr bool has_owners = false;
+
 /// Windows has no owner ids (see file_status).
 inline owner_ids process_owner() noexcept { return {0, 0}; }
 inline owner_ids current_owner() noexcept { return {0, 0}; }
+
+/// Windows has no sticky directories, and so no protection of them: always 0.
+inline int kernel_protection(const char*, int) noexcept { return 0; }
 
 /// 64 bits for seeding the generator of temporary names, from the performance counter,
 /// the process and thread ids and the address space layout. The names need to be
