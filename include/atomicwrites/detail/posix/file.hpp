@@ -424,10 +424,23 @@ inline void unlink(handle dir, const char* name, std::error_code& ec) noexcept {
 
 /// close(2), never retried. EINTR is not an error: on Linux the descriptor is released
 /// whatever close reports (close(2), "Dealing with error returns from close()").
+/// A failure the hook injects releases the descriptor too: the real close(2) is made,
+/// then the hook's error reported, as a real failure would be (see sysop::close).
 inline void close(handle file, std::error_code& ec) noexcept {
     syscall_info info{.op = sysop::close, .file = file};
-    long r = through_hook(info, [](syscall_info& i) { return static_cast<long>(::close(i.file)); });
-    if (r < 0 && errno != EINTR) set_error(ec);
+    if (syscall_hook* hook = current_hook; hook != nullptr) [[unlikely]] {
+        if (const int e = hook->before(info); e != 0) {
+            ::close(file);
+            if (e != EINTR) ec.assign(e, std::system_category());
+            return;
+        }
+        const long r = ::close(info.file);
+        const int saved = errno;
+        hook->after(info, r < 0 ? saved : 0);
+        if (r < 0 && saved != EINTR) ec.assign(saved, std::system_category());
+        return;
+    }
+    if (::close(file) < 0 && errno != EINTR) set_error(ec);
 }
 
 /// The ids a file created by this process is given, as they were at exec time (the

@@ -377,9 +377,23 @@ inline void set_owner(handle file, unsigned uid, unsigned gid, std::error_code& 
 }
 
 /// CloseHandle, never retried.
+/// A failure the hook injects releases the handle too: the real CloseHandle is made,
+/// then the hook's error reported (see sysop::close).
 inline void close(handle file, std::error_code& ec) noexcept {
     syscall_info info{.op = sysop::close, .file = file};
-    if (!through_hook(info, [](syscall_info& i) { return ::CloseHandle(i.file) != 0; })) set_error(ec);
+    if (syscall_hook* hook = current_hook; hook != nullptr) {
+        if (const int e = hook->before(info); e != 0) {
+            ::CloseHandle(file);
+            ec.assign(e, std::system_category());
+            return;
+        }
+        const bool ok = ::CloseHandle(info.file) != 0;
+        const DWORD saved = ok ? 0 : ::GetLastError();
+        hook->after(info, static_cast<int>(saved));
+        if (!ok) ec.assign(static_cast<int>(saved), std::system_category());
+        return;
+    }
+    if (!::CloseHandle(file)) set_error(ec);
 }
 
 /// Windows has no owner ids (see file_status).
