@@ -25,9 +25,16 @@ namespace detail {
 inline constexpr std::size_t random_name_length = 8;
 
 /// A per-thread generator for temporary names (splitmix64), seeded once per thread from
-/// the system's random source: no per-name system call or std::random_device.
+/// the system's random source: no per-name system call or std::random_device. A forked
+/// child seeds it again at its first name, so that parent and children (which inherit
+/// the state) never draw the same names.
 inline std::uint64_t next_random() noexcept {
     thread_local std::uint64_t state = sys::random_seed();
+    thread_local std::uint64_t generation = sys::process_generation();
+    if (const std::uint64_t now = sys::process_generation(); now != generation) [[unlikely]] {
+        generation = now;
+        state = sys::random_seed();
+    }
     std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;

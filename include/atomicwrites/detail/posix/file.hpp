@@ -23,6 +23,7 @@
 #include <system_error>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #if ATOMICWRITES_LINUX
@@ -463,6 +464,23 @@ inline owner_ids process_owner() noexcept {
 /// The effective ids in force now (two system calls).
 inline owner_ids current_owner() noexcept {
     return {static_cast<unsigned>(::geteuid()), static_cast<unsigned>(::getegid())};
+}
+
+/// How many fork(2)s this process is away from the one that first asked (see
+/// process_generation()); bumped in the child only, while it has a single thread.
+inline std::uint64_t fork_count = 0;
+
+inline void count_fork() noexcept { ++fork_count; }
+
+/// A number that differs in every process a fork(2) makes from this one: a writer
+/// copied into a child sees another number than the one it was made with. No system
+/// call: a pthread_atfork(3) child handler, registered by the first call, counts the
+/// forks. Where registering fails, the process id (getpid(2), a system call) stands in.
+inline std::uint64_t process_generation() noexcept {
+    static const bool counted = ::pthread_atfork(nullptr, nullptr, &count_fork) == 0;
+    if (counted) [[likely]]
+        return fork_count;
+    return (std::uint64_t{1} << 63) | static_cast<std::uint64_t>(::getpid());
 }
 
 /// 64 bits from the system's random source, for seeding; falls back to a mix of the

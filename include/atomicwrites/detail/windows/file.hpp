@@ -400,6 +400,9 @@ inline void close(handle file, std::error_code& ec) noexcept {
 inline owner_ids process_owner() noexcept { return {0, 0}; }
 inline owner_ids current_owner() noexcept { return {0, 0}; }
 
+/// Windows has no fork(2): a process never holds a copy of another's writer.
+inline std::uint64_t process_generation() noexcept { return 0; }
+
 /// 64 bits for seeding the generator of temporary names, from the performance counter,
 /// the process and thread ids and the address space layout. The names need to be
 /// unlikely to collide, not secret: CREATE_NEW makes creation exclusive, and a taken
