@@ -148,6 +148,21 @@ inline handle open_file(handle dir, const char* name, std::error_code& ec) noexc
     }
     return static_cast<handle>(r);
 }
+/// open_file() for writing (O_WRONLY), for a file that may be written but not read (a
+/// drop box's mode 0200): fsync(2) works on any descriptor of the file. Nothing is
+/// written (no O_TRUNC); FIFOs without a reader answer ENXIO.
+inline handle open_file_writable(handle dir, const char* name, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::open_file, .dir = dir, .name = name};
+    long r = through_hook(info, [](syscall_info& i) {
+        return static_cast<long>(::openat(i.dir, i.name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    });
+    if (r < 0) {
+        set_error(ec);
+        return invalid_handle;
+    }
+    return static_cast<handle>(r);
+}
+
 inline file_status to_status(const struct ::stat& st) noexcept {
     file_status s;
     if (S_ISREG(st.st_mode))

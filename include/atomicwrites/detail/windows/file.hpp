@@ -403,6 +403,12 @@ inline owner_ids current_owner() noexcept { return {0, 0}; }
 /// Windows has no fork(2): a process never holds a copy of another's writer.
 inline std::uint64_t process_generation() noexcept { return 0; }
 
+/// open_file() already opens for writing (FlushFileBuffers needs it), so a file that
+/// may be written but not read is opened the same way.
+inline handle open_file_writable(handle dir, const wchar_t* name, std::error_code& ec) noexcept {
+    return open_file(dir, name, ec);
+}
+
 /// 64 bits for seeding the generator of temporary names, from the performance counter,
 /// the process and thread ids and the address space layout. The names need to be
 /// unlikely to collide, not secret: CREATE_NEW makes creation exclusive, and a taken
