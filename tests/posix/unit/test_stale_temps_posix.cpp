@@ -15,7 +15,9 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -236,6 +238,80 @@ TEST_CASE("sweeps running at once remove each leftover of killed writers exactly
     CHECK(errors.load() == 0);
     CHECK(removed.load() == static_cast<std::size_t>(leftovers));
     CHECK(dir.names().empty());
+}
+
+TEST_CASE("a sweep never removes a live writer's file that took a stale file's name meanwhile",
+          "[stale_temps][concurrency]") {
+    // Sweep A has judged the leftover ".cfg.tmp" and is about to act on its name (its
+    // claim; an unlink by name before). Meanwhile sweep B removes the same leftover, and
+    // a temp::named writer creates ".cfg.tmp" again and writes. The hook only widens
+    // that window; the interleaving is the same in real runs, only rarer.
+    test::temp_dir dir;
+    test::write_plain(dir / "cfg", "old\n");
+    leave_temp<named_temp_writer>(dir / "cfg");
+    REQUIRE(dir.names() == names{".cfg.tmp", "cfg"});
+    const aw::stale_temp_options options{.older_than = 0s, .target_name = "cfg"};
+    std::optional<named_temp_writer> live;
+    std::size_t second = 0;
+    class meanwhile : public aw::syscall_hook {
+    public:
+        std::function<void()> run;
+        bool done = false;
+        int before(aw::syscall_info& info) noexcept override {
+            const bool acts_on_name =
+                info.op == sysop::unlink || info.op == sysop::rename || info.op == sysop::rename_noreplace;
+            if (acts_on_name && !done) {
+                done = true;
+                std::thread(run).join();
+            }
+            return 0;
+        }
+    } hook;
+    hook.run = [&] {
+        second = aw::remove_stale_temps(dir.path(), options);
+        live.emplace(dir / "cfg", aw::write_options{.overwrite = true});
+        live->write("the new configuration\n");
+    };
+    std::size_t first = 0;
+    std::error_code ec;
+    {
+        aw::scoped_syscall_hook scope(hook);
+        first = aw::remove_stale_temps(dir.path(), options, ec);
+    }
+    CHECK_FALSE(ec);
+    CHECK(hook.done);
+    CHECK(second == 1);
+    CHECK(first == 0);
+    REQUIRE(live);
+    live->commit(ec);
+    CHECK_FALSE(ec);
+    CHECK(test::read_file(dir / "cfg") == "the new configuration\n");
+    CHECK(dir.names() == names{"cfg"});
+}
+
+TEST_CASE("a sweep's claim of a leftover is exclusive and leaves nothing behind", "[stale_temps]") {
+    test::temp_dir dir;
+    leave_temp<random_temp_writer>(dir / "data");
+    leave_temp<named_temp_writer>(dir / "data");
+    test::scripted_hook hook;
+    {
+        aw::scoped_syscall_hook scope(hook);
+        CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 0s, .target_name = "data"}) == 2);
+    }
+    CHECK(dir.names().empty());
+    // Each candidate is claimed by one exclusive rename to a random name of the same
+    // target (which a later sweep would recognise), and that name is removed.
+    std::size_t claims = 0;
+    for (const auto& c : hook.calls) {
+        if (c.op != sysop::rename_noreplace && c.op != sysop::rename) continue;
+        ++claims;
+        CHECK(c.op == sysop::rename_noreplace);
+        CHECK(aw::is_temp_name(c.name2, {.target_name = "data"}));
+        CHECK(aw::is_temp_name(c.name2));
+        CHECK(c.name2 != c.name);
+    }
+    CHECK(claims == 2);
+    CHECK(hook.count(sysop::unlink) == 2);
 }
 
 TEST_CASE("remove_stale_temps reports errors with the step and the path", "[stale_temps][errors]") {
