@@ -73,10 +73,11 @@ inline bool matches_temp_name(native_string_view name, native_string_view prefix
         name.substr(name.size() - suffix.size()) != suffix)
         return false;
     const native_string_view middle = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    native_char_type stem_of_target[sys::max_name + 1];
     if (!target.empty()) {
         const std::size_t named = temp_name_overhead(prefix, suffix, false);
-        if (named + 1 <= sys::max_name && same_target(middle, target.substr(0, temp_stem_length(named, target))) &&
-            middle != name)
+        if (named + 1 <= sys::max_name && middle != name &&
+            same_target(middle, native_string_view(stem_of_target, temp_stem(stem_of_target, named, target))))
             return true;
     }
     const std::size_t r = random_name_length;
@@ -88,7 +89,8 @@ inline bool matches_temp_name(native_string_view name, native_string_view prefix
     const native_string_view stem = middle.substr(0, middle.size() - r - 1);
     if (target.empty()) return true;
     const std::size_t fixed = temp_name_overhead(prefix, suffix, true);
-    return fixed + 1 <= sys::max_name && same_target(stem, target.substr(0, temp_stem_length(fixed, target)));
+    return fixed + 1 <= sys::max_name &&
+           same_target(stem, native_string_view(stem_of_target, temp_stem(stem_of_target, fixed, target)));
 }
 
 /// The options' affixes and target in the system's characters: views of the options on
@@ -126,7 +128,8 @@ struct native_temp_affixes {
 
 /// Whether `name` is one this library gives its temporary files under `options`:
 /// temp_prefix, the target's name (shortened as the writer shortens it to fit a name's
-/// limit: 255 bytes on POSIX, 255 UTF-16 code units on Windows), "." and 8 characters of
+/// limit, 255 bytes on POSIX, 255 UTF-16 code units on Windows, with "~" and a hash of
+/// the whole name), "." and 8 characters of
 /// [A-Za-z0-9], temp_suffix ("config.json" -> ".config.json.Xy3kQ9aB.tmp"); or, when
 /// options.target_name is given, temp::named's prefix + target + suffix
 /// (".config.json.tmp"). The target's part is compared without regard to the case of
