@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -88,6 +89,33 @@ names starting_with(const test::temp_dir& dir, const std::string& prefix) {
         if (n.rfind(prefix, 0) == 0) out.push_back(n);
     return out;
 }
+
+/// A FAT filesystem (case-insensitive names, no links, no RENAME_NOREPLACE) mounted
+/// through FUSE (fusefat) on `dir`/m for the object's lifetime, where mkfs.vfat and
+/// fusefat are installed and the process may mount.
+class fat_mount {
+public:
+    explicit fat_mount(const test::temp_dir& dir) : image_(dir / "fat.img"), where_(dir / "m") {
+        fs::create_directory(where_);
+        const std::string make = "truncate -s 32M '" + image_.string() + "' && mkfs.vfat -F 32 '" + image_.string() +
+                                 "' >/dev/null 2>&1 && fusefat -o rw+ '" + image_.string() + "' '" + where_.string() +
+                                 "' >/dev/null 2>&1";
+        mounted_ = test::is_root() && std::system("command -v mkfs.vfat fusefat >/dev/null 2>&1") == 0 &&
+                   std::system(make.c_str()) == 0;
+    }
+    ~fat_mount() {
+        if (mounted_) std::system(("fusermount -u '" + where_.string() + "' >/dev/null 2>&1").c_str());
+    }
+    fat_mount(const fat_mount&) = delete;
+    fat_mount& operator=(const fat_mount&) = delete;
+    bool mounted() const { return mounted_; }
+    const fs::path& path() const { return where_; }
+
+private:
+    fs::path image_;
+    fs::path where_;
+    bool mounted_ = false;
+};
 
 }  // namespace
 
@@ -312,6 +340,46 @@ TEST_CASE("a sweep's claim of a leftover is exclusive and leaves nothing behind"
     }
     CHECK(claims == 2);
     CHECK(hook.count(sysop::unlink) == 2);
+}
+
+TEST_CASE("on a case-insensitive filesystem a leftover named in another case is swept and the writer goes on",
+          "[stale_temps][case][mount]") {
+    test::temp_dir dir;
+    fat_mount fat(dir);
+    if (!fat.mounted()) {
+        WARN("skipped: needs root, mkfs.vfat and fusefat (Debian: dosfstools, fusefat) to mount a FAT filesystem");
+        return;
+    }
+    const fs::path m = fat.path();
+    leave_temp<named_temp_writer>(m / "N.TXT");
+    REQUIRE(test::temp_dir::list(m) == names{".N.TXT.tmp"});
+    // The leftover blocks a writer of "n.txt": the filesystem takes it for the same name.
+    std::error_code ec;
+    { named_temp_writer blocked(m / "n.txt", {.overwrite = true}, ec); }
+    CHECK(ec == std::errc::file_exists);
+    // A sweep for "n.txt" recognises it (claimed with rename(2): FUSE has no
+    // RENAME_NOREPLACE here) and removes it.
+    CHECK(aw::remove_stale_temps(m, {.older_than = 0s, .target_name = "n.txt"}) == 1);
+    CHECK(test::temp_dir::list(m).empty());
+    named_temp_writer w(m / "n.txt", {.overwrite = true});
+    w.write("new\n");
+    w.commit();
+    CHECK(test::read_file(m / "N.TXT") == "new\n");
+    // Overlapping sweeps on FUSE: a file another sweep removed is not an error.
+    for (int i = 0; i < 20; ++i) leave_temp<random_temp_writer>(m / "data", {});
+    std::atomic<int> errors{0};
+    std::atomic<std::size_t> removed{0};
+    std::vector<std::thread> sweeps;
+    for (int t = 0; t < 3; ++t)
+        sweeps.emplace_back([&] {
+            std::error_code e;
+            removed += aw::remove_stale_temps(m, now_stale, e);
+            if (e) ++errors;
+        });
+    for (auto& t : sweeps) t.join();
+    CHECK(errors.load() == 0);
+    CHECK(removed.load() == 20);
+    CHECK(test::temp_dir::list(m) == names{"n.txt"});
 }
 
 TEST_CASE("remove_stale_temps reports errors with the step and the path", "[stale_temps][errors]") {
