@@ -365,7 +365,9 @@ private:
         temp_.create(make_temp_request(plan.create_mode), s_.file, ec);
         if (ec) {
             if (ec == std::errc::file_exists)
-                s_.step = "create temporary file (the name is taken: another writer, or a stale temporary file)";
+                s_.step =
+                    "create temporary file (the name is taken: by another writer, a leftover of a crash "
+                    "(see remove_stale_temps), or another file of that name)";
             s_.file.file = invalid_handle;
             s_.file.name[0] = '\0';
             return abandon();

@@ -56,6 +56,13 @@ commit_state move_file(const std::filesystem::path& src, const std::filesystem::
     if constexpr (SyncPolicy::durable) {
         step = "open source file";
         native_handle_type f = sys::open_file(src_dir, src_name, ec);
+        // A source that may be written but not read (mode 0200, a drop box's file) is
+        // synced through a write-only descriptor: fsync(2) works on either, and rename(2)
+        // itself never needed read access.
+        if (ec == std::errc::permission_denied) {
+            ec.clear();
+            f = sys::open_file_writable(src_dir, src_name, ec);
+        }
         // A symbolic link has no data of its own to sync (O_NOFOLLOW answers ELOOP).
         if (ec == std::errc::too_many_symbolic_link_levels) {
             ec.clear();
@@ -103,8 +110,9 @@ commit_state move_file(const std::filesystem::path& src, const std::filesystem::
 /// Durability: with a durable SyncPolicy, `src`'s data is synced first and both
 /// directories after.
 /// Platforms: all; `src` and `dst` on one filesystem.
-/// System calls: open of each directory, open and sync of `src` (durable), the
-/// default_commit's publication, sync of each directory (durable).
+/// System calls: open of each directory, open and sync of `src` (durable: read-only, or
+/// write-only when reading it is refused), the default_commit's publication, sync of
+/// each directory (durable). A durable move needs read or write access to `src`.
 /// Errors: cross_device_link (EXDEV: another filesystem, nothing moved), and those of
 /// the calls; the error_code form never throws.
 template <class SyncPolicy = default_sync>

@@ -17,6 +17,7 @@
 #include <atomicwrites/temp.hpp>
 #include <atomicwrites/types.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -47,6 +48,23 @@ struct stale_temp_options {
 
 namespace detail {
 
+/// Whether the target's part of a temporary name is `expected`, ASCII letters compared
+/// without regard to case: on a case-insensitive filesystem (FAT, exFAT, NTFS, a casefold
+/// ext4 directory) ".N.TXT.tmp" is the name a writer of "n.txt" would make, and blocks
+/// it. On a case-sensitive one, this also takes the leftovers of targets whose names
+/// differ only in case: files of this library all the same, judged like any other.
+inline bool same_target(native_string_view part, native_string_view expected) noexcept {
+    if (part.size() != expected.size()) return false;
+    for (std::size_t i = 0; i < part.size(); ++i) {
+        native_char_type a = part[i];
+        native_char_type b = expected[i];
+        if (a >= 'A' && a <= 'Z') a = static_cast<native_char_type>(a - 'A' + 'a');
+        if (b >= 'A' && b <= 'Z') b = static_cast<native_char_type>(b - 'A' + 'a');
+        if (a != b) return false;
+    }
+    return true;
+}
+
 /// is_temp_name() for a name, affixes and target in the system's characters (UTF-16 on
 /// Windows, where the writer shortens a long target to fit max_name UTF-16 code units).
 inline bool matches_temp_name(native_string_view name, native_string_view prefix, native_string_view suffix,
@@ -55,9 +73,11 @@ inline bool matches_temp_name(native_string_view name, native_string_view prefix
         name.substr(name.size() - suffix.size()) != suffix)
         return false;
     const native_string_view middle = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    native_char_type stem_of_target[sys::max_name + 1];
     if (!target.empty()) {
         const std::size_t named = temp_name_overhead(prefix, suffix, false);
-        if (named + 1 <= sys::max_name && middle == target.substr(0, temp_stem_length(named, target)) && middle != name)
+        if (named + 1 <= sys::max_name && middle != name &&
+            same_target(middle, native_string_view(stem_of_target, temp_stem(stem_of_target, named, target))))
             return true;
     }
     const std::size_t r = random_name_length;
@@ -69,7 +89,8 @@ inline bool matches_temp_name(native_string_view name, native_string_view prefix
     const native_string_view stem = middle.substr(0, middle.size() - r - 1);
     if (target.empty()) return true;
     const std::size_t fixed = temp_name_overhead(prefix, suffix, true);
-    return fixed + 1 <= sys::max_name && stem == target.substr(0, temp_stem_length(fixed, target));
+    return fixed + 1 <= sys::max_name &&
+           same_target(stem, native_string_view(stem_of_target, temp_stem(stem_of_target, fixed, target)));
 }
 
 /// The options' affixes and target in the system's characters: views of the options on
@@ -107,11 +128,15 @@ struct native_temp_affixes {
 
 /// Whether `name` is one this library gives its temporary files under `options`:
 /// temp_prefix, the target's name (shortened as the writer shortens it to fit a name's
-/// limit: 255 bytes on POSIX, 255 UTF-16 code units on Windows), "." and 8 characters of
+/// limit, 255 bytes on POSIX, 255 UTF-16 code units on Windows, with "~" and a hash of
+/// the whole name), "." and 8 characters of
 /// [A-Za-z0-9], temp_suffix ("config.json" -> ".config.json.Xy3kQ9aB.tmp"); or, when
 /// options.target_name is given, temp::named's prefix + target + suffix
-/// (".config.json.tmp"). `name` and the options are UTF-8 (on POSIX, the bytes of the
-/// names as they are); on Windows, a name or option that is not UTF-8 matches nothing.
+/// (".config.json.tmp"). The target's part is compared without regard to the case of
+/// ASCII letters, as case-insensitive filesystems compare names (".N.TXT.tmp" is a
+/// temporary name of "n.txt"); other characters, the affixes and the random part
+/// byte for byte. `name` and the options are UTF-8 (on POSIX, the bytes of the names as
+/// they are); on Windows, a name or option that is not UTF-8 matches nothing.
 inline bool is_temp_name(std::string_view name, const stale_temp_options& options = {}) noexcept {
     const detail::native_temp_affixes affixes(options);
     if (!affixes.valid || !affixes.usable) return false;
@@ -133,11 +158,129 @@ namespace detail {
 /// Why a candidate is kept, or what happened to it.
 enum class sweep_result : unsigned char { removed, kept, gone };
 
+/// Whether an error of looking at a file held open means that the file is gone: another
+/// sweep removed it meanwhile (FUSE filesystems answer ENOENT, NFS ESTALE).
+inline bool vanished(const std::error_code& ec) noexcept {
+#if defined(ESTALE)
+    if (ec.value() == ESTALE && ec.category() == std::system_category()) return true;
+#endif
+    return ec == std::errc::no_such_file_or_directory;
+}
+
+/// Whether an error says that a call or flag is not available on this filesystem.
+inline bool unavailable(const std::error_code& ec) noexcept {
+    return ec == std::errc::invalid_argument || ec == std::errc::function_not_supported ||
+           ec == std::errc::operation_not_supported || ec == std::errc::not_supported;
+}
+
+/// Moves `from` to `to` unless `to` exists: renameat2(RENAME_NOREPLACE) where the system
+/// and filesystem have it, else rename(2), which replaces `to` only if someone made that
+/// same random name meanwhile (62^8 of them).
+inline void rename_exclusive(native_handle_type dir, const native_char_type* from, const native_char_type* to,
+                             std::error_code& ec) noexcept {
+    if constexpr (sys::has_rename_noreplace) {
+        sys::rename_noreplace(dir, from, dir, to, ec);
+        if (!ec || !unavailable(ec)) return;
+        ec.clear();
+    }
+    // Not link(2) and unlink(2): the unlink would remove whatever the name refers to by
+    // then, the very race the claim is there to close.
+    sys::rename(dir, from, dir, to, ec);
+}
+
+/// Renames a claimed file back to `name` without replacing a file made there since:
+/// renameat2(RENAME_NOREPLACE), else a link and the removal of the claimed name (EEXIST
+/// if `name` exists), else rename(2) where the filesystem has neither.
+inline void give_back(native_handle_type dir, const native_char_type* claimed, const native_char_type* name,
+                      std::error_code& ec) noexcept {
+    if constexpr (sys::has_rename_noreplace) {
+        sys::rename_noreplace(dir, claimed, dir, name, ec);
+        if (!ec || !unavailable(ec)) return;
+        ec.clear();
+    }
+    sys::link(dir, claimed, dir, name, ec);
+    if (!ec) {
+        sys::unlink(dir, claimed, ec);
+        return;
+    }
+    if (!unavailable(ec) && ec != std::errc::operation_not_permitted) return;
+    ec.clear();
+    sys::rename(dir, claimed, dir, name, ec);
+}
+
+/// A name to claim the candidate `name` under: a random temporary name of the same
+/// target (prefix + stem + "." + 8 random characters + suffix), which a later sweep
+/// recognises should this one stop before removing it.
+inline void claim_name(native_char_type* out, native_string_view name, const native_temp_affixes& affixes,
+                       std::error_code& ec) noexcept {
+    native_string_view stem = affixes.target;
+    if (stem.empty()) {
+        // A random name of any target: its stem, without "." and the random characters.
+        stem = name.substr(affixes.prefix.size(),
+                           name.size() - affixes.prefix.size() - affixes.suffix.size() - random_name_length - 1);
+    }
+    make_temp_name(out, affixes.prefix, stem, affixes.suffix, true, ec);
+}
+
+/// Claims the candidate `name` (held open as `held`, under a read lease where there
+/// are leases: nobody can open it for writing meanwhile) by an exclusive rename to a
+/// name of its own, checks that the claimed file is the one held and still unchanged,
+/// and removes it; gives it back (renames it back, exclusively) if it is another.
+inline sweep_result claim_and_remove(native_handle_type dir, const native_char_type* name, const sys::file_status& held,
+                                     std::int64_t not_after, const native_temp_affixes& affixes, const char*& step,
+                                     std::error_code& ec) noexcept {
+    native_char_type claimed[sys::max_name + 1];
+    const native_string_view candidate(name);
+    step = "claim stale temporary file";
+    for (int attempt = 0;; ++attempt) {
+        claim_name(claimed, candidate, affixes, ec);
+        if (!ec) rename_exclusive(dir, name, claimed, ec);
+        if (!ec) break;
+        // Another sweep took it first: not an error, and not ours to count.
+        if (ec == std::errc::no_such_file_or_directory) {
+            ec.clear();
+            return sweep_result::gone;
+        }
+        if (ec != std::errc::file_exists || attempt + 1 == name_attempts) return sweep_result::kept;
+    }
+    // The claim changed the file's status time, not its content: the content's time
+    // and the identity tell whether it is still the file that was judged.
+    // A failure from here on gives the file back under its name before it is reported.
+    std::error_code ignored;
+    step = "inspect stale temporary file";
+    const sys::file_status now = sys::stat_at(dir, claimed, ec);
+    if (ec) {
+        give_back(dir, claimed, name, ignored);
+        return sweep_result::kept;
+    }
+    if (now.kind == sys::file_kind::none) return sweep_result::gone;  // claimed from us in turn
+    if (now.device != held.device || now.inode != held.inode || now.modified > not_after) {
+        // Not the file that was judged: a writer made a new one under that name since.
+        step = "give back a claimed temporary file";
+        give_back(dir, claimed, name, ec);
+        if (ec == std::errc::no_such_file_or_directory) ec.clear();
+        return sweep_result::kept;
+    }
+    step = "remove stale temporary file";
+    sys::unlink(dir, claimed, ec);
+    if (!ec) return sweep_result::removed;
+    if (ec == std::errc::no_such_file_or_directory) {
+        ec.clear();
+        return sweep_result::gone;
+    }
+    give_back(dir, claimed, name, ignored);
+    return sweep_result::kept;
+}
+
 /// Looks at one name that is_temp_name() accepted and removes it if it is a regular
 /// file, old enough and not open for writing, where the system can only look at a file
-/// and then remove its name (POSIX). `ec` is set only for errors that stop the sweep.
+/// and then act on its name (POSIX). The file is first claimed: renamed, exclusively,
+/// to a random name of its own, so that the name removed is one nobody else can have
+/// given to another file meanwhile (a live writer of temp::named re-creates the same
+/// name); a claimed file that turns out not to be the one looked at is given back.
+/// `ec` is set only for errors that stop the sweep.
 inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type* name, std::int64_t not_after,
-                                  const char*& step, std::error_code& ec) noexcept {
+                                  const native_temp_affixes& affixes, const char*& step, std::error_code& ec) noexcept {
     // Look before opening: a device or FIFO named like a temporary file is not opened.
     step = "inspect stale temporary file";
     sys::file_status st = sys::stat_at(dir, name, ec);
@@ -160,35 +303,30 @@ inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type
     sweep_result result = sweep_result::kept;
     std::error_code ignored;
     const sys::file_status held = sys::stat_handle(f, ec);
+    if (ec && vanished(ec)) {
+        ec.clear();
+        result = sweep_result::gone;
+    }
     // The name may have been given to another file between the two looks.
-    if (!ec && held.kind == sys::file_kind::regular && held.device == st.device && held.inode == st.inode &&
-        held.modified <= not_after && held.changed <= not_after) {
+    if (!ec && result == sweep_result::kept && held.kind == sys::file_kind::regular && held.device == st.device &&
+        held.inode == st.inode && held.modified <= not_after && held.changed <= not_after) {
         bool unused = true;
         if constexpr (sys::has_read_lease) {
             std::error_code lease;
             sys::try_read_lease(f, lease);
             // EAGAIN: open for writing somewhere, a writer at work. EACCES, EPERM: another
-            // user's file, which we cannot tell about. Other errors (EINVAL: no leases on
-            // this filesystem): the age alone decides, as on systems without leases.
+            // user's file, which we cannot tell about. ENOENT, ESTALE: removed meanwhile.
+            // Other errors (EINVAL: no leases on this filesystem): the age alone decides,
+            // as on systems without leases.
             if (lease == std::errc::resource_unavailable_try_again || lease == std::errc::permission_denied ||
                 lease == std::errc::operation_not_permitted)
                 unused = false;
-        }
-        if (unused) {
-            // While the lease is held no writer can have the file: check that the name
-            // still refers to it, then remove the name.
-            const sys::file_status now = sys::stat_at(dir, name, ec);
-            if (!ec && now.device == held.device && now.inode == held.inode) {
-                step = "remove stale temporary file";
-                sys::unlink(dir, name, ec);
-                if (!ec) {
-                    result = sweep_result::removed;
-                } else if (ec == std::errc::no_such_file_or_directory) {
-                    ec.clear();
-                    result = sweep_result::gone;
-                }
+            else if (vanished(lease)) {
+                unused = false;
+                result = sweep_result::gone;
             }
         }
+        if (unused) result = claim_and_remove(dir, name, held, not_after, affixes, step, ec);
     }
     sys::close(f, ignored);
     return result;
@@ -220,11 +358,11 @@ inline sweep_result sweep_held(native_handle_type dir, const native_char_type* n
 
 /// Looks at one candidate the platform's way.
 inline sweep_result sweep_one(native_handle_type dir, const native_char_type* name, std::int64_t not_after,
-                              const char*& step, std::error_code& ec) noexcept {
+                              const native_temp_affixes& affixes, const char*& step, std::error_code& ec) noexcept {
     if constexpr (sys::has_open_for_removal)
         return sweep_held(dir, name, not_after, step, ec);
     else
-        return sweep_by_name(dir, name, not_after, step, ec);
+        return sweep_by_name(dir, name, not_after, affixes, step, ec);
 }
 
 /// Where a sweep stopped: the step and the file's name (empty if none).
@@ -263,7 +401,7 @@ inline std::size_t sweep(native_handle_type at, const native_char_type* name, co
             const native_char_type* name = reader.next(ec);
             if (name == nullptr) break;
             if (!affixes.usable || !matches_temp_name(name, affixes.prefix, affixes.suffix, affixes.target)) continue;
-            if (sweep_one(dir, name, not_after, failure.step, ec) == sweep_result::removed) ++removed;
+            if (sweep_one(dir, name, not_after, affixes, failure.step, ec) == sweep_result::removed) ++removed;
             if (ec) {
                 copy_c_string(failure.name, name);
                 break;
@@ -292,15 +430,27 @@ inline std::size_t sweep(native_handle_type at, const native_char_type* name, co
 ///
 /// Platforms: all; "in use" is exact on Linux (a read lease) and Windows (an exclusive
 /// open), the age alone decides elsewhere and on filesystems without leases (NFS).
+/// On POSIX a candidate is first claimed: renamed, exclusively (renameat2 with
+/// RENAME_NOREPLACE; rename(2) to a fresh random name where the filesystem lacks it), to
+/// a random temporary name of its own, checked again under that name and removed, or
+/// renamed back if a writer had made a new file under the old name meanwhile. So a
+/// sweep never removes a name that a live writer re-created (temp::named does), even
+/// with overlapping sweeps. A writer whose file is claimed and given back in that
+/// instant would see its commit fail with ENOENT; a file in use is never claimed where
+/// leases tell (Linux), so only a writer on another view of the same files (a FUSE
+/// backing directory, an overlay's upper directory) can meet this, once its file is
+/// older than options.older_than.
 /// System calls: the directory's open, reads and close; per candidate on POSIX a stat,
-/// an open, an fstat, a lease (Linux), a second stat and the unlink; on Windows an open,
-/// a stat of the handle and the removal through it.
+/// an open, an fstat, a lease (Linux), the claim's rename, a second stat and the
+/// unlink; on Windows an open, a stat of the handle and the removal through it.
 /// Errors: invalid_argument (a separator or NUL in the options; on Windows, not UTF-8;
 /// or prefix and suffix both empty with no target), and those of opening and reading
 /// the directory (ENOENT, ENOTDIR, EACCES, EMFILE, EIO), of looking at a file (EACCES,
-/// EMFILE, EIO) and of removing it (EACCES, EPERM, EROFS, EBUSY), or their Windows
-/// counterparts. The sweep stops at the first error; what it removed stays removed.
-/// Files that vanish meanwhile (another sweep) are not an error.
+/// EMFILE, EIO), of claiming it (step "claim stale temporary file": EACCES, EPERM,
+/// EROFS, EBUSY) and of removing it (EACCES, EPERM, EROFS, EBUSY), or their Windows
+/// counterparts; a file claimed when an error stops the sweep is given back its name.
+/// The sweep stops at the first error; what it removed stays removed. Files that vanish
+/// meanwhile (another sweep took them: ENOENT, or ESTALE on NFS) are not an error.
 inline std::size_t remove_stale_temps(const std::filesystem::path& directory, const stale_temp_options& options,
                                       std::error_code& ec) noexcept {
     detail::sweep_failure failure;

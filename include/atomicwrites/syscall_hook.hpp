@@ -55,7 +55,9 @@ enum class sysop : unsigned char {
     link_anonymous,    ///< linkat(2) of an open anonymous file (Linux only)
     unlink,            ///< unlinkat(2); DeleteFileW, or, with `file` set (remove_stale_temps()),
                        ///< SetFileInformationByHandle(FileDispositionInfoEx or FileDispositionInfo)
-    close,             ///< close(2); CloseHandle
+    close,             ///< close(2); CloseHandle. A failure the hook injects still releases the
+                       ///< descriptor (the call is made, after() is not called), as a real
+                       ///< failed close(2) does on Linux: a failed close never leaks
     read_directory,    ///< getdents64(2) (Linux) or readdir(3): the next names of a directory;
                        ///< FindFirstFileExW, then FindNextFileW: the next name
     lease,             ///< fcntl(F_SETLEASE, F_RDLCK): is a file open for writing anywhere? (Linux only)
@@ -106,8 +108,8 @@ public:
     virtual ~syscall_hook() = default;
     /// Called before each system call. Return 0 to make the call, or an error number
     /// (errno; GetLastError() value on Windows) to fail it with that error without making
-    /// it. For sysop::write the hook may lower `info.size` (not to zero) to make a short
-    /// write.
+    /// it (sysop::close excepted: the descriptor is released all the same). For sysop::write the hook may lower
+    /// `info.size` (not to zero) to make a short write.
     virtual int before(syscall_info& info) noexcept {
         (void)info;
         return 0;

@@ -7,7 +7,9 @@
 /// (".config.json.Xy3kQ9aB.tmp" with the default options) or, for temp::named,
 /// `prefix + target + suffix`. A long target name is shortened (on a character boundary:
 /// UTF-8 on POSIX, UTF-16 on Windows) so that the temporary name fits in the 255
-/// characters a name may have: targets whose names are close to the limit still work.
+/// characters a name may have, and a hash of the whole name added ("~" and 16 hex
+/// digits): targets whose names are close to the limit still work, and two of them never
+/// share a temporary name.
 #ifndef ATOMICWRITES_TEMP_HPP
 #define ATOMICWRITES_TEMP_HPP
 
@@ -16,6 +18,8 @@
 #include <atomicwrites/detail/sys.hpp>
 
 #include <cstdint>
+#include <string_view>
+#include <type_traits>
 
 namespace atomicwrites {
 inline namespace v1 {
@@ -25,9 +29,16 @@ namespace detail {
 inline constexpr std::size_t random_name_length = 8;
 
 /// A per-thread generator for temporary names (splitmix64), seeded once per thread from
-/// the system's random source: no per-name system call or std::random_device.
+/// the system's random source: no per-name system call or std::random_device. A forked
+/// child seeds it again at its first name, so that parent and children (which inherit
+/// the state) never draw the same names.
 inline std::uint64_t next_random() noexcept {
     thread_local std::uint64_t state = sys::random_seed();
+    thread_local std::uint64_t generation = sys::process_generation();
+    if (const std::uint64_t now = sys::process_generation(); now != generation) [[unlikely]] {
+        generation = now;
+        state = sys::random_seed();
+    }
     std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
@@ -44,21 +55,51 @@ inline std::size_t temp_name_overhead(native_string_view prefix, native_string_v
     return prefix.size() + suffix.size() + (random ? random_name_length + 1 : 0);
 }
 
-/// How many characters of `target` a temporary name keeps, given its overhead (which
-/// leaves room for at least one): all of it if the name fits in max_name, else as many
-/// as fit, cut on a character boundary (never before a UTF-8 continuation byte or the
-/// low half of a UTF-16 surrogate pair).
-inline std::size_t temp_stem_length(std::size_t fixed, native_string_view target) noexcept {
-    std::size_t keep = target.size();
-    if (fixed + keep > sys::max_name) {
-        keep = sys::max_name - fixed;
-        while (keep > 0 && continues_character(target[keep])) --keep;
+/// Characters a shortened target's part ends with: "~" and 16 hexadecimal digits of a
+/// hash of the whole target name.
+inline constexpr std::size_t name_hash_length = 17;
+
+/// FNV-1a (64 bits) of a name's code units, each as its bytes from the lowest: the same
+/// hash wherever a name has the same characters.
+inline std::uint64_t name_hash(native_string_view name) noexcept {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (native_char_type c : name) {
+        const auto u = static_cast<std::uint64_t>(static_cast<std::make_unsigned_t<native_char_type>>(c));
+        for (std::size_t byte = 0; byte < sizeof(native_char_type); ++byte) {
+            h ^= (u >> (8 * byte)) & 0xffu;
+            h *= 0x100000001b3ull;
+        }
     }
-    return keep;
+    return h;
+}
+
+/// Writes into `out` the target's part of a temporary name whose other parts take
+/// `fixed` characters (which leaves room for at least one), and returns its length: the
+/// whole target if the name fits in max_name; else as much of it as fits, cut on a
+/// character boundary (never before a UTF-8 continuation byte or the low half of a
+/// UTF-16 surrogate pair), then "~" and a hash of the whole target, so that two long
+/// targets that begin alike never share a temporary name. (Affixes so long that no hash
+/// fits beside them get the cut alone.)
+inline std::size_t temp_stem(native_char_type* out, std::size_t fixed, native_string_view target) noexcept {
+    if (fixed + target.size() <= sys::max_name) {
+        copy_chars(out, target);
+        return target.size();
+    }
+    const bool hashed = fixed + name_hash_length + 1 <= sys::max_name;
+    std::size_t keep = sys::max_name - fixed - (hashed ? name_hash_length : 0);
+    while (keep > 0 && continues_character(target[keep])) --keep;
+    native_char_type* p = copy_chars(out, target.substr(0, keep));
+    if (hashed) {
+        constexpr std::string_view hex = "0123456789abcdef";
+        const std::uint64_t h = name_hash(target);
+        *p++ = '~';
+        for (int shift = 60; shift >= 0; shift -= 4) *p++ = static_cast<native_char_type>(hex[(h >> shift) & 15u]);
+    }
+    return static_cast<std::size_t>(p - out);
 }
 
 /// Writes a temporary name into `out` (max_name + 1 characters): prefix, target
-/// (shortened to fit), then "." and random characters if `random`, then suffix. Fails
+/// (shortened to fit, see temp_stem()), then "." and random characters if `random`, then suffix. Fails
 /// with ENAMETOOLONG when prefix and suffix alone do not fit, and EINVAL if either holds
 /// a separator or NUL.
 inline void make_temp_name(native_char_type* out, native_string_view prefix, native_string_view target,
@@ -72,9 +113,8 @@ inline void make_temp_name(native_char_type* out, native_string_view prefix, nat
         ec = std::make_error_code(std::errc::filename_too_long);
         return;
     }
-    const std::size_t keep = temp_stem_length(fixed, target);
     native_char_type* p = copy_chars(out, prefix);
-    p = copy_chars(p, target.substr(0, keep));
+    p += temp_stem(p, fixed, target);
     if (random) {
         *p++ = '.';
         std::uint64_t bits = next_random();

@@ -810,7 +810,11 @@ TEST_CASE("every system call of replace_atomic and move_atomic fails in turn", "
         REQUIRE(published_at < recorded.size());
         for (std::size_t i = 0; i < recorded.size(); ++i) {
             for (const auto& [f, error] : move_faults(recorded[i], i)) {
-                const std::string step = expected_move_step(recorded, i, published_at);
+                // An access error on the source's read-only open is answered by a write-only
+                // open (a source that may be written but not read): the move goes on.
+                const bool reopened = recorded[i] == sysop::open_file &&
+                                      std::error_code(error, std::system_category()) == std::errc::permission_denied;
+                const std::string step = reopened ? std::string() : expected_move_step(recorded, i, published_at);
                 const bool ignored = step.empty();
                 const bool published = ignored || i > published_at;
                 test::temp_dir dir(test::fast_base());

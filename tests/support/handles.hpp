@@ -86,9 +86,6 @@ inline std::size_t write_handle(aw::native_handle_type h, std::string_view data)
     return written;
 }
 
-/// Closes a handle the library would have closed (a refused close still releases it).
-inline void release_handle(aw::native_handle_type h) { ::CloseHandle(h); }
-
 /// Whether a file is read-only (FILE_ATTRIBUTE_READONLY), Windows' only permission bit.
 inline bool is_read_only(const fs::path& p) {
     const DWORD a = ::GetFileAttributesW(p.c_str());
@@ -144,10 +141,6 @@ inline std::size_t write_handle(int fd, std::string_view data) {
     const ssize_t n = ::write(fd, data.data(), data.size());
     return n < 0 ? 0 : static_cast<std::size_t>(n);
 }
-
-/// Closes a descriptor the library would have closed (Linux releases it whatever close
-/// reports).
-inline void release_handle(int fd) { ::close(fd); }
 
 #endif
 

@@ -93,8 +93,9 @@ public:
 
 /// Records every operation of this thread, made or refused, and refuses the ones it is
 /// told to: by position in the whole sequence, or by operation. A refused close(2)
-/// still releases the descriptor (or handle), as Linux does whatever close reports, so
-/// injecting a close error leaks nothing.
+/// still releases the descriptor (or handle): the seam makes the call and reports the
+/// error, as Linux releases it whatever close reports, so injecting a close error leaks
+/// nothing.
 class scripted_hook : public aw::syscall_hook {
 public:
     struct call {
@@ -174,7 +175,6 @@ public:
         calls.push_back({info.op, error, error != 0, info.file, info.dir, info.dir2,
                          info.name != nullptr ? utf8(info.name) : "", info.name2 != nullptr ? utf8(info.name2) : "",
                          info.size});
-        if (error != 0 && info.op == aw::sysop::close && info.file != aw::invalid_handle) release_handle(info.file);
         return error;
     }
     void after(const aw::syscall_info& info, int error) noexcept override {

@@ -163,6 +163,33 @@ TEST_CASE("only the given prefix, suffix and target are swept", "[stale_temps]")
     CHECK(dir.names().empty());
 }
 
+TEST_CASE("a target's temporary names match whatever the case of its ASCII letters", "[stale_temps][case]") {
+    // On a case-insensitive filesystem (FAT, exFAT, NTFS, a casefold ext4 directory) a
+    // leftover ".N.TXT.tmp" blocks a temp::named writer of "n.txt": a sweep for "n.txt"
+    // must be able to clear it.
+    const aw::stale_temp_options lower{.target_name = "n.txt"};
+    const aw::stale_temp_options upper{.target_name = "N.TXT"};
+    for (const char* name : {".N.TXT.tmp", ".n.txt.tmp", ".N.txt.tmp", ".N.TXT.Ab3dEf9h.tmp", ".n.Txt.ABCDEFGH.tmp"}) {
+        INFO("'" << name << "'");
+        CHECK(aw::is_temp_name(name, lower));
+        CHECK(aw::is_temp_name(name, upper));
+    }
+    // Only ASCII letters are folded; the affixes, other characters and the length must agree.
+    CHECK_FALSE(aw::is_temp_name(".N.TXT.TMP", lower));
+    CHECK_FALSE(aw::is_temp_name(".n_txt.tmp", lower));
+    CHECK_FALSE(aw::is_temp_name(".N.TXTX.tmp", lower));
+    CHECK_FALSE(aw::is_temp_name(".\xc3\x91.tmp", {.target_name = "\xc3\xb1"}));  // N and n with tilde
+
+    test::temp_dir dir;
+    leave_temp<named_temp_writer>(dir / "N.TXT");
+    leave_temp<random_temp_writer>(dir / "N.TXT");
+    leave_temp<random_temp_writer>(dir / "other");
+    REQUIRE(dir.names().size() == 3);
+    CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 0s, .target_name = "n.txt"}) == 2);
+    CHECK(starting_with(dir, ".N.TXT").empty());
+    CHECK(starting_with(dir, ".other.").size() == 1);
+}
+
 TEST_CASE("sweeps running at once remove each leftover exactly once", "[stale_temps][concurrency]") {
     test::temp_dir dir;
     constexpr int leftovers = 30;

@@ -246,10 +246,10 @@ TEST_CASE("Windows: non-ASCII targets, matched in UTF-16 as the writer shortens 
           "[stale_temps][windows][unicode]") {
     test::temp_dir dir;
     const std::string target = u8(u8"donn\u00e9es-\u65e5\u672c-\U0001F600.json");
-    // 240 + 2 UTF-16 units: a random name cuts it to 241 units, between the two halves of
-    // the pair, so the writer drops the pair whole (within 255 bytes of UTF-8 too, the
-    // limit of the filesystems Wine runs on).
-    const std::string long_target = std::string(240, 'a') + u8(u8"\U0001F600");
+    // 223 + 2 + 17 UTF-16 units: a random name cuts it to 224 units (room for "~" and a
+    // hash of 16 hex digits), between the two halves of the pair, so the writer drops the
+    // pair whole (within 255 bytes of UTF-8 too, the limit of the filesystems Wine runs on).
+    const std::string long_target = std::string(223, 'a') + u8(u8"\U0001F600") + std::string(17, 'b');
     const fs::path a = leave_temp<random_temp_writer>(dir / u8path(target));
     const fs::path b = leave_temp<named_temp_writer>(dir / u8path(target));
     const fs::path c = leave_temp<random_temp_writer>(dir / u8path(long_target));
@@ -268,7 +268,7 @@ TEST_CASE("Windows: non-ASCII targets, matched in UTF-16 as the writer shortens 
     CHECK(dir.names().empty());
 
     // 250 characters of two UTF-8 bytes and one UTF-16 unit each: the writer shortens the
-    // name in UTF-16 units (to 241 characters for a random name, none for a fixed one),
+    // name in UTF-16 units (to 224 characters and a hash for a random name, none for a fixed one),
     // not in bytes. (Such names exceed 255 bytes of UTF-8: not made as files here.)
     std::wstring wide_target(250, L'\u00e9');
     std::string utf8_target;

@@ -364,10 +364,11 @@ TEST_CASE("non-ASCII names reach the system as UTF-16", "[windows][unicode]") {
 
 TEST_CASE("a long name is shortened for its temporary name without splitting a surrogate pair", "[windows][unicode]") {
     test::temp_dir dir;
-    // ".name.XXXXXXXX.tmp" takes 14 characters besides the name, so a name is cut to 241
-    // UTF-16 units, which here falls between the two halves of the pair at 240-241. (The
-    // name stays within 255 bytes of UTF-8 too, the limit of the filesystems Wine runs on.)
-    const std::wstring name = std::wstring(240, L'a') + L"\U0001F600";
+    // ".name.XXXXXXXX.tmp" takes 14 characters besides the name, and a shortened name
+    // ends with "~" and 16 hex digits of a hash, so a name is cut to 224 UTF-16 units,
+    // which here falls between the two halves of the pair at 223-224. (The name stays
+    // within 255 bytes of UTF-8 too, the limit of the filesystems Wine runs on.)
+    const std::wstring name = std::wstring(223, L'a') + L"\U0001F600" + std::wstring(17, L'b');
     REQUIRE(name.size() == 242);
     class create_names : public aw::syscall_hook {
     public:
@@ -385,7 +386,7 @@ TEST_CASE("a long name is shortened for its temporary name without splitting a s
     REQUIRE(hook.created.size() == 1);
     const std::wstring& temp = hook.created[0];
     CHECK(temp.size() <= 255);
-    CHECK(temp.substr(0, 242) == L"." + name.substr(0, 240) + L".");  // the pair is dropped whole
+    CHECK(temp.substr(0, 225) == L"." + name.substr(0, 223) + L"~");  // the pair is dropped whole
     for (std::size_t i = 0; i < temp.size(); ++i) {
         const bool high = (temp[i] & 0xFC00) == 0xD800;
         const bool low = (temp[i] & 0xFC00) == 0xDC00;

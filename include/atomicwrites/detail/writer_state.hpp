@@ -14,6 +14,7 @@
 #include <atomicwrites/types.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <system_error>
@@ -49,6 +50,9 @@ struct writer_state {
     bool overwrite = false;
     bool text = false;
     const char* step = nullptr;
+    // The process that made the writer (and so its temporary file): a copy of the writer
+    // in a forked child must not remove the parent's file.
+    std::uint64_t creator = sys::process_generation();
 
     // The paths are built on demand: the state keeps the target as a string, which is
     // cheaper to copy than a path.
@@ -90,14 +94,15 @@ struct writer_state {
         if (buffer) buffer->close();
     }
 
-    /// Closes and removes the temporary file, closes the directories. Ignores errors.
+    /// Closes and removes the temporary file, closes the directories. Ignores errors. In
+    /// another process than the one that made the file (a forked child) only closes.
     void discard() noexcept {
         std::error_code ignored;
         if (file.file != invalid_handle) {
             sys::close(file.file, ignored);
             file.file = invalid_handle;
         }
-        if (!file.anonymous()) {
+        if (!file.anonymous() && creator == sys::process_generation()) {
             sys::unlink(temp_dir_handle(), file.name, ignored);
             file.name[0] = '\0';
         }

@@ -15,7 +15,10 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -86,6 +89,33 @@ names starting_with(const test::temp_dir& dir, const std::string& prefix) {
         if (n.rfind(prefix, 0) == 0) out.push_back(n);
     return out;
 }
+
+/// A FAT filesystem (case-insensitive names, no links, no RENAME_NOREPLACE) mounted
+/// through FUSE (fusefat) on `dir`/m for the object's lifetime, where mkfs.vfat and
+/// fusefat are installed and the process may mount.
+class fat_mount {
+public:
+    explicit fat_mount(const test::temp_dir& dir) : image_(dir / "fat.img"), where_(dir / "m") {
+        fs::create_directory(where_);
+        const std::string make = "truncate -s 32M '" + image_.string() + "' && mkfs.vfat -F 32 '" + image_.string() +
+                                 "' >/dev/null 2>&1 && fusefat -o rw+ '" + image_.string() + "' '" + where_.string() +
+                                 "' >/dev/null 2>&1";
+        mounted_ = test::is_root() && std::system("command -v mkfs.vfat fusefat >/dev/null 2>&1") == 0 &&
+                   std::system(make.c_str()) == 0;
+    }
+    ~fat_mount() {
+        if (mounted_) std::system(("fusermount -u '" + where_.string() + "' >/dev/null 2>&1").c_str());
+    }
+    fat_mount(const fat_mount&) = delete;
+    fat_mount& operator=(const fat_mount&) = delete;
+    bool mounted() const { return mounted_; }
+    const fs::path& path() const { return where_; }
+
+private:
+    fs::path image_;
+    fs::path where_;
+    bool mounted_ = false;
+};
 
 }  // namespace
 
@@ -236,6 +266,120 @@ TEST_CASE("sweeps running at once remove each leftover of killed writers exactly
     CHECK(errors.load() == 0);
     CHECK(removed.load() == static_cast<std::size_t>(leftovers));
     CHECK(dir.names().empty());
+}
+
+TEST_CASE("a sweep never removes a live writer's file that took a stale file's name meanwhile",
+          "[stale_temps][concurrency]") {
+    // Sweep A has judged the leftover ".cfg.tmp" and is about to act on its name (its
+    // claim; an unlink by name before). Meanwhile sweep B removes the same leftover, and
+    // a temp::named writer creates ".cfg.tmp" again and writes. The hook only widens
+    // that window; the interleaving is the same in real runs, only rarer.
+    test::temp_dir dir;
+    test::write_plain(dir / "cfg", "old\n");
+    leave_temp<named_temp_writer>(dir / "cfg");
+    REQUIRE(dir.names() == names{".cfg.tmp", "cfg"});
+    const aw::stale_temp_options options{.older_than = 0s, .target_name = "cfg"};
+    std::optional<named_temp_writer> live;
+    std::size_t second = 0;
+    class meanwhile : public aw::syscall_hook {
+    public:
+        std::function<void()> run;
+        bool done = false;
+        int before(aw::syscall_info& info) noexcept override {
+            const bool acts_on_name =
+                info.op == sysop::unlink || info.op == sysop::rename || info.op == sysop::rename_noreplace;
+            if (acts_on_name && !done) {
+                done = true;
+                std::thread(run).join();
+            }
+            return 0;
+        }
+    } hook;
+    hook.run = [&] {
+        second = aw::remove_stale_temps(dir.path(), options);
+        live.emplace(dir / "cfg", aw::write_options{.overwrite = true});
+        live->write("the new configuration\n");
+    };
+    std::size_t first = 0;
+    std::error_code ec;
+    {
+        aw::scoped_syscall_hook scope(hook);
+        first = aw::remove_stale_temps(dir.path(), options, ec);
+    }
+    CHECK_FALSE(ec);
+    CHECK(hook.done);
+    CHECK(second == 1);
+    CHECK(first == 0);
+    REQUIRE(live);
+    live->commit(ec);
+    CHECK_FALSE(ec);
+    CHECK(test::read_file(dir / "cfg") == "the new configuration\n");
+    CHECK(dir.names() == names{"cfg"});
+}
+
+TEST_CASE("a sweep's claim of a leftover is exclusive and leaves nothing behind", "[stale_temps]") {
+    test::temp_dir dir;
+    leave_temp<random_temp_writer>(dir / "data");
+    leave_temp<named_temp_writer>(dir / "data");
+    test::scripted_hook hook;
+    {
+        aw::scoped_syscall_hook scope(hook);
+        CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 0s, .target_name = "data"}) == 2);
+    }
+    CHECK(dir.names().empty());
+    // Each candidate is claimed by one exclusive rename to a random name of the same
+    // target (which a later sweep would recognise), and that name is removed.
+    std::size_t claims = 0;
+    for (const auto& c : hook.calls) {
+        if (c.op != sysop::rename_noreplace && c.op != sysop::rename) continue;
+        ++claims;
+        CHECK(c.op == sysop::rename_noreplace);
+        CHECK(aw::is_temp_name(c.name2, {.target_name = "data"}));
+        CHECK(aw::is_temp_name(c.name2));
+        CHECK(c.name2 != c.name);
+    }
+    CHECK(claims == 2);
+    CHECK(hook.count(sysop::unlink) == 2);
+}
+
+TEST_CASE("on a case-insensitive filesystem a leftover named in another case is swept and the writer goes on",
+          "[stale_temps][case][mount]") {
+    test::temp_dir dir;
+    fat_mount fat(dir);
+    if (!fat.mounted()) {
+        WARN("skipped: needs root, mkfs.vfat and fusefat (Debian: dosfstools, fusefat) to mount a FAT filesystem");
+        return;
+    }
+    const fs::path m = fat.path();
+    leave_temp<named_temp_writer>(m / "N.TXT");
+    REQUIRE(test::temp_dir::list(m) == names{".N.TXT.tmp"});
+    // The leftover blocks a writer of "n.txt": the filesystem takes it for the same name.
+    std::error_code ec;
+    { named_temp_writer blocked(m / "n.txt", {.overwrite = true}, ec); }
+    CHECK(ec == std::errc::file_exists);
+    // A sweep for "n.txt" recognises it (claimed with rename(2): FUSE has no
+    // RENAME_NOREPLACE here) and removes it.
+    CHECK(aw::remove_stale_temps(m, {.older_than = 0s, .target_name = "n.txt"}) == 1);
+    CHECK(test::temp_dir::list(m).empty());
+    named_temp_writer w(m / "n.txt", {.overwrite = true});
+    w.write("new\n");
+    w.commit();
+    CHECK(test::read_file(m / "N.TXT") == "new\n");
+    // Overlapping sweeps on FUSE: a file another sweep removed is not an error.
+    for (int i = 0; i < 20; ++i) leave_temp<random_temp_writer>(m / "data", {});
+    std::atomic<int> errors{0};
+    std::atomic<std::size_t> removed{0};
+    std::vector<std::thread> sweeps;
+    for (int t = 0; t < 3; ++t)
+        sweeps.emplace_back([&] {
+            std::error_code e;
+            removed += aw::remove_stale_temps(m, now_stale, e);
+            if (e) ++errors;
+        });
+    for (auto& t : sweeps) t.join();
+    CHECK(errors.load() == 0);
+    CHECK(removed.load() == 20);
+    CHECK(test::temp_dir::list(m) == names{"n.txt"});
 }
 
 TEST_CASE("remove_stale_temps reports errors with the step and the path", "[stale_temps][errors]") {

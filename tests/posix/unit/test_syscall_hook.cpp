@@ -321,6 +321,39 @@ TEST_CASE("before() is called for every call, after() only for calls made", "[ho
     CHECK(dir.names() == std::vector<std::string>{"f"});
 }
 
+TEST_CASE("an injected close failure still releases the descriptor", "[hook][close]") {
+    test::temp_dir dir;
+    test::write_plain(dir / "f", "old\n");
+    for (const int error : {EIO, EINTR, ENOSPC}) {
+        for (unsigned nth = 0; nth < 3; ++nth) {
+            INFO("close #" << nth << " fails with errno " << error);
+            const std::size_t before = test::open_descriptor_count();
+            test::fail_nth_hook hook(sysop::close, error, nth);
+            std::error_code ec;
+            {
+                aw::scoped_syscall_hook scope(hook);
+                aw::write_file(dir / "f", content, {.overwrite = true}, ec);
+                aw::write_file(dir / ("new" + std::to_string(error) + "." + std::to_string(nth)), content, {}, ec);
+            }
+            CHECK(hook.fired);
+            CHECK(test::open_descriptor_count() == before);
+        }
+    }
+    // And one closed directly: the descriptor is gone, the error reported.
+    const int fd = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    test::fail_nth_hook hook(sysop::close, EIO);
+    std::error_code ec;
+    {
+        aw::scoped_syscall_hook scope(hook);
+        aw::detail::sys::close(fd, ec);
+    }
+    CHECK(ec == std::error_code(EIO, std::system_category()));
+    errno = 0;
+    CHECK(::fcntl(fd, F_GETFD) == -1);
+    CHECK(errno == EBADF);
+}
+
 TEST_CASE("the hook sees the arguments of each call", "[hook]") {
     test::temp_dir dir;
     const test::scoped_umask umask(022);

@@ -304,13 +304,19 @@ TEST_CASE("a long target name is shortened to fit 255 bytes, on a character boun
                 CHECK(name.rfind(a.prefix, 0) == 0);
                 CHECK(name.compare(name.size() - a.suffix.size(), a.suffix.size(), a.suffix) == 0);
                 const std::size_t tail = a.suffix.size() + (random ? 9 : 0);
-                const std::string kept = name.substr(a.prefix.size(), name.size() - a.prefix.size() - tail);
+                const std::string stem = name.substr(a.prefix.size(), name.size() - a.prefix.size() - tail);
                 const std::size_t room = 255 - a.prefix.size() - tail;
+                // The cut target, then "~" and 16 hex digits of a hash of the whole name.
+                REQUIRE(stem.size() > 17);
+                const std::string kept = stem.substr(0, stem.size() - 17);
+                const std::string hash = stem.substr(stem.size() - 17);
+                CHECK(hash[0] == '~');
+                CHECK(hash.find_first_not_of("0123456789abcdef", 1) == std::string::npos);
                 CHECK(target.rfind(kept, 0) == 0);                                        // a prefix of the target
-                CHECK(kept.size() <= room);                                               // that fits
-                CHECK(kept.size() + 4 > room);                                            // and is as long as possible
+                CHECK(stem.size() <= room);                                               // that fits
+                CHECK(stem.size() + 4 > room);                                            // and is as long as possible
                 CHECK((static_cast<unsigned char>(target[kept.size()]) & 0xC0) != 0x80);  // on a boundary
-                if (random) CHECK(name[a.prefix.size() + kept.size()] == '.');
+                if (random) CHECK(name[a.prefix.size() + stem.size()] == '.');
             };
             check(temp_name_of<aw::temp::mkstemp>(dir / target, options), true);
             check(temp_name_of<aw::temp::anonymous>(dir / target, options), true);
@@ -320,6 +326,51 @@ TEST_CASE("a long target name is shortened to fit 255 bytes, on a character boun
         }
     }
     CHECK(dir.names().size() == targets.size());
+}
+
+TEST_CASE("two long targets that begin alike never share a temporary name", "[temp]") {
+    test::temp_dir dir;
+    const std::string first = std::string(250, 'a') + "xxxxx";
+    const std::string second = std::string(250, 'a') + "yyyyy";
+    using named = aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::named>;
+    named a(dir / first, {.overwrite = true});
+    std::error_code ec;
+    named b(dir / second, {.overwrite = true}, ec);
+    REQUIRE_FALSE(ec);
+    const std::string ta = a.temp_path().filename().string();
+    const std::string tb = b.temp_path().filename().string();
+    CHECK(ta != tb);
+    CHECK(ta.size() <= 255);
+    // A sweep for one target does not take the other's files.
+    CHECK(aw::is_temp_name(ta, {.target_name = first}));
+    CHECK(aw::is_temp_name(tb, {.target_name = second}));
+    CHECK_FALSE(aw::is_temp_name(ta, {.target_name = second}));
+    CHECK_FALSE(aw::is_temp_name(tb, {.target_name = first}));
+    a.write("first");
+    b.write("second");
+    a.commit();
+    b.commit();
+    CHECK(test::read_file(dir / first) == "first");
+    CHECK(test::read_file(dir / second) == "second");
+    CHECK(dir.names().size() == 2);
+}
+
+TEST_CASE("a taken fixed temporary name is reported with every cause it may have", "[temp][errors]") {
+    test::temp_dir dir;
+    // Not a writer nor a leftover: a directory of that name.
+    fs::create_directory(dir / ".data.tmp");
+    using named = aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::named>;
+    try {
+        named w(dir / "data", {.overwrite = true});
+        FAIL("no error");
+    } catch (const fs::filesystem_error& e) {
+        const std::string what = e.what();
+        CHECK(e.code() == std::errc::file_exists);
+        CHECK(what.find("another writer") != std::string::npos);
+        CHECK(what.find("remove_stale_temps") != std::string::npos);
+        CHECK(what.find("another file of that name") != std::string::npos);
+    }
+    CHECK(dir.names() == std::vector<std::string>{".data.tmp"});
 }
 
 TEST_CASE("temp::anonymous has no name until it is published", "[temp]") {

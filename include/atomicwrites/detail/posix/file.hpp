@@ -24,6 +24,7 @@
 #include <system_error>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #if ATOMICWRITES_LINUX
@@ -148,6 +149,21 @@ inline handle open_file(handle dir, const char* name, std::error_code& ec) noexc
     }
     return static_cast<handle>(r);
 }
+/// open_file() for writing (O_WRONLY), for a file that may be written but not read (a
+/// drop box's mode 0200): fsync(2) works on any descriptor of the file. Nothing is
+/// written (no O_TRUNC); FIFOs without a reader answer ENXIO.
+inline handle open_file_writable(handle dir, const char* name, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::open_file, .dir = dir, .name = name};
+    long r = through_hook(info, [](syscall_info& i) {
+        return static_cast<long>(::openat(i.dir, i.name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    });
+    if (r < 0) {
+        set_error(ec);
+        return invalid_handle;
+    }
+    return static_cast<handle>(r);
+}
+
 inline file_status to_status(const struct ::stat& st) noexcept {
     file_status s;
     if (S_ISREG(st.st_mode))
@@ -426,10 +442,23 @@ inline void unlink(handle dir, const char* name, std::error_code& ec) noexcept {
 
 /// close(2), never retried. EINTR is not an error: on Linux the descriptor is released
 /// whatever close reports (close(2), "Dealing with error returns from close()").
+/// A failure the hook injects releases the descriptor too: the real close(2) is made,
+/// then the hook's error reported, as a real failure would be (see sysop::close).
 inline void close(handle file, std::error_code& ec) noexcept {
     syscall_info info{.op = sysop::close, .file = file};
-    long r = through_hook(info, [](syscall_info& i) { return static_cast<long>(::close(i.file)); });
-    if (r < 0 && errno != EINTR) set_error(ec);
+    if (syscall_hook* hook = current_hook; hook != nullptr) [[unlikely]] {
+        if (const int e = hook->before(info); e != 0) {
+            ::close(file);
+            if (e != EINTR) ec.assign(e, std::system_category());
+            return;
+        }
+        const long r = ::close(info.file);
+        const int saved = errno;
+        hook->after(info, r < 0 ? saved : 0);
+        if (r < 0 && saved != EINTR) ec.assign(saved, std::system_category());
+        return;
+    }
+    if (::close(file) < 0 && errno != EINTR) set_error(ec);
 }
 
 /// True: files have an owner and a group (fchown, st_uid, st_gid).
@@ -477,6 +506,23 @@ inline int kernel_protection(const char* name, int fallback) noexcept {
     (void)fallback;
     return 0;
 #endif
+}
+
+/// How many fork(2)s this process is away from the one that first asked (see
+/// process_generation()); bumped in the child only, while it has a single thread.
+inline std::uint64_t fork_count = 0;
+
+inline void count_fork() noexcept { ++fork_count; }
+
+/// A number that differs in every process a fork(2) makes from this one: a writer
+/// copied into a child sees another number than the one it was made with. No system
+/// call: a pthread_atfork(3) child handler, registered by the first call, counts the
+/// forks. Where registering fails, the process id (getpid(2), a system call) stands in.
+inline std::uint64_t process_generation() noexcept {
+    static const bool counted = ::pthread_atfork(nullptr, nullptr, &count_fork) == 0;
+    if (counted) [[likely]]
+        return fork_count;
+    return (std::uint64_t{1} << 63) | static_cast<std::uint64_t>(::getpid());
 }
 
 /// 64 bits from the system's random source, for seeding; falls back to a mix of the

@@ -377,9 +377,23 @@ inline void set_owner(handle file, unsigned uid, unsigned gid, std::error_code& 
 }
 
 /// CloseHandle, never retried.
+/// A failure the hook injects releases the handle too: the real CloseHandle is made,
+/// then the hook's error reported (see sysop::close).
 inline void close(handle file, std::error_code& ec) noexcept {
     syscall_info info{.op = sysop::close, .file = file};
-    if (!through_hook(info, [](syscall_info& i) { return ::CloseHandle(i.file) != 0; })) set_error(ec);
+    if (syscall_hook* hook = current_hook; hook != nullptr) {
+        if (const int e = hook->before(info); e != 0) {
+            ::CloseHandle(file);
+            ec.assign(e, std::system_category());
+            return;
+        }
+        const bool ok = ::CloseHandle(info.file) != 0;
+        const DWORD saved = ok ? 0 : ::GetLastError();
+        hook->after(info, static_cast<int>(saved));
+        if (!ok) ec.assign(static_cast<int>(saved), std::system_category());
+        return;
+    }
+    if (!::CloseHandle(file)) set_error(ec);
 }
 
 /// False: Windows has no owner ids (see file_status).
@@ -391,6 +405,15 @@ inline owner_ids current_owner() noexcept { return {0, 0}; }
 
 /// Windows has no sticky directories, and so no protection of them: always 0.
 inline int kernel_protection(const char*, int) noexcept { return 0; }
+
+/// Windows has no fork(2): a process never holds a copy of another's writer.
+inline std::uint64_t process_generation() noexcept { return 0; }
+
+/// open_file() already opens for writing (FlushFileBuffers needs it), so a file that
+/// may be written but not read is opened the same way.
+inline handle open_file_writable(handle dir, const wchar_t* name, std::error_code& ec) noexcept {
+    return open_file(dir, name, ec);
+}
 
 /// 64 bits for seeding the generator of temporary names, from the performance counter,
 /// the process and thread ids and the address space layout. The names need to be
