@@ -27,10 +27,10 @@ struct sync_counts {
     int directories = 0;
 };
 
-/// A sync policy: fsync(2) the temporary file before the commit and the directory after
-/// it, like aw::sync::fsync, and count the calls. Hooks must be const and noexcept and
-/// report errors through `ec`. A policy must also be default-constructible and copyable;
-/// this one then simply counts nothing.
+/// A sync policy: count the calls, and leave the syncing to aw::sync::fsync. Delegating
+/// to a library policy is the easy, portable way to add to one. Hooks must be const and
+/// noexcept and report errors through `ec`. A policy must also be default-constructible
+/// and copyable; this one then simply counts nothing.
 struct counting_fsync {
     /// True: a commit that returned survives a crash.
     static constexpr bool durable = true;
@@ -39,28 +39,19 @@ struct counting_fsync {
 
     void sync_file(aw::native_handle_type file, std::error_code& ec) const noexcept {
         if (counts != nullptr) ++counts->files;
-        fsync_retrying(file, ec);
+        aw::sync::fsync{}.sync_file(file, ec);
     }
     void sync_directory(aw::native_handle_type dir, std::error_code& ec) const noexcept {
         if (counts != nullptr) ++counts->directories;
-        fsync_retrying(dir, ec);
-    }
-
-private:
-    // fsync(2) may be interrupted by a signal (EINTR): try again. Any other error is real.
-    static void fsync_retrying(aw::native_handle_type fd, std::error_code& ec) noexcept {
-        while (::fsync(fd) != 0) {
-            if (errno != EINTR) {
-                ec.assign(errno, std::system_category());
-                return;
-            }
-        }
+        aw::sync::fsync{}.sync_directory(dir, ec);
     }
 };
 static_assert(aw::sync_policy<counting_fsync>);
 
-/// A temp policy: the temporary file is "<target>.<pid>.part" in the target's
-/// directory (r.dir, an open directory descriptor). It must be created exclusively
+/// A temp policy written out in full: the temporary file is "<target>.<pid>.part" in the
+/// target's directory (r.dir, an open directory descriptor). (A policy that only wants
+/// another prefix or suffix can instead pass aw::temp::named{} or aw::temp::mkstemp{} a
+/// copy of the request with its own r.prefix and r.suffix.) It must be created exclusively
 /// (O_EXCL: never reuse a file someone else made) with the mode the writer asks for.
 /// On failure, leave nothing behind and set `ec`.
 struct pid_part_temp {
@@ -93,7 +84,11 @@ int main(int argc, char** argv) {
         example_dir dir(argc, argv);
         const std::filesystem::path path = dir / "data.csv";
 
-        // Stateless policies need nothing more: aw::write_file<my_writer>(path, text).
+        // A stateless policy needs nothing more: given alone, it replaces its kind in the
+        // default writer.
+        aw::write_file<pid_part_temp>(dir / "first.csv", "id\n");
+        expect(read_file(dir / "first.csv") == "id\n", "write_file<pid_part_temp> wrote first.csv");
+
         // Ours carries a pointer to its counters, so the writer is given the policy
         // objects (sync, commit, temp) explicitly.
         sync_counts counts;

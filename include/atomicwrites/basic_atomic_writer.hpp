@@ -76,7 +76,7 @@ public:
     explicit basic_atomic_writer(const std::filesystem::path& target, const write_options& options = {}) {
         std::error_code ec;
         open(target, options, ec);
-        if (ec) detail::throw_error(s_.step, target, {}, ec, commit_state::unchanged);
+        if (ec) detail::throw_error(s_.step, target, s_.failed_directory(), ec, commit_state::unchanged);
     }
 
     /// Creates the temporary file for `target`; on failure sets `ec`, leaves nothing
@@ -86,8 +86,8 @@ public:
     /// the temp prefix or suffix), is_a_directory (the target is a directory or the path
     /// ends in a separator), file_exists (`overwrite` is false and the target exists),
     /// too_many_symbolic_link_levels (symlink_mode::refuse and the target is a link, or
-    /// a loop), filename_too_long, and every errno of the system calls made: ENOENT
-    /// (missing parent), ENOTDIR, EACCES, EROFS, ENOSPC, EDQUOT, EMFILE, ENFILE, ...
+    /// a loop), cross_device_link (temp_directory on another filesystem), filename_too_long, and every errno of the
+    /// system calls made: ENOENT (missing parent), ENOTDIR, EACCES, EROFS, ENOSPC, EDQUOT, EMFILE, ENFILE, ...
     basic_atomic_writer(const std::filesystem::path& target, const write_options& options,
                         std::error_code& ec) noexcept {
         open(target, options, ec);
@@ -99,7 +99,7 @@ public:
         : sync_(std::move(sync)), commit_(std::move(commit)), temp_(std::move(temp)) {
         std::error_code ec;
         open(target, options, ec);
-        if (ec) detail::throw_error(s_.step, target, {}, ec, commit_state::unchanged);
+        if (ec) detail::throw_error(s_.step, target, s_.failed_directory(), ec, commit_state::unchanged);
     }
 
     /// Creates the temporary file for `name` inside the open directory `dir`, which the
@@ -111,7 +111,9 @@ public:
     basic_atomic_writer(const directory& dir, const std::filesystem::path& name, const write_options& options = {}) {
         std::error_code ec;
         open_in(dir, name, options, ec);
-        if (ec) detail::throw_error(s_.step, s_.target.empty() ? name : target(), {}, ec, commit_state::unchanged);
+        if (ec)
+            detail::throw_error(s_.step, s_.target.empty() ? name : target(), s_.failed_directory(), ec,
+                                commit_state::unchanged);
     }
     /// The same, reporting failures in `ec` (the writer is then not open).
     basic_atomic_writer(const directory& dir, const std::filesystem::path& name, const write_options& options,

@@ -116,8 +116,9 @@ struct write_options {
     /// The end of the temporary file's name.
     std::string_view temp_suffix = ".tmp";
     /// Where the temporary file is made; empty (the default) means the target's
-    /// directory. It must be on the target's filesystem, or the commit fails with
-    /// std::errc::cross_device_link (EXDEV) and the target is left alone.
+    /// directory. It must be on the target's filesystem: the writer refuses another one
+    /// when it is made, before any data is written (std::errc::cross_device_link, the
+    /// message naming both directories).
     std::filesystem::path temp_directory{};
     /// Text mode: on Windows every '\n' written becomes "\r\n"; on POSIX text and binary
     /// are the same. False (binary) by default.

@@ -94,7 +94,7 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 # --- usage ---------------------------------------------------------------------------
 t_help() {
   "$aw" --help >out 2>err; expect_status 0 $?
-  for o in --no-clobber --sync=LEVEL --mode=MODE --symlink=HOW --help --version; do
+  for o in --no-clobber --no-empty --sync=LEVEL --mode=MODE --symlink=HOW --help --version; do
     grep -qF -- "$o" out || fail "--help does not mention $o"
   done
   for s in 0 1 2 3 4 5 126; do grep -qE "^  $s " out || fail "--help does not explain exit status $s"; done
@@ -110,7 +110,7 @@ t_version() {
 run_case "--version names the project's version" t_version
 
 t_man() {
-  for o in no-clobber sync mode symlink help version; do
+  for o in no-clobber no-empty sync mode symlink help version; do
     grep -qF -- "\\-\\-${o//-/\\-}" "$man_page" || fail "the man page does not document --$o"
   done
   for s in 0 1 2 3 4 5 126 127; do grep -qx ".B $s" "$man_page" || fail "the man page lacks exit status $s"; done
@@ -136,6 +136,24 @@ t_usage_errors() {
   expect_names . "err f "
 }
 run_case "bad usage exits with 2 and changes nothing" t_usage_errors
+
+t_option_after_file() {
+  echo old >f
+  local args
+  for args in "f -n" "f --sync=none" "f --no-empty"; do
+    # shellcheck disable=SC2086 # each case is a list of words
+    echo new | "$aw" $args 2>err; local status=$?
+    [ $status -eq 2 ] || fail "'atomic-write $args' exited with $status, expected 2"
+    expect_message err "'${args#f }' after FILE: options go before FILE" "Try 'atomic-write --help'"
+  done
+  expect_content f old
+  # '--' after FILE lets a COMMAND start with a dash.
+  echo new | "$aw" f -- -no-such-command 2>err; expect_status 127 $?
+  expect_message err "run command '-no-such-command'"
+  expect_content f old
+  expect_names . "err f "
+}
+run_case "an option after FILE: status 2 and the hint that options go before FILE" t_option_after_file
 
 # --- writing -------------------------------------------------------------------------
 t_new_file() {
@@ -207,7 +225,8 @@ t_no_clobber() {
   echo old >f
   echo new | "$aw" --no-clobber f 2>err; expect_status 3 $?
   expect_content f old
-  expect_message err "atomic-write: f:" "File exists" "(file not changed)"
+  expect_message err "atomic-write: f: --no-clobber: File exists (file not changed)"
+  grep -q overwrite err && fail "the message speaks of 'overwrite', not of --no-clobber: $(cat err)"
   echo new | "$aw" -n g; expect_status 0 $?
   expect_content g new
   expect_names . "err f g "
@@ -240,14 +259,60 @@ t_symlinks() {
   echo refused | "$aw" --symlink=refuse link 2>err; expect_status 1 $?
   [ -L link ] || fail "refuse replaced the link"
   expect_content real newer
-  expect_message err "atomic-write: link:" "symbolic link" "(file not changed)"
-  echo replaced | "$aw" link; expect_status 0 $?
-  [ ! -L link ] || fail "the default did not replace the link"
+  expect_message err "atomic-write: link:" "symbolic link" "--symlink=refuse" "(file not changed)"
+  grep -q symlink_mode err && fail "the message speaks of symlink_mode, not of --symlink: $(cat err)"
+  echo replaced | "$aw" --symlink=replace link; expect_status 0 $?
+  [ ! -L link ] || fail "replace did not replace the link"
   expect_content link replaced
   expect_content real newer
   expect_names . "err link real "
 }
-run_case "--symlink: follow and keep write through the link, refuse fails, replace is the default" t_symlinks
+run_case "--symlink: follow and keep write through the link, refuse fails, replace replaces it" t_symlinks
+
+t_symlinks_followed_by_default() {
+  mkdir dotfiles
+  printf 'b\na\n' >dotfiles/rc
+  ln -s dotfiles/rc rc
+  ln -s rc rc2
+  # The habit of sponge: sort a file in place through its link.
+  sort rc | "$aw" rc; expect_status 0 $?
+  [ -L rc ] || fail "the default replaced the link rc"
+  expect_content dotfiles/rc "$(printf 'a\nb')"
+  # A chain of links ends at the same file; the temporary file is made next to it.
+  echo chained | "$aw" rc2; expect_status 0 $?
+  [ -L rc2 ] && [ -L rc ] || fail "the default replaced a link of the chain"
+  expect_content dotfiles/rc chained
+  expect_names dotfiles "rc "
+  # A dangling link: the file it names is created, the link kept.
+  ln -s dotfiles/new dangling
+  echo created | "$aw" dangling; expect_status 0 $?
+  [ -L dangling ] || fail "the default replaced the dangling link"
+  expect_content dotfiles/new created
+  expect_names . "dangling dotfiles rc rc2 "
+}
+run_case "a symbolic link is followed by default, as sponge does: the link kept, its file replaced" \
+  t_symlinks_followed_by_default
+
+t_no_empty() {
+  echo old >f
+  "$aw" --no-empty f </dev/null 2>err; expect_status 4 $?
+  expect_content f old
+  expect_message err "atomic-write: f: --no-empty: the input is empty (file not changed)"
+  "$aw" --no-empty f true 2>err; expect_status 4 $?
+  expect_message err "atomic-write: f: --no-empty: command 'true' wrote nothing (file not changed)"
+  expect_content f old
+  "$aw" --no-empty new </dev/null 2>err; expect_status 4 $?
+  [ ! -e new ] || fail "--no-empty created new from empty input"
+  echo new | "$aw" --no-empty f; expect_status 0 $?
+  expect_content f new
+  "$aw" --no-empty f printf x; expect_status 0 $?
+  expect_content f x
+  # Without it, as with sponge, empty input empties the file.
+  "$aw" f </dev/null; expect_status 0 $?
+  [ -f f ] && [ ! -s f ] || fail "empty input did not empty f"
+  expect_names . "err f "
+}
+run_case "--no-empty: empty input leaves the file untouched (status 4); without it the file is emptied" t_no_empty
 
 t_file_named_dash() {
   echo x | "$aw" -- -n; expect_status 0 $?
@@ -280,7 +345,7 @@ run_case "the input is streamed to disk while it arrives; the target changes onl
 # --- errors: the target stays as it was ----------------------------------------------
 t_missing_directory() {
   echo new | "$aw" no/such/f 2>err; expect_status 1 $?
-  expect_message err "atomic-write: no/such/f: open directory: No such file or directory (file not changed)"
+  expect_message err "atomic-write: no/such/f: open directory 'no/such': No such file or directory (file not changed)"
   expect_names . "err "
 }
 run_case "a missing directory: status 1, the step and path named" t_missing_directory

@@ -83,9 +83,10 @@ TEST_CASE("options in their short, long, grouped and attached forms", "[tool][pa
     cli::options o = parsed({"f"});
     CHECK(o.target == "f");
     CHECK_FALSE(o.no_clobber);
+    CHECK_FALSE(o.no_empty);
     CHECK(o.sync == cli::sync_level::full);
     CHECK(o.mode == fs::perms::unknown);
-    CHECK(o.symlinks == symlink_mode::replace);
+    CHECK(o.symlinks == symlink_mode::follow);  // as sponge
     CHECK(o.command.empty());
 
     o = parsed({"-n", "-s", "none", "-m", "600", "-l", "follow", "f"});
@@ -96,6 +97,7 @@ TEST_CASE("options in their short, long, grouped and attached forms", "[tool][pa
 
     o = parsed({"--no-clobber", "--sync=data", "--mode=4755", "--symlink=refuse", "f"});
     CHECK(o.no_clobber);
+    CHECK_FALSE(o.no_empty);
     CHECK(o.sync == cli::sync_level::data);
     CHECK(o.mode == static_cast<fs::perms>(04755));
     CHECK(o.symlinks == symlink_mode::refuse);
@@ -172,6 +174,27 @@ TEST_CASE("every value of every option, in each form it can be given", "[tool][p
         INFO(flag);
         CHECK(parsed({flag, "f"}).no_clobber);
     }
+    CHECK(parsed({"--symlink=replace", "f"}).symlinks == symlink_mode::replace);
+}
+
+TEST_CASE("--no-empty has a long form only and takes no value", "[tool][parse]") {
+    cli::options o = parsed({"--no-empty", "f"});
+    CHECK(o.no_empty);
+    CHECK_FALSE(o.no_clobber);
+    CHECK(o.target == "f");
+    o = parsed({"-n", "--no-empty", "--sync=none", "f", "cmd"});
+    CHECK(o.no_empty);
+    CHECK(o.no_clobber);
+    CHECK(o.sync == cli::sync_level::none);
+    CHECK(o.command == std::vector<std::string>{"cmd"});
+    CHECK_FALSE(parsed({"f"}).no_empty);
+
+    parse_result r = parse({"--no-empty=yes", "f"});
+    CHECK(r.status == cli::usage_error);
+    CHECK(r.err == usage_message("option '--no-empty' takes no value"));
+    r = parse({"--no-emptiness", "f"});
+    CHECK(r.status == cli::usage_error);
+    CHECK(r.err == usage_message("unknown option '--no-emptiness'"));
 }
 
 TEST_CASE("a later option overrides an earlier one; a value is taken as it is", "[tool][parse]") {
@@ -207,15 +230,39 @@ TEST_CASE("everything after FILE is COMMAND, options included", "[tool][parse]")
     o = parsed({"out", "--", "sh", "-c", "true"});
     CHECK(o.command == std::vector<std::string>{"sh", "-c", "true"});
 
-    // Only the first "--" after FILE is dropped; --help after FILE is COMMAND's.
+    // Only the first "--" after FILE is dropped; --help after "--" is COMMAND's.
     o = parsed({"out", "--", "--", "x"});
     CHECK(o.command == std::vector<std::string>{"--", "x"});
-    o = parsed({"out", "--help"});
+    o = parsed({"out", "--", "--help"});
     CHECK_FALSE(o.help);
     CHECK(o.command == std::vector<std::string>{"--help"});
+    // A lone "-" is a name, not an option.
+    o = parsed({"out", "-"});
+    CHECK(o.command == std::vector<std::string>{"-"});
     o = parsed({"--", "--", "x"});
     CHECK(o.target == "--");
     CHECK(o.command == std::vector<std::string>{"x"});
+}
+
+TEST_CASE("an option right after FILE is refused with the hint that options go before FILE", "[tool][parse]") {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"p1", "-n"}, "'-n' after FILE: options go before FILE (a COMMAND that starts with '-' goes after '--')"},
+        {{"p1", "--no-clobber", "sort"},
+         "'--no-clobber' after FILE: options go before FILE (a COMMAND that starts with '-' goes after '--')"},
+        {{"-n", "p1", "--help"},
+         "'--help' after FILE: options go before FILE (a COMMAND that starts with '-' goes after '--')"},
+        {{"p1", "--sync=none"},
+         "'--sync=none' after FILE: options go before FILE (a COMMAND that starts with '-' goes after '--')"},
+    };
+    for (const auto& [args, reason] : cases) {
+        INFO(reason);
+        const parse_result r = parse(args);
+        CHECK(r.status == cli::usage_error);
+        CHECK(r.err == usage_message(reason));
+    }
+    // Options of COMMAND, after COMMAND's name, are COMMAND's.
+    const cli::options o = parsed({"p1", "sort", "-n"});
+    CHECK(o.command == std::vector<std::string>{"sort", "-n"});
 }
 
 TEST_CASE("--help and --version need no FILE, and take precedence over it", "[tool][parse]") {
@@ -271,6 +318,7 @@ TEST_CASE("bad usage is status 2 with the reason", "[tool][parse]") {
         {{"--help=yes"}, "option '--help' takes no value"},
         {{"--version="}, "option '--version' takes no value"},
         {{"--no-clobber=1", "f"}, "option '--no-clobber' takes no value"},
+        {{"--no-empty=1", "f"}, "option '--no-empty' takes no value"},
         // --sync
         {{"--sync=fast", "f"}, "invalid sync level 'fast' (none, data or full)"},
         {{"-sFULL", "f"}, "invalid sync level 'FULL' (none, data or full)"},
@@ -308,7 +356,7 @@ TEST_CASE("the help text names every option, value and exit status", "[tool][hel
         CHECK(line.find('\t') == line.npos);
         CHECK((line.empty() || line.back() != ' '));
     }
-    for (const char* option : {"  -n, --no-clobber ", "  -s, --sync=LEVEL ", "  -m, --mode=MODE ",
+    for (const char* option : {"  -n, --no-clobber ", "      --no-empty ", "  -s, --sync=LEVEL ", "  -m, --mode=MODE ",
                                "  -l, --symlink=HOW ", "  -h, --help ", "  -V, --version "}) {
         INFO(option);
         CHECK(help.find(std::string("\n") + option) != help.npos);

@@ -30,7 +30,8 @@ enum exit_status : int {
     usage_error = 2,
     /// --no-clobber and FILE exists (or appeared during the write): FILE is unchanged.
     target_exists = 3,
-    /// Reading the input failed, or COMMAND did not exit with status 0: FILE is unchanged.
+    /// Reading the input failed, COMMAND did not exit with status 0, or the input was
+    /// empty with --no-empty: FILE is unchanged.
     input_failed = 4,
     /// FILE has the new content, but a step after it was put in place failed (the
     /// directory sync): the change may not survive a crash.
@@ -48,9 +49,12 @@ enum class sync_level { none, data, full };
 struct options {
     std::filesystem::path target;
     bool no_clobber = false;
+    /// --no-empty: an empty input leaves FILE as it is (status 4).
+    bool no_empty = false;
     sync_level sync = sync_level::full;
     std::filesystem::perms mode = std::filesystem::perms::unknown;
-    aw::symlink_mode symlinks = aw::symlink_mode::replace;
+    /// As sponge(1) does: a link stays a link, and the file it points to is replaced.
+    aw::symlink_mode symlinks = aw::symlink_mode::follow;
     /// COMMAND and its arguments; empty: read standard input.
     std::vector<std::string> command;
     bool help = false;
@@ -77,6 +81,7 @@ like the end of the input, and the partial output would replace FILE.
 
 Options (before FILE):
   -n, --no-clobber     fail (status 3) if FILE exists, instead of replacing it
+      --no-empty       if the input is empty, leave FILE as it is (status 4)
   -s, --sync=LEVEL     what is flushed to stable storage before and after the rename:
                          full  the data and metadata of the file, then the directory
                                (the default; F_FULLFSYNC where the system has it)
@@ -85,9 +90,10 @@ Options (before FILE):
   -m, --mode=MODE      octal permission bits for FILE (umask not applied); default:
                        those of the file replaced, or 0666 minus the umask
   -l, --symlink=HOW    if FILE is a symbolic link:
-                         replace  replace the link with a regular file (the default)
                          follow   keep the link; replace the file it points to
+                                  (the default, as sponge does)
                          keep     the same as follow
+                         replace  replace the link with a regular file
                          refuse   fail (status 1) and change nothing
   -h, --help           print this help and exit
   -V, --version        print the version and exit
@@ -97,7 +103,8 @@ Exit status:
   1    a step failed (the message names it and the path); FILE is unchanged
   2    bad usage; nothing was done
   3    --no-clobber and FILE exists; FILE is unchanged
-  4    reading the input failed, or COMMAND failed or was killed; FILE is unchanged
+  4    reading the input failed, COMMAND failed or was killed, or the input was
+       empty with --no-empty; FILE is unchanged
   5    FILE has the new content, but syncing the directory failed: a crash may
        still lose it
   126  COMMAND could not be run; 127: COMMAND was not found; FILE is unchanged
@@ -172,11 +179,12 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
             const std::string_view body = arg.substr(2);
             const std::size_t eq = body.find('=');
             const std::string_view name = body.substr(0, eq);
-            if (name == "help" || name == "version" || name == "no-clobber") {
+            if (name == "help" || name == "version" || name == "no-clobber" || name == "no-empty") {
                 if (eq != body.npos) return bad("option '--" + std::string(name) + "' takes no value");
                 if (name == "help") out.help = true;
                 if (name == "version") out.version = true;
                 if (name == "no-clobber") out.no_clobber = true;
+                if (name == "no-empty") out.no_empty = true;
                 continue;
             }
             const valued* v = nullptr;
@@ -224,7 +232,14 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
     if (out.help || out.version) return success;
     if (i >= argc) return bad("missing FILE");
     out.target = argv[i++];
-    if (i < argc && std::string_view(argv[i]) == "--") ++i;
+    if (i < argc && std::string_view(argv[i]) == "--") {
+        ++i;
+    } else if (i < argc && argv[i][0] == '-' && argv[i][1] != '\0') {
+        // Everything after FILE is COMMAND; a COMMAND starting with '-' is an option
+        // put in the wrong place far more often than a program's name.
+        return bad("'" + std::string(argv[i]) + "' after FILE: options go before FILE (a COMMAND that starts with " +
+                   "'-' goes after '--')");
+    }
     for (; i < argc; ++i) out.command.emplace_back(argv[i]);
     return success;
 }

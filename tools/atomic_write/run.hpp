@@ -40,6 +40,25 @@ inline void report(std::ostream& err, const std::filesystem::path& target, std::
         << (published ? " (the new content is in place, but may not survive a crash)" : " (file not changed)") << '\n';
 }
 
+/// The library's name for a failed step, in the command's own terms: the options the
+/// user typed (--no-clobber, --symlink=refuse) instead of the library's, and the
+/// directory that could not be opened.
+inline std::string step_in_command_terms(const options& o, const char* step, const char* otherwise,
+                                         const std::error_code& ec) {
+    if (o.no_clobber && ec == std::errc::file_exists) return "--no-clobber";
+    std::string s = step != nullptr ? step : otherwise;
+    if (s == "open directory") {
+        const std::filesystem::path dir = o.target.parent_path();
+        return s + " '" + (dir.empty() ? std::string(".") : dir.string()) + "'";
+    }
+    constexpr std::string_view terms[][2] = {{"symlink_mode::refuse", "--symlink=refuse"},
+                                             {"overwrite is false", "--no-clobber"}};
+    for (const auto& t : terms) {
+        if (const std::size_t at = s.find(t[0]); at != s.npos) s.replace(at, t[0].size(), t[1]);
+    }
+    return s;
+}
+
 /// The size of the chunks the input is read and written in: the input is streamed,
 /// never held in memory as a whole.
 inline constexpr std::size_t chunk_size = 64 * 1024;
@@ -59,7 +78,7 @@ int write_with(const options& o, int input_fd, const sigset_t* wait_mask, std::o
     // input is consumed or COMMAND is run.
     writer_type w(o.target, wo, ec);
     if (ec) {
-        report(err, o.target, w.failed_step() != nullptr ? w.failed_step() : "open", ec.message(), false);
+        report(err, o.target, step_in_command_terms(o, w.failed_step(), "open", ec), ec.message(), false);
         return o.no_clobber && ec == std::errc::file_exists ? target_exists : failed;
     }
 
@@ -82,6 +101,7 @@ int write_with(const options& o, int input_fd, const sigset_t* wait_mask, std::o
 
     input_reader in(input_fd, wait_mask);
     std::vector<char> buf(chunk_size);
+    bool empty = true;
     for (;;) {
         const long n = in.read(buf.data(), buf.size(), ec);
         if (n < 0 && !ec) return stopped();
@@ -92,10 +112,11 @@ int write_with(const options& o, int input_fd, const sigset_t* wait_mask, std::o
             return input_failed;
         }
         if (n == 0) break;
+        empty = false;
         w.write(std::string_view(buf.data(), static_cast<std::size_t>(n)), ec);
         if (ec) {
             w.rollback();
-            report(err, o.target, w.failed_step() != nullptr ? w.failed_step() : "write temporary file", ec.message(),
+            report(err, o.target, step_in_command_terms(o, w.failed_step(), "write temporary file", ec), ec.message(),
                    false);
             return failed;
         }
@@ -119,13 +140,19 @@ int write_with(const options& o, int input_fd, const sigset_t* wait_mask, std::o
         }
     }
     if (received_signal != 0) return stopped();
+    if (empty && o.no_empty) {
+        w.rollback();
+        report(err, o.target, "--no-empty",
+               o.command.empty() ? "the input is empty" : "command '" + o.command[0] + "' wrote nothing", false);
+        return input_failed;
+    }
 
     // The input is complete: the write is finished whatever happens now. A stop signal
     // stays blocked, and is ignored: the exit status tells what became of FILE.
     const aw::commit_state state = w.commit(ec);
     if (!ec) return success;
     const bool published = state == aw::commit_state::published;
-    report(err, o.target, w.failed_step() != nullptr ? w.failed_step() : "commit", ec.message(), published);
+    report(err, o.target, step_in_command_terms(o, w.failed_step(), "commit", ec), ec.message(), published);
     if (published) return not_durable;
     return o.no_clobber && ec == std::errc::file_exists ? target_exists : failed;
 }

@@ -61,8 +61,9 @@ inline bool open_target_directory(writer_state& s, const directory& base, const 
     return true;
 }
 
-/// Opens write_options::temp_directory, if given. System calls: openat.
-/// Errors: those of openat, not_enough_memory.
+/// Opens write_options::temp_directory, if given, and checks that it is on the target's
+/// filesystem. System calls: openat, fstat twice.
+/// Errors: those of openat and fstat, not_enough_memory, cross_device_link.
 inline void open_temp_directory(writer_state& s, const write_options& options, std::error_code& ec) noexcept {
     if (options.temp_directory.empty()) return;
     s.step = "open temporary directory";
@@ -73,6 +74,17 @@ inline void open_temp_directory(writer_state& s, const write_options& options, s
         return;
     }
     s.temp_dir = sys::open_directory(sys::current_directory, s.temp_dir_path.c_str(), ec);
+    if (ec) return;
+    // The commit renames across the two directories, which cannot cross filesystems:
+    // refuse now, before any data is written, not at the commit.
+    const sys::file_status temp = sys::stat_handle(s.temp_dir, ec);
+    if (ec) return;
+    const sys::file_status target = sys::stat_handle(s.dir, ec);
+    if (ec) return;
+    if (temp.device != target.device) {
+        s.step = "check options (temp_directory is on another filesystem than the target's directory)";
+        ec = std::make_error_code(std::errc::cross_device_link);
+    }
 }
 
 /// Where one symbolic link points: a name, and the directory holding it unless that is

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string_view>
 #include <system_error>
 
 namespace atomicwrites {
@@ -66,6 +67,17 @@ struct writer_state {
     }
     std::filesystem::path temp_directory() const { return temp_dir_path.empty() ? target_directory() : temp_dir_path; }
     native_handle_type temp_dir_handle() const noexcept { return temp_dir != invalid_handle ? temp_dir : dir; }
+    /// After a failed open: the directory the failed step was about (the target's, when
+    /// it could not be opened; temp_directory, when it could not be opened or is on
+    /// another filesystem), so that the message names it; empty for other steps.
+    std::filesystem::path failed_directory() const {
+        if (step == nullptr) return {};
+        const std::string_view s(step);
+        if (s == "open directory") return target_directory();
+        if (s.starts_with("open temporary directory") || s.starts_with("check options (temp_directory"))
+            return temp_dir_path;
+        return {};
+    }
 
     void close_file(std::error_code& ec) noexcept {
         sys::close(file.file, ec);

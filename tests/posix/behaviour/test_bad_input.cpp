@@ -332,8 +332,8 @@ TEST_CASE("a missing temp_directory is reported when the writer is made", "[bad_
     CHECK(test::read_file(dir / "f") == old_content);
 }
 
-TEMPLATE_LIST_TEST_CASE("a temp_directory on another filesystem: cross_device_link at commit", "[bad_input][root]",
-                        some_writers) {
+TEMPLATE_LIST_TEST_CASE("a temp_directory on another filesystem is refused before anything is written",
+                        "[bad_input][root]", some_writers) {
     test::temp_dir dir;
     test::tmpfs_mount mnt(dir / "mnt");
     if (!mnt.mounted()) {
@@ -349,22 +349,25 @@ TEMPLATE_LIST_TEST_CASE("a temp_directory on another filesystem: cross_device_li
         {
             std::error_code ec;
             TestType w(target, options, ec);
-            REQUIRE_FALSE(ec);  // the writer is made; the commit cannot publish
-            w.write(new_content, ec);
-            REQUIRE_FALSE(ec);
-            CHECK(w.commit(ec) == aw::commit_state::unchanged);
             CHECK(ec == std::errc::cross_device_link);
-            CHECK(ec.category() == std::system_category());
+            CHECK_FALSE(w.is_open());  // refused when made: no data was taken
             REQUIRE(w.failed_step() != nullptr);
-            CHECK(contains(w.failed_step(), "into place"));
+            CHECK(contains(w.failed_step(), "temp_directory is on another filesystem"));
         }
         const test::thrown_error e = test::catch_error([&] { aw::write_file<TestType>(target, new_content, options); });
         CHECK(e.threw);
         CHECK(e.code == std::errc::cross_device_link);
-        CHECK(contains(e.what, "into place"));
+        CHECK(contains(e.what, "another filesystem"));
+        CHECK(e.path1 == target);
+        CHECK(e.path2 == dir / "mnt");
         CHECK(contains(e.what, target.string()));
+        CHECK(contains(e.what, (dir / "mnt").string()));
         CHECK(test::temp_dir::list(dir / "mnt").empty());
         CHECK(dir.names() == std::vector<std::string>{"existing", "mnt"});
         CHECK(test::read_file(dir / "existing") == old_content);
     }
+    // The same filesystem in another directory is fine.
+    fs::create_directory(dir / "staging");
+    aw::write_file(dir / "existing", new_content, {.overwrite = true, .temp_directory = dir / "staging"});
+    CHECK(test::read_file(dir / "existing") == new_content);
 }

@@ -494,11 +494,12 @@ TEST_CASE("sequences of other policy combinations", "[hook][sequence]") {
         CHECK(std::count(got.begin(), got.end(), sysop::link) == 0);
         CHECK(got.size() == 9);
     }
-    SECTION("a temporary directory is opened, synced and closed too") {
+    SECTION("a temporary directory is opened, checked against the target's, synced and closed too") {
         fs::create_directory(dir / "tmp");
         using W = basic_atomic_writer<>;
-        const ops expected{sysop::open_directory, sysop::stat,  sysop::open_directory, sysop::create_file,
-                           sysop::write,          sysop::fsync, sysop::close,          sysop::rename,
+        // Two more stats: the temporary directory must be on the target's filesystem.
+        const ops expected{sysop::open_directory, sysop::stat,  sysop::open_directory, sysop::stat,  sysop::stat,
+                           sysop::create_file,    sysop::write, sysop::fsync,          sysop::close, sysop::rename,
                            sysop::fsync,          sysop::fsync, sysop::close,          sysop::close};
         CHECK(calls_of<W>(dir / "a", {.overwrite = true, .temp_directory = dir / "tmp"}) == expected);
         CHECK(test::read_file(dir / "a") == content);
