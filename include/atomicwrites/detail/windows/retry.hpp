@@ -11,10 +11,10 @@
 /// moment; a file being deleted stays in the directory until its last handle closes.
 /// Calls that open, create, rename or delete a name are retried on
 /// ERROR_SHARING_VIOLATION, ERROR_ACCESS_DENIED, ERROR_LOCK_VIOLATION and
-/// ERROR_DELETE_PENDING, with a backoff of 1, 2, 4, ... 512 ms (11 attempts, about one
-/// second in all), and the last answer is reported. An access-denied answer that is not
-/// transient (a directory the user may not write) is therefore reported after that
-/// second. Each attempt goes through the hook.
+/// ERROR_DELETE_PENDING: 45 attempts over about one second (pauses of 1, 2, 4 and 8 ms,
+/// then 40 of 16 to 32 ms; see retry_delay_ms), and the last answer is reported. An
+/// access-denied answer that is not transient (a directory the user may not write) is
+/// therefore reported after that second. Each attempt goes through the hook.
 #ifndef ATOMICWRITES_DETAIL_WINDOWS_RETRY_HPP
 #define ATOMICWRITES_DETAIL_WINDOWS_RETRY_HPP
 
@@ -71,16 +71,33 @@ inline bool is_transient(DWORD error) noexcept {
            error == ERROR_DELETE_PENDING;
 }
 
-/// Attempts of a call that keeps answering a transient error: the first and 10 more,
-/// after 1, 2, 4, ... 512 ms.
-inline constexpr int transient_attempts = 11;
+/// Attempts of a call that keeps answering a transient error: the first and 44 more.
+inline constexpr int transient_attempts = 45;
+
+/// The pause in ms before attempt `made + 1`, after `made` (1 or more) refused ones.
+// Why this schedule: what refuses a replacement is usually a program that holds the
+// file again and again (a reader, a scanner), and it is as likely to hold it at one
+// moment as at another; an attempt that finds it closed succeeds. So what matters is
+// how many attempts the second holds, spread over all of it: a backoff that doubles
+// spends most of its attempts in the first few milliseconds, where one long hold (a
+// reader that is descheduled on a busy machine holds the file until it runs again)
+// refuses them all, and leaves only a handful for the rest of the second. Four quick
+// pauses (1, 2, 4, 8 ms) let a file held for a moment go at once, and keep a single
+// injected refusal cheap; then 40 pauses of 16 to 32 ms, in a varying order so that
+// the attempts do not fall in step with a program that opens the file at a fixed
+// period, give 40 chances across the second instead of 4. Sleep() rounds a pause up to
+// the timer tick (up to 15.6 ms), which can stretch the second to about 1.5 s on
+// Windows.
+constexpr DWORD retry_delay_ms(int made) noexcept {
+    if (made <= 4) return DWORD{1} << (made - 1);
+    return 16 + static_cast<DWORD>(((made - 5) * 7) % 17);
+}
 
 /// Makes `attempt` (which returns success, with the last error set on failure) until it
 /// succeeds, fails with a lasting error (or one the attempt found out to be lasting, by
 /// setting `lasting`), or has been made transient_attempts times.
 template <class Attempt>
 inline bool retry_transient(Attempt&& attempt, const bool& lasting) noexcept {
-    DWORD delay_ms = 1;
     for (int made = 1;; ++made) {
         if (attempt()) return true;
         const DWORD error = ::GetLastError();
@@ -88,8 +105,7 @@ inline bool retry_transient(Attempt&& attempt, const bool& lasting) noexcept {
             ::SetLastError(error);
             return false;
         }
-        ::Sleep(delay_ms);
-        delay_ms *= 2;
+        ::Sleep(retry_delay_ms(made));
     }
 }
 template <class Attempt>
