@@ -11,8 +11,8 @@
 /// moment; a file being deleted stays in the directory until its last handle closes.
 /// Calls that open, create, rename or delete a name are retried on
 /// ERROR_SHARING_VIOLATION, ERROR_ACCESS_DENIED, ERROR_LOCK_VIOLATION and
-/// ERROR_DELETE_PENDING: 45 attempts over about one second (pauses of 1, 2, 4 and 8 ms,
-/// then 40 of 16 to 32 ms; see retry_delay_ms), and the last answer is reported. An
+/// ERROR_DELETE_PENDING: 90 attempts over about one second (pauses of 1, 2, 4 and 8 ms,
+/// then 85 of 8 to 15 ms; see retry_delay_ms), and the last answer is reported. An
 /// access-denied answer that is not transient (a directory the user may not write) is
 /// therefore reported after that second. Each attempt goes through the hook.
 #ifndef ATOMICWRITES_DETAIL_WINDOWS_RETRY_HPP
@@ -71,26 +71,27 @@ inline bool is_transient(DWORD error) noexcept {
            error == ERROR_DELETE_PENDING;
 }
 
-/// Attempts of a call that keeps answering a transient error: the first and 44 more.
-inline constexpr int transient_attempts = 45;
+/// Attempts of a call that keeps answering a transient error: the first and 89 more.
+inline constexpr int transient_attempts = 90;
 
 /// The pause in ms before attempt `made + 1`, after `made` (1 or more) refused ones.
-// Why this schedule: what refuses a replacement is usually a program that holds the
-// file again and again (a reader, a scanner), and it is as likely to hold it at one
-// moment as at another; an attempt that finds it closed succeeds. So what matters is
-// how many attempts the second holds, spread over all of it: a backoff that doubles
-// spends most of its attempts in the first few milliseconds, where one long hold (a
-// reader that is descheduled on a busy machine holds the file until it runs again)
-// refuses them all, and leaves only a handful for the rest of the second. Four quick
-// pauses (1, 2, 4, 8 ms) let a file held for a moment go at once, and keep a single
-// injected refusal cheap; then 40 pauses of 16 to 32 ms, in a varying order so that
-// the attempts do not fall in step with a program that opens the file at a fixed
-// period, give 40 chances across the second instead of 4. Sleep() rounds a pause up to
-// the timer tick (up to 15.6 ms), which can stretch the second to about 1.5 s on
-// Windows.
+// Why this schedule: what refuses a replacement is usually a program that opens the
+// file again and again (a reader, a scanner), and it is about as likely to hold it at
+// one moment as at another; an attempt that finds it closed succeeds. So what matters
+// is how many attempts the second holds, spread over all of it. A reader that holds
+// the file 85% of the time (as a re-reading one does under Wine on a busy machine)
+// refuses 40 spread attempts in a row about once in 700, and 85 about once in a
+// million. A backoff that doubles does worse still: it spends most of its attempts
+// in the first few milliseconds, where one hold (a reader descheduled while it has the
+// file open) refuses them all, and leaves a handful for the rest of the second. So:
+// four quick pauses (1, 2, 4, 8 ms), which let a file held for a moment go at once and
+// keep a single injected refusal cheap, then 85 pauses of 8 to 15 ms, in a varying
+// order so that the attempts do not fall in step with a program that opens the file
+// at a fixed period. Not shorter: Sleep() rounds a pause up to the timer tick (15.6 ms
+// unless a program asked for finer), which stretches the second to about 1.4 s there.
 constexpr DWORD retry_delay_ms(int made) noexcept {
     if (made <= 4) return DWORD{1} << (made - 1);
-    return 16 + static_cast<DWORD>(((made - 5) * 7) % 17);
+    return 8 + static_cast<DWORD>(((made - 5) * 5) % 8);
 }
 
 /// Makes `attempt` (which returns success, with the last error set on failure) until it
