@@ -11,10 +11,10 @@
 /// moment; a file being deleted stays in the directory until its last handle closes.
 /// Calls that open, create, rename or delete a name are retried on
 /// ERROR_SHARING_VIOLATION, ERROR_ACCESS_DENIED, ERROR_LOCK_VIOLATION and
-/// ERROR_DELETE_PENDING, with a backoff of 1, 2, 4, ... 512 ms (11 attempts, about one
-/// second in all), and the last answer is reported. An access-denied answer that is not
-/// transient (a directory the user may not write) is therefore reported after that
-/// second. Each attempt goes through the hook.
+/// ERROR_DELETE_PENDING: 90 attempts over about one second (pauses of 1, 2, 4 and 8 ms,
+/// then 85 of 8 to 15 ms; see retry_delay_ms), and the last answer is reported. An
+/// access-denied answer that is not transient (a directory the user may not write) is
+/// therefore reported after that second. Each attempt goes through the hook.
 #ifndef ATOMICWRITES_DETAIL_WINDOWS_RETRY_HPP
 #define ATOMICWRITES_DETAIL_WINDOWS_RETRY_HPP
 
@@ -71,16 +71,34 @@ inline bool is_transient(DWORD error) noexcept {
            error == ERROR_DELETE_PENDING;
 }
 
-/// Attempts of a call that keeps answering a transient error: the first and 10 more,
-/// after 1, 2, 4, ... 512 ms.
-inline constexpr int transient_attempts = 11;
+/// Attempts of a call that keeps answering a transient error: the first and 89 more.
+inline constexpr int transient_attempts = 90;
+
+/// The pause in ms before attempt `made + 1`, after `made` (1 or more) refused ones.
+// Why this schedule: what refuses a replacement is usually a program that opens the
+// file again and again (a reader, a scanner), and it is about as likely to hold it at
+// one moment as at another; an attempt that finds it closed succeeds. So what matters
+// is how many attempts the second holds, spread over all of it. A reader that holds
+// the file 85% of the time (as a re-reading one does under Wine on a busy machine)
+// refuses 40 spread attempts in a row about once in 700, and 85 about once in a
+// million. A backoff that doubles does worse still: it spends most of its attempts
+// in the first few milliseconds, where one hold (a reader descheduled while it has the
+// file open) refuses them all, and leaves a handful for the rest of the second. So:
+// four quick pauses (1, 2, 4, 8 ms), which let a file held for a moment go at once and
+// keep a single injected refusal cheap, then 85 pauses of 8 to 15 ms, in a varying
+// order so that the attempts do not fall in step with a program that opens the file
+// at a fixed period. Not shorter: Sleep() rounds a pause up to the timer tick (15.6 ms
+// unless a program asked for finer), which stretches the second to about 1.4 s there.
+constexpr DWORD retry_delay_ms(int made) noexcept {
+    if (made <= 4) return DWORD{1} << (made - 1);
+    return 8 + static_cast<DWORD>(((made - 5) * 5) % 8);
+}
 
 /// Makes `attempt` (which returns success, with the last error set on failure) until it
 /// succeeds, fails with a lasting error (or one the attempt found out to be lasting, by
 /// setting `lasting`), or has been made transient_attempts times.
 template <class Attempt>
 inline bool retry_transient(Attempt&& attempt, const bool& lasting) noexcept {
-    DWORD delay_ms = 1;
     for (int made = 1;; ++made) {
         if (attempt()) return true;
         const DWORD error = ::GetLastError();
@@ -88,8 +106,7 @@ inline bool retry_transient(Attempt&& attempt, const bool& lasting) noexcept {
             ::SetLastError(error);
             return false;
         }
-        ::Sleep(delay_ms);
-        delay_ms *= 2;
+        ::Sleep(retry_delay_ms(made));
     }
 }
 template <class Attempt>
