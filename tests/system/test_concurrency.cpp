@@ -12,8 +12,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <barrier>
 #include <cerrno>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -60,6 +60,32 @@ struct attempt {
     aw::commit_state state = aw::commit_state::unchanged;
 };
 
+/// A reusable barrier for threads of one process. Not std::barrier: libstdc++ 12's
+/// fallback wait (no futex, as on MinGW) can lose a wake-up between its check and its
+/// wait, and a thread then waits for ever.
+class round_barrier {
+public:
+    explicit round_barrier(int count) : count_(count) {}
+    void arrive_and_wait() {
+        std::unique_lock lock(mutex_);
+        const unsigned long round = round_;
+        if (++arrived_ == count_) {
+            arrived_ = 0;
+            ++round_;
+            all_arrived_.notify_all();
+            return;
+        }
+        all_arrived_.wait(lock, [&] { return round_ != round; });
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable all_arrived_;
+    const int count_;
+    int arrived_ = 0;
+    unsigned long round_ = 0;
+};
+
 /// `threads` threads race to create the same new file, `rounds` times (a fresh name each
 /// round), with writer W and overwrite = false.
 template <class W>
@@ -68,7 +94,7 @@ void creation_race(int rounds) {
     test::temp_dir dir;
     std::vector<std::vector<attempt>> results(static_cast<std::size_t>(rounds),
                                               std::vector<attempt>(static_cast<std::size_t>(threads)));
-    std::barrier start(threads);
+    round_barrier start(threads);
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t) {
         pool.emplace_back([&, t] {

@@ -602,7 +602,7 @@ TEST_CASE("a transient refusal that lasts is reported after about a second", "[w
         const auto waited = std::chrono::steady_clock::now() - start;
         CHECK(ec == std::error_code(ERROR_SHARING_VIOLATION, std::system_category()));
         CHECK(hook.count(sysop::rename) == static_cast<std::size_t>(sys::transient_attempts));
-        // 1 + 2 + ... + 512 ms of backoff.
+        // About a second of pauses between the attempts (detail/windows/retry.hpp).
         CHECK(waited >= std::chrono::milliseconds(900));
         CHECK(waited < std::chrono::seconds(10));
         CHECK(test::read_file(target) == test::old_content);
