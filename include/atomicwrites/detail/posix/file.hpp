@@ -13,6 +13,7 @@
 #include <atomicwrites/detail/sys_types.hpp>
 #include <atomicwrites/syscall_hook.hpp>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -248,9 +249,38 @@ inline handle create_anonymous(handle dir, unsigned mode, std::error_code& ec) n
     return static_cast<handle>(r);
 }
 
+/// Whether an anonymous file made by this process can be given a name later: through
+/// /proc/self/fd (any user), or, where /proc is missing, through linkat(2) with
+/// AT_EMPTY_PATH, which Linux before 6.10 allows only with CAP_DAC_READ_SEARCH (6.10
+/// allows it for files the caller opened). `file` is an anonymous file just made.
+/// Asked once per process and remembered: one faccessat(2) where /proc is mounted, one
+/// more linkat(2) where it is not. The probe bypasses the syscall hook: it acts on no
+/// name of the caller's and its answer outlives the call, so an injected failure would
+/// change every later write of the process, not the one it was injected into.
+inline bool can_link_anonymous(handle file) noexcept {
+    // 0: not asked yet; 1: yes; 2: no. Racing first calls give the same answer.
+    static std::atomic<int> answer{0};
+    int a = answer.load(std::memory_order_relaxed);
+    if (a != 0) [[likely]]
+        return a == 1;
+    const int saved = errno;
+    bool yes = ::faccessat(AT_FDCWD, "/proc/self/fd", X_OK, 0) == 0;
+    if (!yes) {
+        // The check for AT_EMPTY_PATH comes before the new name is looked at: with an
+        // invalid new directory the call fails with EBADF where the link would be
+        // allowed, and with ENOENT where it would not (before 6.10, without the
+        // capability). Nothing is created either way.
+        yes = ::linkat(file, "", -1, "x", AT_EMPTY_PATH) != 0 && errno == EBADF;
+    }
+    errno = saved;
+    answer.store(yes ? 1 : 2, std::memory_order_relaxed);
+    return yes;
+}
+
 /// Gives an anonymous file a name; fails with EEXIST if the name exists. Uses the
-/// /proc/self/fd link, which works for every user (linkat(2) with AT_EMPTY_PATH needs
-/// CAP_DAC_READ_SEARCH); where /proc is missing, falls back to AT_EMPTY_PATH.
+/// /proc/self/fd link, which works for every user; where /proc is missing, linkat(2)
+/// with AT_EMPTY_PATH (Linux 6.10+, or with CAP_DAC_READ_SEARCH: see
+/// can_link_anonymous, which temp::anonymous asks before it makes such a file).
 inline void link_anonymous(handle file, handle dir, const char* name, std::error_code& ec) noexcept {
     char proc[32] = "/proc/self/fd/";
     {
