@@ -357,6 +357,8 @@ std::vector<int> handled_errnos(const writer_info& w, sysop op, bool publishing,
             return publishing ? std::vector<int>{} : std::vector<int>{EEXIST};
         case sysop::rename_noreplace:
             return {EINVAL, ENOSYS, EOPNOTSUPP};
+        case sysop::open_directory:  // a write-only directory: opened O_PATH instead
+            return {EACCES};
         case sysop::chown:
             return {EPERM};
         case sysop::close:
@@ -409,6 +411,12 @@ void inject_every_call(const writer_info& w, const scenario& s, form f, std::siz
         // The error_code form meets every errno of the call, the throwing form one.
         std::vector<int> errors = errnos_for(w, recorded[i], i == published_at);
         if (f == form::throwing) errors = {errno_for(w, recorded[i], i + variant, i == published_at)};
+#if !defined(_WIN32)
+        // A writer answers EACCES from opening the target's directory by opening it
+        // O_PATH (a write-only directory): see handled_errnos().
+        if (recorded[i] == sysop::open_directory) std::erase(errors, EACCES);
+        if (errors.empty()) errors = {EMFILE};
+#endif
         for (const int error : errors) inject_one(w, s, f, recorded, i, error, t);
     }
 }

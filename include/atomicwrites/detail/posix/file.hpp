@@ -135,6 +135,29 @@ inline handle open_directory(handle at, const char* path, std::error_code& ec) n
     return static_cast<handle>(r);
 }
 
+/// Opens a directory that the process may search and write but not read (a drop-box
+/// directory, mode 1733 or 0733) for openat-relative work only: O_PATH|O_DIRECTORY
+/// (Linux). Such a handle cannot be synced: fsync(2) answers EBADF. Where O_PATH is
+/// missing, answers EACCES without a call. Sysop: open_directory.
+inline handle open_directory_path_only(handle at, const char* path, std::error_code& ec) noexcept {
+#if defined(O_PATH)
+    syscall_info info{.op = sysop::open_directory, .dir = at, .name = path};
+    long r = through_hook(info, [](syscall_info& i) {
+        return static_cast<long>(::openat(i.dir, i.name, O_PATH | O_DIRECTORY | O_CLOEXEC));
+    });
+    if (r < 0) {
+        set_error(ec);
+        return invalid_handle;
+    }
+    return static_cast<handle>(r);
+#else
+    (void)at;
+    (void)path;
+    ec = std::make_error_code(std::errc::permission_denied);
+    return invalid_handle;
+#endif
+}
+
 /// Opens an existing file read-only to sync it; never blocks (O_NONBLOCK, for FIFOs)
 /// and never follows a final symbolic link (ELOOP).
 inline handle open_file(handle dir, const char* name, std::error_code& ec) noexcept {
@@ -372,6 +395,23 @@ inline void fsync(handle file, std::error_code& ec) noexcept { sync_call(sysop::
 
 /// fdatasync(2): the data and the metadata needed to read it back (the size), not times.
 inline void fdatasync(handle file, std::error_code& ec) noexcept { sync_call(sysop::fdatasync, file, ec); }
+/// syncfs(2) (Linux; sync(2) elsewhere): flushes the whole filesystem that holds
+/// `file`, for a directory that cannot be flushed itself (opened O_PATH). Sysop: fsync,
+/// with the file's handle.
+inline void sync_filesystem(handle file, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::fsync, .file = file};
+    long r = through_hook(info, [](syscall_info& i) -> long {
+#if ATOMICWRITES_LINUX
+        return ::syncfs(i.file);
+#else
+        (void)i;
+        ::sync();
+        return 0;
+#endif
+    });
+    if (r < 0) set_error(ec);
+}
+
 /// True where fcntl(F_FULLFSYNC) exists (Apple): it also flushes the drive's cache.
 inline constexpr bool has_full_fsync = ATOMICWRITES_HAS_FULL_FSYNC;
 
