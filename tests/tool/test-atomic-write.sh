@@ -3,7 +3,8 @@
 # Drives the real atomic-write binary through shell pipelines, FIFOs and signals, and
 # checks its results on a real filesystem. Prints TAP (one line per case).
 # Usage: test-atomic-write.sh ATOMIC_WRITE VERSION MAN_PAGE
-#   TMPDIR  where the cases work (each in a fresh directory); as root, a few cases also
+#   ATOMICWRITES_TEST_DIR (else TMPDIR)  where the cases work (each in a fresh
+#           directory); as root, a few cases also
 #           mount small tmpfs filesystems there.
 # Single-quoted expressions are expanded later on purpose (eval, sh -c).
 # shellcheck disable=SC2016

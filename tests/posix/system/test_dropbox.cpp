@@ -97,9 +97,12 @@ TEST_CASE("a durable write into a drop-box directory flushes its filesystem inst
         }
         if (ec) return 1;
         const auto& c = hook.calls;
+        // From the directory's sync on (a filesystem without RENAME_NOREPLACE publishes
+        // with link and unlink before it).
         std::size_t published = c.size();
         for (std::size_t i = 0; i < c.size(); ++i)
-            if (c[i].op == sysop::rename_noreplace || c[i].op == sysop::link) published = i;
+            if (c[i].op == sysop::fsync && c[i].error == EBADF && published == c.size()) published = i - 1;
+        if (published == c.size()) return 2;
         std::vector<sysop> after;
         for (std::size_t i = published + 1; i < c.size(); ++i) after.push_back(c[i].op);
         const std::vector<sysop> expected{sysop::fsync, sysop::open_file, sysop::fsync, sysop::close, sysop::close};
