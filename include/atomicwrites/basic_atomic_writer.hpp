@@ -286,8 +286,7 @@ public:
             keep_first("close temporary file", e);
         }
         e.clear();
-        sync_.sync_directory(s_.dir, e);
-        keep_first("sync directory", e);
+        keep_first(detail::sync_target_directory(sync_, s_.dir, s_.name, e), e);
         if (s_.temp_dir != invalid_handle) {
             e.clear();
             sync_.sync_directory(s_.temp_dir, e);

@@ -8,6 +8,8 @@
 #include <atomicwrites/concepts.hpp>
 #include <atomicwrites/detail/sys.hpp>
 
+#include <cerrno>
+
 namespace atomicwrites {
 inline namespace v1 {
 
@@ -65,7 +67,9 @@ static_assert(commit_policy<link_unlink>);
 
 namespace detail {
 /// renameat2(2) with RENAME_NOREPLACE, falling back to link_unlink for an anonymous
-/// temporary and where the kernel or filesystem lacks the flag.
+/// temporary and where the kernel or filesystem lacks the flag. Where hard links are
+/// refused as well (EPERM, EOPNOTSUPP, ENOSYS), the step says that no atomic no-replace
+/// step exists on this filesystem; the error is the link's.
 inline commit_result publish_noreplace(const commit_request& r, std::error_code& ec) noexcept {
     if (r.temp_name == nullptr || r.temp_name[0] == '\0') return commit::link_unlink{}.publish(r, ec);
     sys::rename_noreplace(r.temp_dir, r.temp_name, r.target_dir, r.target_name, ec);
@@ -73,8 +77,26 @@ inline commit_result publish_noreplace(const commit_request& r, std::error_code&
     // Linux before 3.15 answers ENOSYS; older NFS and some FUSE, EINVAL or EOPNOTSUPP.
     if (ec == std::errc::invalid_argument || ec == std::errc::function_not_supported ||
         ec == std::errc::operation_not_supported) {
+        const int refused = ec.value();
         ec.clear();
-        return commit::link_unlink{}.publish(r, ec);
+        commit_result result = commit::link_unlink{}.publish(r, ec);
+        // Hard links refused too (FAT, exFAT, many FUSE filesystems: EPERM): no step can
+        // publish without replacing here. Say so, with the link's errno in `ec`; the
+        // step names renameat2's answer.
+        if (result.state == commit_state::unchanged &&
+            (ec == std::errc::operation_not_permitted || ec == std::errc::operation_not_supported ||
+             ec == std::errc::function_not_supported)) {
+            result.failed_step =
+                refused == ENOSYS ? "publish without replacing (no atomic no-replace step exists here: renameat2 "
+                                    "with RENAME_NOREPLACE answered ENOSYS and hard links are refused; "
+                                    "overwrite = true replaces instead)"
+                : refused == EINVAL
+                    ? "publish without replacing (no atomic no-replace step exists here: this filesystem has "
+                      "neither RENAME_NOREPLACE (EINVAL) nor hard links; overwrite = true replaces instead)"
+                    : "publish without replacing (no atomic no-replace step exists here: this filesystem has "
+                      "neither RENAME_NOREPLACE (EOPNOTSUPP) nor hard links; overwrite = true replaces instead)";
+        }
+        return result;
     }
     return {commit_state::unchanged, "rename into place (no replace)"};
 }

@@ -86,6 +86,39 @@ static_assert(sync_policy<commit>);
 #endif  // ATOMICWRITES_WINDOWS
 
 }  // namespace sync
+
+namespace detail {
+/// Makes the target's directory entry durable after the publication with
+/// `sync.sync_directory(dir)`. A directory the process may not read (a drop-box
+/// directory, opened O_PATH) cannot be flushed (EBADF); a durable policy then flushes
+/// the filesystem that holds it instead, through the new file `name` (opened read-only,
+/// syncfs(2)), and reports a durability error if that cannot be done: never a silently
+/// skipped step. Returns the step to name in an error. System calls: the policy's; on
+/// EBADF, openat, syncfs and close.
+template <class Sync>
+const char* sync_target_directory(const Sync& sync, native_handle_type dir, const native_char_type* name,
+                                  std::error_code& ec) noexcept {
+    sync.sync_directory(dir, ec);
+#if ATOMICWRITES_POSIX
+    if constexpr (Sync::durable) {
+        if (ec == std::errc::bad_file_descriptor) {
+            ec.clear();
+            const native_handle_type file = sys::open_file(dir, name, ec);
+            if (ec)
+                return "sync directory (it cannot be read; opening the new file to flush its filesystem instead "
+                       "failed)";
+            sys::sync_filesystem(file, ec);
+            std::error_code ignored;  // read-only: nothing to lose at close
+            sys::close(file, ignored);
+            if (ec) return "sync directory (it cannot be read; flushing its filesystem instead failed)";
+        }
+    }
+#else
+    (void)name;
+#endif
+    return "sync directory";
+}
+}  // namespace detail
 }  // namespace v1
 }  // namespace atomicwrites
 

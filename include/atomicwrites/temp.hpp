@@ -197,14 +197,26 @@ static_assert(temp_policy<named>);
 /// renamed over the target (see docs/design-notes.md).
 /// Platforms: Linux 3.11+ on ext2/3/4, XFS, btrfs, tmpfs, F2FS and others (NFS, FUSE
 /// and older kernels refuse it: use first_of<anonymous, mkstemp>). System calls: openat
-/// (O_TMPFILE), linkat at commit. Errors: EOPNOTSUPP, EISDIR, EINVAL (not supported),
-/// EACCES, EROFS, ENOSPC, EDQUOT, EMFILE.
+/// (O_TMPFILE), linkat at commit; the first file of a process also asks once whether
+/// it could be linked (faccessat of /proc/self/fd; a linkat probe where /proc is
+/// missing). Errors: EOPNOTSUPP, EISDIR, EINVAL (not supported), EACCES, EROFS, ENOSPC,
+/// EDQUOT, EMFILE; ENOTSUP where the file could be made but never linked: no /proc
+/// mounted, and linkat(2) with AT_EMPTY_PATH refused (Linux before 6.10 without
+/// CAP_DAC_READ_SEARCH; minimal chroots, some sandboxes). All of these are "not
+/// supported" (is_not_supported), so first_of<anonymous, mkstemp> falls back at
+/// creation, before any data is written.
 struct anonymous {
     static constexpr bool may_be_anonymous = true;  ///< the file has no name
     /// Creates an unnamed file with O_TMPFILE.
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
         t.name[0] = '\0';
         t.file = detail::sys::create_anonymous(r.dir, r.mode, ec);
+        if (!ec && !detail::sys::can_link_anonymous(t.file)) [[unlikely]] {
+            std::error_code ignored;
+            detail::sys::close(t.file, ignored);
+            t.file = invalid_handle;
+            ec = std::make_error_code(std::errc::not_supported);
+        }
     }
 };
 static_assert(temp_policy<anonymous>);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -34,12 +35,38 @@ inline std::string utf8(const fs::path& p) {
     return std::string(s.begin(), s.end());
 }
 
-/// A fresh directory under $TMPDIR (or /tmp; on Windows the user's temporary directory),
-/// removed with everything in it afterwards.
+#if !defined(_WIN32)
+/// Where every test works: $ATOMICWRITES_TEST_DIR if set (to run the whole suite on
+/// another filesystem: an overlay, a FUSE mount, a loop image), else $TMPDIR, else /tmp.
+/// A relative value is taken relative to the directory the first test started in.
+inline fs::path base_dir() {
+    static const fs::path start = fs::current_path();
+    for (const char* name : {"ATOMICWRITES_TEST_DIR", "TMPDIR"}) {
+        const char* v = std::getenv(name);
+        if (v != nullptr && *v != '\0') return start / v;  // an absolute v replaces start
+    }
+    return fs::path("/tmp");
+}
+
+/// Whether ATOMICWRITES_TEST_DIR chose the filesystem the tests run on.
+inline bool test_dir_chosen() {
+    const char* v = std::getenv("ATOMICWRITES_TEST_DIR");
+    return v != nullptr && *v != '\0';
+}
+#else
+/// The user's temporary directory, or $ATOMICWRITES_TEST_DIR if set.
+inline fs::path base_dir() {
+    const char* v = std::getenv("ATOMICWRITES_TEST_DIR");
+    return v != nullptr && *v != '\0' ? fs::absolute(v) : fs::temp_directory_path();
+}
+#endif
+
+/// A fresh directory under base_dir() ($ATOMICWRITES_TEST_DIR, else $TMPDIR or /tmp; on
+/// Windows the user's temporary directory), removed with everything in it afterwards.
 class temp_dir {
 public:
 #if defined(_WIN32)
-    temp_dir() : temp_dir(fs::temp_directory_path()) {}
+    temp_dir() : temp_dir(base_dir()) {}
     explicit temp_dir(const fs::path& parent) {
         for (int attempt = 0; attempt < 100; ++attempt) {
             LARGE_INTEGER counter{};
@@ -63,13 +90,7 @@ public:
         fs::remove_all(path_, ec);
     }
 #else
-    temp_dir() {
-        const char* base = std::getenv("TMPDIR");
-        std::string pattern =
-            std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/atomicwrites-test.XXXXXX";
-        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = pattern;
-    }
+    temp_dir() : temp_dir(base_dir()) {}
     /// A fresh directory inside `parent` (to test on a particular filesystem).
     explicit temp_dir(const fs::path& parent) {
         std::string pattern = (parent / "atomicwrites-test.XXXXXX").string();
@@ -181,22 +202,78 @@ inline bool can_make_symlinks(const fs::path& dir) {
 }
 
 #if !defined(_WIN32)
-/// A directory on a tmpfs (/dev/shm) where there is one, else under $TMPDIR: for tests
+/// A directory on a tmpfs (/dev/shm) where there is one, else base_dir(): for tests
 /// whose syscalls are scripted through the seam and that run thousands of writes, so
 /// that a disk's fsync does not set their pace. Still a real filesystem.
+/// $ATOMICWRITES_TEST_DIR, when set, wins: the suite then runs on that filesystem only.
 inline fs::path fast_base() {
+    if (test_dir_chosen()) return base_dir();
     struct ::stat st {};
     if (::stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && ::access("/dev/shm", W_OK | X_OK) == 0)
         return "/dev/shm";
-    const char* base = std::getenv("TMPDIR");
-    return base != nullptr && *base != '\0' ? base : "/tmp";
+    return base_dir();
 }
 #else
 /// Where test::temp_dir makes its directories by default: Windows has no tmpfs to prefer.
-inline fs::path fast_base() { return fs::temp_directory_path(); }
+inline fs::path fast_base() { return base_dir(); }
 #endif  // !_WIN32
 
 #if !defined(_WIN32)
+/// What the filesystem of base_dir() can do, probed once with raw system calls (a FUSE
+/// passthrough has no O_TMPFILE; FAT and fuse-zip have no hard links; exFAT ignores
+/// modes), so that tests that need a feature skip with the reason where it is missing.
+struct filesystem_features {
+    bool anonymous_files = false;   ///< open(2) with O_TMPFILE
+    bool rename_noreplace = false;  ///< renameat2(2) with RENAME_NOREPLACE
+    bool hard_links = false;        ///< linkat(2)
+    bool modes = false;             ///< fchmod(2) sets the bits exactly
+    bool symlinks = false;          ///< symlink(2)
+};
+
+inline const filesystem_features& features() {
+    static const filesystem_features f = [] {
+        filesystem_features out;
+        std::string pattern = (base_dir() / "atomicwrites-probe.XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr) return out;
+        const std::string d = pattern;
+        const int dir = ::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+#if defined(O_TMPFILE)
+        const int anon = ::openat(dir, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+        out.anonymous_files = anon >= 0;
+        if (anon >= 0) ::close(anon);
+#endif
+        const int f = ::openat(dir, "a", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        if (f >= 0) {
+            out.modes = ::fchmod(f, 0640) == 0;
+            struct ::stat st {};
+            out.modes = out.modes && ::fstat(f, &st) == 0 && (st.st_mode & 07777) == 0640;
+            ::close(f);
+        }
+        out.hard_links = ::linkat(dir, "a", dir, "b", 0) == 0;
+#if defined(RENAME_NOREPLACE)
+        out.rename_noreplace = ::renameat2(dir, "a", dir, "c", RENAME_NOREPLACE) == 0;
+#endif
+        out.symlinks = ::symlinkat("a", dir, "l") == 0;
+        for (const char* n : {"a", "b", "c", "l"}) ::unlinkat(dir, n, 0);
+        ::close(dir);
+        ::rmdir(d.c_str());
+        return out;
+    }();
+    return f;
+}
+
+/// Why a test that needs the features asked for cannot run on this filesystem, or
+/// nullptr if it can.
+inline const char* missing_feature(bool anonymous_files, bool hard_links = false, bool modes = false,
+                                   bool symlinks = false) {
+    const filesystem_features& f = features();
+    if (anonymous_files && !f.anonymous_files) return "the test directory's filesystem has no O_TMPFILE";
+    if (hard_links && !f.hard_links) return "the test directory's filesystem has no hard links";
+    if (modes && !f.modes) return "the test directory's filesystem does not keep modes";
+    if (symlinks && !f.symlinks) return "the test directory's filesystem has no symbolic links";
+    return nullptr;
+}
+
 /// Reads a whole file with plain system calls (no exceptions, usable in a child process
 /// or a racing thread); false if it cannot be opened.
 inline bool read_whole(const fs::path& p, std::string& out) {

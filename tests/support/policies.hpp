@@ -4,6 +4,8 @@
 #ifndef ATOMICWRITES_TESTS_SUPPORT_POLICIES_HPP
 #define ATOMICWRITES_TESTS_SUPPORT_POLICIES_HPP
 
+#include <catch2/catch.hpp>
+
 #include <atomicwrites/atomic_writer.hpp>
 
 #include <cstdlib>
@@ -16,6 +18,8 @@
 #include <type_traits>
 #include <typeinfo>
 #include <vector>
+
+#include "fs.hpp"
 
 #if defined(__GNUG__)
 #include <cxxabi.h>
@@ -122,6 +126,14 @@ writer_kind kind_of() {
 template <class Kind>
 void run_check(const Kind& kind, void (*check)(const Kind&)) {
     INFO(kind.name);
+#if !defined(_WIN32)
+    // On another filesystem (ATOMICWRITES_TEST_DIR), a policy that needs what it lacks
+    // fails by design: temp::anonymous without O_TMPFILE, link_unlink without links.
+    if (const char* why = missing_feature(kind.anonymous_temp, kind.name.find("link_unlink") != std::string::npos)) {
+        WARN("skipped: " << why << " (" << kind.name << ")");
+        return;
+    }
+#endif
     check(kind);
 }
 

@@ -542,6 +542,6 @@ TEST_CASE("processes of threads replacing one file: readers see complete version
         3, 2, per_thread, fast);
     process_replace_race<aw::basic_atomic_writer<aw::sync::none, aw::commit::rename, aw::temp::named>>(3, 2, per_thread,
                                                                                                        fast);
-    process_replace_race<aw::atomic_writer>(2, 2, test::scaled(25, 250), fs::temp_directory_path());
+    process_replace_race<aw::atomic_writer>(2, 2, test::scaled(25, 250), test::base_dir());
 }
 #endif  // _WIN32

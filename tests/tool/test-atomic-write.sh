@@ -3,7 +3,8 @@
 # Drives the real atomic-write binary through shell pipelines, FIFOs and signals, and
 # checks its results on a real filesystem. Prints TAP (one line per case).
 # Usage: test-atomic-write.sh ATOMIC_WRITE VERSION MAN_PAGE
-#   TMPDIR  where the cases work (each in a fresh directory); as root, a few cases also
+#   ATOMICWRITES_TEST_DIR (else TMPDIR)  where the cases work (each in a fresh
+#           directory); as root, a few cases also
 #           mount small tmpfs filesystems there.
 # Single-quoted expressions are expanded later on purpose (eval, sh -c).
 # shellcheck disable=SC2016
@@ -11,7 +12,7 @@ set -u
 aw=$(realpath "$1")
 version=$2
 man_page=$(realpath "$3")
-base=$(mktemp -d "${TMPDIR:-/tmp}/atomic-write-test.XXXXXX")
+base=$(mktemp -d "${ATOMICWRITES_TEST_DIR:-${TMPDIR:-/tmp}}/atomic-write-test.XXXXXX")
 cleanup() {
   grep -F " $base/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m"; done
   chmod -R u+rwx "$base" 2>/dev/null
@@ -100,6 +101,11 @@ t_help() {
   for s in 0 1 2 3 4 5 126; do grep -qE "^  $s " out || fail "--help does not explain exit status $s"; done
   "$aw" -h | cmp -s - out || fail "-h differs from --help"
   [ ! -s err ] || fail "--help wrote to standard error"
+  # A kill between naming the unnamed file and the rename leaves that name: neither
+  # text may promise that nothing is ever left behind.
+  grep -qF "unnamed file and renaming it over FILE" out || fail "--help hides the window a kill can leave a name in"
+  grep -qi "whatever happens" out "$man_page" && fail "--help or the man page promise nothing is left whatever happens"
+  grep -qF "naming the unnamed file and renaming it over" "$man_page" || fail "the man page hides the window a kill can leave a name in"
 }
 run_case "--help lists every option and exit status on standard output" t_help
 

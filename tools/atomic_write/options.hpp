@@ -110,8 +110,10 @@ Exit status:
   126  COMMAND could not be run; 127: COMMAND was not found; FILE is unchanged
   If atomic-write is killed by SIGINT, SIGTERM or SIGHUP before its input ended,
   FILE is unchanged and no temporary file is left. Killed by SIGKILL, FILE is
-  unchanged, and where the filesystem cannot make unnamed files (O_TMPFILE) a
-  temporary file '.FILE.XXXXXXXX.tmp' is left behind.
+  unchanged or complete, and a temporary file '.FILE.XXXXXXXX.tmp' may be left
+  behind: always where the filesystem cannot make unnamed files (O_TMPFILE), and
+  even where it can, when the kill comes in the instant between naming the
+  unnamed file and renaming it over FILE.
 
 Examples:
   generate-config | atomic-write /etc/app.conf

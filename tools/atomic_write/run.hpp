@@ -26,7 +26,8 @@
 namespace atomic_write_cli {
 
 /// Where the temporary file is made: unnamed (O_TMPFILE) where the filesystem can, so
-/// that even SIGKILL leaves nothing behind; a named ".FILE.XXXXXXXX.tmp" elsewhere.
+/// that SIGKILL while writing leaves nothing behind (a replace names it just before the
+/// rename: a kill in between leaves that name); a named ".FILE.XXXXXXXX.tmp" elsewhere.
 #if ATOMICWRITES_HAS_O_TMPFILE
 using temp_policy = aw::temp::first_of<aw::temp::anonymous, aw::temp::mkstemp>;
 #else

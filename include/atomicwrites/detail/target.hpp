@@ -20,13 +20,36 @@ namespace atomicwrites {
 inline namespace v1 {
 namespace detail {
 
+/// open_parent, and where the directory may be written and searched but not read (a
+/// drop-box directory, 1733 or 0733: EACCES), open_parent with O_PATH (POSIX): the
+/// *at calls work relative to it; only its sync differs (see
+/// detail::sync_target_directory). System calls: openat, a second on EACCES.
+inline native_handle_type open_target_parent(const std::filesystem::path& path, std::error_code& ec,
+                                             native_handle_type base = sys::current_directory) noexcept {
+    native_handle_type dir = open_parent(path, ec, base);
+#if ATOMICWRITES_POSIX
+    if (ec == std::errc::permission_denied) {
+        const native_string_view parent = parent_view(path);
+        native_char_type buffer[sys::max_path];
+        if (parent.size() < sys::max_path) {
+            copy_c_string(buffer, parent);
+            std::error_code again;
+            dir = sys::open_directory_path_only(base, buffer, again);
+            if (!again) ec.clear();
+        }
+    }
+#endif
+    return dir;
+}
+
 /// Opens the directory that holds `target` (a path) and keeps its file name in s.name.
-/// System calls: openat. Errors: file_name's and open_parent's.
+/// System calls: openat (two for a directory that cannot be read).
+/// Errors: file_name's and open_parent's.
 inline bool open_target_directory(writer_state& s, const std::filesystem::path& target, std::error_code& ec) noexcept {
     file_name(target, s.name, ec);
     if (ec) return false;
     s.step = "open directory";
-    s.dir = open_parent(target, ec);
+    s.dir = open_target_parent(target, ec);
     if (ec) return false;
     s.owns_dir = true;
     return true;
@@ -54,7 +77,7 @@ inline bool open_target_directory(writer_state& s, const directory& base, const 
         s.dir = base.native_handle();
         s.owns_dir = false;
     } else {
-        s.dir = open_parent(name, ec, base.native_handle());
+        s.dir = open_target_parent(name, ec, base.native_handle());
         if (ec) return false;
         s.owns_dir = true;
     }

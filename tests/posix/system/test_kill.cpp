@@ -219,10 +219,10 @@ TEST_CASE("a killed writer leaves the target complete: a fixed temporary name", 
 }
 
 TEST_CASE("a killed writer leaves the target complete: the default, durable writer on disk", "[kill]") {
-    run_kills(kind_of<aw::atomic_writer>(), mode::replace, fs::temp_directory_path(), 30000us);
+    run_kills(kind_of<aw::atomic_writer>(), mode::replace, test::base_dir(), 30000us);
 }
 
 TEST_CASE("a killed writer leaves the target complete: durable, anonymous, on disk", "[kill]") {
-    run_kills(kind_of<durable_writer_anonymous>(), mode::create, fs::temp_directory_path(), 30000us);
-    run_kills(kind_of<durable_writer_anonymous>(), mode::replace, fs::temp_directory_path(), 30000us);
+    run_kills(kind_of<durable_writer_anonymous>(), mode::create, test::base_dir(), 30000us);
+    run_kills(kind_of<durable_writer_anonymous>(), mode::replace, test::base_dir(), 30000us);
 }

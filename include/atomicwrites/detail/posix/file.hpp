@@ -14,6 +14,7 @@
 #include <atomicwrites/detail/sys_types.hpp>
 #include <atomicwrites/syscall_hook.hpp>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -134,6 +135,29 @@ inline handle open_directory(handle at, const char* path, std::error_code& ec) n
         return invalid_handle;
     }
     return static_cast<handle>(r);
+}
+
+/// Opens a directory that the process may search and write but not read (a drop-box
+/// directory, mode 1733 or 0733) for openat-relative work only: O_PATH|O_DIRECTORY
+/// (Linux). Such a handle cannot be synced: fsync(2) answers EBADF. Where O_PATH is
+/// missing, answers EACCES without a call. Sysop: open_directory.
+inline handle open_directory_path_only(handle at, const char* path, std::error_code& ec) noexcept {
+#if defined(O_PATH)
+    syscall_info info{.op = sysop::open_directory, .dir = at, .name = path};
+    long r = through_hook(info, [](syscall_info& i) {
+        return static_cast<long>(::openat(i.dir, i.name, O_PATH | O_DIRECTORY | O_CLOEXEC));
+    });
+    if (r < 0) {
+        set_error(ec);
+        return invalid_handle;
+    }
+    return static_cast<handle>(r);
+#else
+    (void)at;
+    (void)path;
+    ec = std::make_error_code(std::errc::permission_denied);
+    return invalid_handle;
+#endif
 }
 
 /// Opens an existing file read-only to sync it; never blocks (O_NONBLOCK, for FIFOs)
@@ -266,9 +290,38 @@ inline handle create_anonymous(handle dir, unsigned mode, std::error_code& ec) n
     return static_cast<handle>(r);
 }
 
+/// Whether an anonymous file made by this process can be given a name later: through
+/// /proc/self/fd (any user), or, where /proc is missing, through linkat(2) with
+/// AT_EMPTY_PATH, which Linux before 6.10 allows only with CAP_DAC_READ_SEARCH (6.10
+/// allows it for files the caller opened). `file` is an anonymous file just made.
+/// Asked once per process and remembered: one faccessat(2) where /proc is mounted, one
+/// more linkat(2) where it is not. The probe bypasses the syscall hook: it acts on no
+/// name of the caller's and its answer outlives the call, so an injected failure would
+/// change every later write of the process, not the one it was injected into.
+inline bool can_link_anonymous(handle file) noexcept {
+    // 0: not asked yet; 1: yes; 2: no. Racing first calls give the same answer.
+    static std::atomic<int> answer{0};
+    int a = answer.load(std::memory_order_relaxed);
+    if (a != 0) [[likely]]
+        return a == 1;
+    const int saved = errno;
+    bool yes = ::faccessat(AT_FDCWD, "/proc/self/fd", X_OK, 0) == 0;
+    if (!yes) {
+        // The check for AT_EMPTY_PATH comes before the new name is looked at: with an
+        // invalid new directory the call fails with EBADF where the link would be
+        // allowed, and with ENOENT where it would not (before 6.10, without the
+        // capability). Nothing is created either way.
+        yes = ::linkat(file, "", -1, "x", AT_EMPTY_PATH) != 0 && errno == EBADF;
+    }
+    errno = saved;
+    answer.store(yes ? 1 : 2, std::memory_order_relaxed);
+    return yes;
+}
+
 /// Gives an anonymous file a name; fails with EEXIST if the name exists. Uses the
-/// /proc/self/fd link, which works for every user (linkat(2) with AT_EMPTY_PATH needs
-/// CAP_DAC_READ_SEARCH); where /proc is missing, falls back to AT_EMPTY_PATH.
+/// /proc/self/fd link, which works for every user; where /proc is missing, linkat(2)
+/// with AT_EMPTY_PATH (Linux 6.10+, or with CAP_DAC_READ_SEARCH: see
+/// can_link_anonymous, which temp::anonymous asks before it makes such a file).
 inline void link_anonymous(handle file, handle dir, const char* name, std::error_code& ec) noexcept {
     char proc[32] = "/proc/self/fd/";
     {
@@ -360,6 +413,23 @@ inline void fsync(handle file, std::error_code& ec) noexcept { sync_call(sysop::
 
 /// fdatasync(2): the data and the metadata needed to read it back (the size), not times.
 inline void fdatasync(handle file, std::error_code& ec) noexcept { sync_call(sysop::fdatasync, file, ec); }
+/// syncfs(2) (Linux; sync(2) elsewhere): flushes the whole filesystem that holds
+/// `file`, for a directory that cannot be flushed itself (opened O_PATH). Sysop: fsync,
+/// with the file's handle.
+inline void sync_filesystem(handle file, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::fsync, .file = file};
+    long r = through_hook(info, [](syscall_info& i) -> long {
+#if ATOMICWRITES_LINUX
+        return ::syncfs(i.file);
+#else
+        (void)i;
+        ::sync();
+        return 0;
+#endif
+    });
+    if (r < 0) set_error(ec);
+}
+
 /// True where fcntl(F_FULLFSYNC) exists (Apple): it also flushes the drive's cache.
 inline constexpr bool has_full_fsync = ATOMICWRITES_HAS_FULL_FSYNC;
 
