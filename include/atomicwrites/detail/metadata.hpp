@@ -51,7 +51,9 @@ struct system_ids {
 /// - write_options::mode: created with its permission bits, then set exactly.
 /// - A replaced regular file (metadata_mode::preserve): keeps its mode; with
 ///   owner_mode::preserve and another owner, the file is created 0700-narrowed and given
-///   the old owner before it gets its mode.
+///   the old owner before it gets its mode; with the same owner, the group and other
+///   bits it is created with are those both had (the new file's group is only known by
+///   looking: check_owner).
 /// Asks `ids` nothing unless a regular file is replaced with owner_mode::preserve.
 template <class Ids = system_ids>
 metadata_plan plan_metadata(const sys::file_status& target, const write_options& options,
@@ -92,6 +94,13 @@ metadata_plan plan_metadata(const sys::file_status& target, const write_options&
         // is only known by looking. The mode is still the old file's (no wider).
         plan.check_owner = true;
         plan.owner = {target.uid, target.gid};
+        // Until that look, the file may carry another group than the old file's, and a
+        // descriptor opened now keeps its access for the data written later: no class of
+        // user may get more than the old file gave it. The group and the others both get
+        // only what the old file gave both (0644, 0600, 0755 stay as they are; 0640 is
+        // created 0600 and then set).
+        const unsigned shared = (plan.create_mode >> 3) & plan.create_mode & 07u;
+        plan.create_mode = (plan.create_mode & 0700u) | (shared << 3) | shared;
     }
     return plan;
 }

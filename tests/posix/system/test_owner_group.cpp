@@ -88,6 +88,38 @@ TEST_CASE("in a set-group-ID directory a replaced file keeps its group, not the 
         CHECK(after.gid == nobody);
         CHECK(after.mode == 0640);
     }
+    SECTION("until its group is set, the new file gives the directory's group nothing") {
+        // The kernel gives the new file the directory's group (users); the old file gave
+        // users nothing (0640 root:root, and others nothing). A member of users who
+        // opened the temporary file in that moment would keep the descriptor, and read
+        // the data written later.
+        make_old(sg / "w", 0, 0, 0640);
+        struct first_look : aw::syscall_hook {
+            unsigned gid = 0, mode = 0;
+            bool seen = false;
+            int before(aw::syscall_info& info) noexcept override {
+                if (info.op == aw::sysop::stat && info.file != aw::invalid_handle && !seen) {
+                    struct ::stat st {};
+                    if (::fstat(info.file, &st) == 0) {
+                        seen = true;
+                        gid = st.st_gid;
+                        mode = static_cast<unsigned>(st.st_mode) & 07777u;
+                    }
+                }
+                return 0;
+            }
+        } hook;
+        {
+            aw::scoped_syscall_hook scope(hook);
+            aw::write_file(sg / "w", new_content, {.overwrite = true});
+        }
+        REQUIRE(hook.seen);
+        CHECK(hook.gid == users);
+        CHECK((hook.mode & 0077u) == 0);
+        const ids_and_mode after = status_of(sg / "w");
+        CHECK(after.gid == 0);
+        CHECK(after.mode == 0640);
+    }
     SECTION("a file of the directory's group keeps it") {
         make_old(sg / "g", 0, users, 0640);
         aw::write_file(sg / "g", new_content, {.overwrite = true});
