@@ -465,6 +465,9 @@ TEST_CASE("the library never changes the umask", "[permissions][umask]") {
             ++looks;
         }
     });
+    // The writes start once the watcher is looking: on a fast filesystem they can be
+    // over before a new thread is first scheduled.
+    while (looks.load() == 0) std::this_thread::yield();
     const fs::path target = dir / "target";
     for (int i = 0; i < 200; ++i) {
         const auto mode = i % 3 == 0 ? fs::perms::unknown : static_cast<fs::perms>(0640);
