@@ -23,42 +23,15 @@
 #include <vector>
 
 #include "support.hpp"
+#include "support/stale_temps.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace aw = atomicwrites;
 using aw::sysop;
-using names = std::vector<std::string>;
+using namespace test::stale;
 using namespace std::chrono_literals;
-
-/// Any age is old enough.
-constexpr aw::stale_temp_options now_stale{.older_than = 0s};
-
-using named_temp_writer = aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::named>;
-using random_temp_writer = aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::mkstemp>;
-
-/// Leaves the temporary file of a writer W for `target` behind, closed, as a killed
-/// writer leaves it: the removal at its rollback is refused through the seam. Returns
-/// its path.
-template <class W>
-fs::path leave_temp(const fs::path& target, const aw::write_options& options = {.overwrite = true}) {
-    test::scripted_hook hook;
-    hook.fail_every(sysop::unlink, test::err::io);  // not a transient error: not retried
-    aw::scoped_syscall_hook scope(hook);
-    W w(target, options);
-    w.write(test::new_content);
-    w.flush();
-    return w.temp_path();  // the writer's rollback (refused) runs before the hook goes
-}
-
-/// The names in `dir` that start with `prefix`.
-names starting_with(const test::temp_dir& dir, const std::string& prefix) {
-    names out;
-    for (const auto& n : dir.names())
-        if (n.rfind(prefix, 0) == 0) out.push_back(n);
-    return out;
-}
 
 /// The temporary name (UTF-8) a writer makes for `target` with these affixes, random or
 /// fixed: made in the platform's own characters (UTF-16 on Windows), as the writer does.
@@ -195,19 +168,9 @@ TEST_CASE("sweeps running at once remove each leftover exactly once", "[stale_te
     constexpr int leftovers = 30;
     for (int i = 0; i < leftovers; ++i) leave_temp<random_temp_writer>(dir / ("t" + std::to_string(i % 7)));
     REQUIRE(dir.names().size() == static_cast<std::size_t>(leftovers));
-    std::atomic<std::size_t> removed{0};
-    std::atomic<int> errors{0};
-    std::vector<std::thread> sweepers;
-    for (int t = 0; t < 4; ++t) {
-        sweepers.emplace_back([&] {
-            std::error_code ec;
-            removed += aw::remove_stale_temps(dir.path(), now_stale, ec);
-            if (ec) ++errors;
-        });
-    }
-    for (auto& t : sweepers) t.join();
-    CHECK(errors.load() == 0);
-    CHECK(removed.load() == static_cast<std::size_t>(leftovers));
+    const test::stale::sweeps_at_once swept = test::stale::sweep_at_once(dir);
+    CHECK(swept.errors == 0);
+    CHECK(swept.removed == static_cast<std::size_t>(leftovers));
     // A sweep that met a file another had marked for deletion kept it: a second pass
     // finds nothing left either way.
     CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 0);

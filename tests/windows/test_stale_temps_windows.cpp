@@ -26,35 +26,17 @@
 #include <windows.h>
 
 #include "support.hpp"
+#include "support/stale_temps.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace aw = atomicwrites;
 using aw::sysop;
-using names = std::vector<std::string>;
+using namespace test::stale;
 using namespace std::chrono_literals;
 
-/// Any age is old enough.
-constexpr aw::stale_temp_options now_stale{.older_than = 0s};
-
-using named_temp_writer = aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::named>;
-using random_temp_writer = aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::mkstemp>;
 using movefileex_writer = aw::basic_atomic_writer<aw::sync::commit, aw::commit::movefileex, aw::temp::mkstemp>;
-
-/// Leaves the temporary file of a writer W for `target` behind, closed, as a killed
-/// writer leaves it: the removal at its rollback is refused through the seam. Returns
-/// its path.
-template <class W>
-fs::path leave_temp(const fs::path& target, const aw::write_options& options = {.overwrite = true}) {
-    test::scripted_hook hook;
-    hook.fail_every(sysop::unlink, test::err::io);  // not a transient error: not retried
-    aw::scoped_syscall_hook scope(hook);
-    W w(target, options);
-    w.write(test::new_content);
-    w.flush();
-    return w.temp_path();  // the writer's rollback (refused) runs before the hook goes
-}
 
 /// Makes an empty file, as another program would.
 void make_file(const fs::path& p) {
@@ -312,25 +294,11 @@ TEST_CASE("Windows: remove_stale_temps reports errors with the step and the path
         CHECK(e.path1 == dir / "missing");
     }
     SECTION("each call of a sweep fails in turn") {
-        std::size_t faults = 0;
-        std::vector<sysop> recorded;
-        {
-            test::temp_dir probe;
-            leave_temp<random_temp_writer>(probe / "data");
-            test::scripted_hook hook;
-            aw::scoped_syscall_hook scope(hook);
-            CHECK(aw::remove_stale_temps(probe.path(), now_stale) == 1);
-            recorded = hook.ops();
-        }
-        INFO("recorded: " << [&] {
-            std::string s;
-            for (sysop op : recorded) s += std::string(aw::to_string(op)) + " ";
-            return s;
-        }());
+        const auto leave = [](const fs::path& target) { return leave_temp<random_temp_writer>(target); };
+        const std::vector<sysop> recorded = test::stale::sweep_calls(leave);
+        INFO("recorded: " << test::stale::call_list(recorded));
         REQUIRE(std::count(recorded.begin(), recorded.end(), sysop::open_file) == 1);
         REQUIRE(std::count(recorded.begin(), recorded.end(), sysop::unlink) == 1);
-        const std::size_t unlinked_at =
-            static_cast<std::size_t>(std::find(recorded.begin(), recorded.end(), sysop::unlink) - recorded.begin());
         // The errors each call really gives. Opening the candidate: a sharing violation
         // (in use), a refusal (not ours to judge) and "not found" (gone) keep it quietly.
         auto errors = [](sysop op) -> std::vector<int> {
@@ -350,65 +318,31 @@ TEST_CASE("Windows: remove_stale_temps reports errors with the step and the path
                     return {ERROR_INVALID_HANDLE};
             }
         };
-        for (std::size_t i = 0; i < recorded.size(); ++i) {
-            for (const int error : errors(recorded[i])) {
-                for (const bool throwing : {false, true}) {
-                    test::temp_dir d;
-                    const fs::path leftover = leave_temp<random_temp_writer>(d / "data");
-                    const names before = d.names();
-                    test::scripted_hook hook;
-                    hook.fail_call(i, error);
-                    std::error_code ec;
-                    std::size_t removed = 0;
-                    test::thrown_error e;
-                    {
-                        aw::scoped_syscall_hook scope(hook);
-                        if (throwing) {
-                            e = test::catch_error([&] { removed = aw::remove_stale_temps(d.path(), now_stale); });
-                            ec = e.code;
-                        } else {
-                            removed = aw::remove_stale_temps(d.path(), now_stale, ec);
-                        }
-                    }
-                    ++faults;
-                    INFO("call " << i << " (" << aw::to_string(recorded[i]) << ") fails with error " << error
-                                 << (throwing ? ", throwing form" : "") << "; calls: " << hook.trace());
-                    const bool kept_quietly = recorded[i] == sysop::open_file &&
-                                              (error == ERROR_SHARING_VIOLATION || error == ERROR_ACCESS_DENIED ||
-                                               error == ERROR_FILE_NOT_FOUND);
-                    if (recorded[i] == sysop::close) {
-                        // A failed close does not matter: the file is removed, or was
-                        // never touched.
-                        CHECK_FALSE(ec);
-                        CHECK(removed == 1);
-                        CHECK(d.names().empty());
-                    } else if (kept_quietly) {
-                        CHECK_FALSE(ec);
-                        CHECK(removed == 0);
-                        CHECK(d.names() == before);
-                        CHECK(hook.count(sysop::open_file) == 1);  // not retried
-                    } else {
-                        CHECK(ec == std::error_code(error, std::system_category()));
-                        // A failure after the removal (reading on) does not undo it.
-                        const bool after = i > unlinked_at;
-                        CHECK(d.names() == (after ? names{} : before));
-                        if (!throwing) CHECK(removed == (after ? 1u : 0u));
-                        if (throwing) {
-                            CHECK(e.threw);
-                            CHECK(e.path1 == d.path());
-                            const char* step = recorded[i] == sysop::open_directory   ? "open directory"
-                                               : recorded[i] == sysop::read_directory ? "read directory"
-                                               : recorded[i] == sysop::unlink         ? "remove stale temporary file"
-                                                                                      : "inspect stale temporary file";
-                            CHECK(e.what.find(step) != std::string::npos);
-                            if (recorded[i] == sysop::open_file || recorded[i] == sysop::stat ||
-                                recorded[i] == sysop::unlink)
-                                CHECK(e.path2 == leftover);
-                        }
+        const std::size_t faults = test::stale::sweep_faults(
+            recorded, leave, errors, [](const test::stale::sweep_fault& f, const test::temp_dir& d) {
+                const bool kept_quietly =
+                    f.op == sysop::open_file && (f.error == ERROR_SHARING_VIOLATION || f.error == ERROR_ACCESS_DENIED ||
+                                                 f.error == ERROR_FILE_NOT_FOUND);
+                if (f.op == sysop::close) {
+                    // A failed close does not matter: the file is removed, or was never
+                    // touched.
+                    test::stale::check_removed_anyway(f, d);
+                } else if (kept_quietly) {
+                    test::stale::check_kept(f, d);
+                    CHECK(f.hook->count(sysop::open_file) == 1);  // not retried
+                } else {
+                    test::stale::check_reported(f, d);
+                    if (f.throwing) {
+                        const char* step = f.op == sysop::open_directory   ? "open directory"
+                                           : f.op == sysop::read_directory ? "read directory"
+                                           : f.op == sysop::unlink         ? "remove stale temporary file"
+                                                                           : "inspect stale temporary file";
+                        CHECK(f.thrown.what.find(step) != std::string::npos);
+                        if (f.op == sysop::open_file || f.op == sysop::stat || f.op == sysop::unlink)
+                            CHECK(f.thrown.path2 == d / f.before[0]);
                     }
                 }
-            }
-        }
+            });
         CHECK(faults >= 2 * recorded.size());
         test::report_figure("stale temps (Windows): " + std::to_string(faults) + " faults injected into a sweep");
     }

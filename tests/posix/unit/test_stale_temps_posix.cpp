@@ -30,17 +30,19 @@
 #include <unistd.h>
 
 #include "support.hpp"
+#include "support/stale_temps.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace aw = atomicwrites;
 using aw::sysop;
-using names = std::vector<std::string>;
+using test::stale::named_temp_writer;
+using test::stale::names;
+using test::stale::now_stale;
+using test::stale::random_temp_writer;
+using test::stale::starting_with;
 using namespace std::chrono_literals;
-
-/// Any age is old enough.
-constexpr aw::stale_temp_options now_stale{.older_than = 0s};
 
 /// Ends the calling process with SIGKILL, as a crash would: no destructor runs, nothing
 /// is rolled back.
@@ -77,17 +79,6 @@ void leave_temp(const fs::path& target, const aw::write_options& options = {.ove
         w.flush();
         die();
     });
-}
-
-using named_temp_writer = aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::named>;
-using random_temp_writer = aw::basic_atomic_writer<aw::sync::none, aw::commit::automatic, aw::temp::mkstemp>;
-
-/// The names in `dir` that start with `prefix`.
-names starting_with(const test::temp_dir& dir, const std::string& prefix) {
-    names out;
-    for (const auto& n : dir.names())
-        if (n.rfind(prefix, 0) == 0) out.push_back(n);
-    return out;
 }
 
 /// A FAT filesystem (case-insensitive names, no links, no RENAME_NOREPLACE) mounted
@@ -252,19 +243,9 @@ TEST_CASE("sweeps running at once remove each leftover of killed writers exactly
         die();
     });
     REQUIRE(dir.names().size() == static_cast<std::size_t>(leftovers));
-    std::atomic<std::size_t> removed{0};
-    std::atomic<int> errors{0};
-    std::vector<std::thread> sweepers;
-    for (int t = 0; t < 4; ++t) {
-        sweepers.emplace_back([&] {
-            std::error_code ec;
-            removed += aw::remove_stale_temps(dir.path(), now_stale, ec);
-            if (ec) ++errors;
-        });
-    }
-    for (auto& t : sweepers) t.join();
-    CHECK(errors.load() == 0);
-    CHECK(removed.load() == static_cast<std::size_t>(leftovers));
+    const test::stale::sweeps_at_once swept = test::stale::sweep_at_once(dir);
+    CHECK(swept.errors == 0);
+    CHECK(swept.removed == static_cast<std::size_t>(leftovers));
     CHECK(dir.names().empty());
 }
 
@@ -424,25 +405,10 @@ TEST_CASE("remove_stale_temps reports errors with the step and the path", "[stal
         CHECK(dir.names() == names{"data"});
     }
     SECTION("each system call of a sweep fails in turn") {
-        std::size_t faults = 0;
-        std::vector<sysop> recorded;
-        {
-            test::temp_dir probe;
-            leave_temp<random_temp_writer>(probe / "data");
-            test::scripted_hook hook;
-            aw::scoped_syscall_hook scope(hook);
-            CHECK(aw::remove_stale_temps(probe.path(), now_stale) == 1);
-            recorded = hook.ops();
-        }
-        INFO("recorded: " << [&] {
-            std::string s;
-            for (sysop op : recorded) s += std::string(aw::to_string(op)) + " ";
-            return s;
-        }());
+        const auto leave = [](const fs::path& target) { leave_temp<random_temp_writer>(target); };
+        const std::vector<sysop> recorded = test::stale::sweep_calls(leave);
+        INFO("recorded: " << test::stale::call_list(recorded));
         REQUIRE(std::count(recorded.begin(), recorded.end(), sysop::unlink) == 1);
-        const std::size_t unlinked_at =
-            static_cast<std::size_t>(std::find(recorded.begin(), recorded.end(), sysop::unlink) - recorded.begin());
-        // The errnos each call really gives; the lease and the closes are judged apart.
         auto errnos = [](sysop op) -> std::vector<int> {
             switch (op) {
                 case sysop::open_directory:
@@ -461,59 +427,23 @@ TEST_CASE("remove_stale_temps reports errors with the step and the path", "[stal
                     return {EIO};
             }
         };
-        for (std::size_t i = 0; i < recorded.size(); ++i) {
-            for (const int error : errnos(recorded[i])) {
-                for (const bool throwing : {false, true}) {
-                    test::temp_dir d;
-                    leave_temp<random_temp_writer>(d / "data");
-                    const names before = d.names();
-                    test::scripted_hook hook;
-                    hook.fail_call(i, error);
-                    std::error_code ec;
-                    std::size_t removed = 0;
-                    test::thrown_error e;
-                    {
-                        aw::scoped_syscall_hook scope(hook);
-                        if (throwing) {
-                            e = test::catch_error([&] { removed = aw::remove_stale_temps(d.path(), now_stale); });
-                            ec = e.code;
-                        } else {
-                            removed = aw::remove_stale_temps(d.path(), now_stale, ec);
-                        }
-                    }
-                    ++faults;
-                    INFO("call " << i << " (" << aw::to_string(recorded[i]) << ") fails with errno " << error
-                                 << (throwing ? ", throwing form" : "") << "; calls: " << hook.trace());
-                    const bool lease_refused = recorded[i] == sysop::lease && error != EINVAL;
-                    if (recorded[i] == sysop::close || (recorded[i] == sysop::lease && !lease_refused)) {
-                        // A failed close is not a step that matters (the file is removed
-                        // or was never touched); no lease support: the age decides.
-                        CHECK_FALSE(ec);
-                        CHECK(removed == 1);
-                        CHECK(d.names().empty());
-                    } else if (lease_refused) {
-                        // In use, or not ours to judge: kept, and not an error.
-                        CHECK_FALSE(ec);
-                        CHECK(removed == 0);
-                        CHECK(d.names() == before);
-                    } else {
-                        CHECK(ec == std::error_code(error, std::system_category()));
-                        // A failure after the removal (reading on) does not undo it.
-                        const bool after = i > unlinked_at;
-                        CHECK(d.names() == (after ? names{} : before));
-                        if (!throwing) CHECK(removed == (after ? 1u : 0u));
-                        if (throwing) {
-                            CHECK(e.threw);
-                            CHECK(e.path1 == d.path());
-                            if (recorded[i] == sysop::unlink) {
-                                CHECK(e.what.find("remove stale temporary file") != std::string::npos);
-                                CHECK(e.path2 == d / before[0]);
-                            }
-                        }
+        const std::size_t faults = test::stale::sweep_faults(
+            recorded, leave, errnos, [](const test::stale::sweep_fault& f, const test::temp_dir& d) {
+                const bool lease_refused = f.op == sysop::lease && f.error != EINVAL;
+                if (f.op == sysop::close || (f.op == sysop::lease && !lease_refused)) {
+                    // A failed close is not a step that matters (the file is removed or was
+                    // never touched); no lease support: the age decides.
+                    test::stale::check_removed_anyway(f, d);
+                } else if (lease_refused) {
+                    test::stale::check_kept(f, d);  // in use, or not ours to judge
+                } else {
+                    test::stale::check_reported(f, d);
+                    if (f.throwing && f.op == sysop::unlink) {
+                        CHECK(f.thrown.what.find("remove stale temporary file") != std::string::npos);
+                        CHECK(f.thrown.path2 == d / f.before[0]);
                     }
                 }
-            }
-        }
+            });
         CHECK(faults >= 2 * recorded.size());
         test::report_figure("stale temps: " + std::to_string(faults) + " faults injected into a sweep");
     }
