@@ -109,8 +109,7 @@ struct native_temp_affixes {
         native_string_view* out[3] = {&prefix, &suffix, &target};
         for (int i = 0; i < 3; ++i) {
             if constexpr (std::is_same_v<native_char_type, char>) {
-                *out[i] =
-                    native_string_view(reinterpret_cast<const native_char_type*>(given[i].data()), given[i].size());
+                *out[i] = same_chars<native_char_type>(given[i]);
             } else {
                 std::error_code ec;
                 const std::size_t n = sys::to_native(given[i], buffer[i], sys::max_name + 1, ec);
@@ -141,9 +140,8 @@ inline bool is_temp_name(std::string_view name, const stale_temp_options& option
     const detail::native_temp_affixes affixes(options);
     if (!affixes.valid || !affixes.usable) return false;
     if constexpr (std::is_same_v<native_char_type, char>) {
-        return detail::matches_temp_name(
-            native_string_view(reinterpret_cast<const native_char_type*>(name.data()), name.size()), affixes.prefix,
-            affixes.suffix, affixes.target);
+        return detail::matches_temp_name(detail::same_chars<native_char_type>(name), affixes.prefix, affixes.suffix,
+                                         affixes.target);
     } else {
         native_char_type native[detail::sys::max_name + 1];
         std::error_code ec;
@@ -398,10 +396,10 @@ inline std::size_t sweep(native_handle_type at, const native_char_type* name, co
         sys::directory_reader reader(dir);
         for (;;) {
             failure.step = "read directory";
-            const native_char_type* name = reader.next(ec);
-            if (name == nullptr) break;
-            if (!affixes.usable || !matches_temp_name(name, affixes.prefix, affixes.suffix, affixes.target)) continue;
-            if (sweep_one(dir, name, not_after, affixes, failure.step, ec) == sweep_result::removed) ++removed;
+            const native_char_type* entry = reader.next(ec);
+            if (entry == nullptr) break;
+            if (!affixes.usable || !matches_temp_name(entry, affixes.prefix, affixes.suffix, affixes.target)) continue;
+            if (sweep_one(dir, entry, not_after, affixes, failure.step, ec) == sweep_result::removed) ++removed;
             if (ec) {
                 copy_c_string(failure.name, name);
                 break;

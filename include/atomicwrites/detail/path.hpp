@@ -16,6 +16,7 @@
 #include <new>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 
 namespace atomicwrites {
 inline namespace v1 {
@@ -35,6 +36,16 @@ inline native_char_type* copy_chars(native_char_type* out, native_string_view s)
 /// must not. A plain loop: the affixes it checks are a few characters long, shorter than
 /// a call to memchr costs. For UTF-8 (the options) and for names in the system's
 /// characters.
+/// The bytes of `s` as a view of Char, for the callers' branch where Char is char
+/// (POSIX names are bytes). A template, so that no cast is written where none is needed.
+template <class Char>
+std::basic_string_view<Char> same_chars(std::string_view s) noexcept {
+    if constexpr (std::is_same_v<Char, char>)
+        return s;
+    else
+        return {reinterpret_cast<const Char*>(s.data()), s.size()};
+}
+
 template <class Char>
 inline bool has_separator_or_nul(std::basic_string_view<Char> s) noexcept {
     for (Char c : s)

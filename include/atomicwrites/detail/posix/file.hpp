@@ -242,8 +242,7 @@ inline file_status stat_handle(handle file, std::error_code& ec) noexcept {
 /// A link whose target does not fit reports ENAMETOOLONG.
 inline std::size_t read_link(handle dir, const char* name, char* buf, std::size_t size, std::error_code& ec) noexcept {
     syscall_info info{.op = sysop::readlink, .dir = dir, .name = name, .size = size};
-    long r = through_hook(
-        info, [buf](syscall_info& i) { return static_cast<long>(::readlinkat(i.dir, i.name, buf, i.size)); });
+    long r = through_hook(info, [buf](syscall_info& i) -> long { return ::readlinkat(i.dir, i.name, buf, i.size); });
     if (r < 0) {
         set_error(ec);
         return 0;
@@ -370,7 +369,7 @@ inline void write_all(handle file, const void* data, std::size_t size, std::erro
     while (size > 0) {
         // Linux transfers at most 0x7ffff000 bytes per call (write(2), NOTES).
         syscall_info info{.op = sysop::write, .file = file, .size = size < 0x7ffff000u ? size : 0x7ffff000u};
-        long r = through_hook(info, [p](syscall_info& i) { return static_cast<long>(::write(i.file, p, i.size)); });
+        long r = through_hook(info, [p](syscall_info& i) -> long { return ::write(i.file, p, i.size); });
         if (r < 0) {
             if (errno == EINTR) continue;
             set_error(ec);
@@ -551,7 +550,9 @@ inline owner_ids process_owner() noexcept {
 
 /// The effective ids in force now (two system calls).
 inline owner_ids current_owner() noexcept {
-    return {static_cast<unsigned>(::geteuid()), static_cast<unsigned>(::getegid())};
+    const unsigned uid = ::geteuid();  // uid_t and gid_t: unsigned on the systems supported
+    const unsigned gid = ::getegid();
+    return {uid, gid};
 }
 
 /// The value (0, 1 or 2) of Linux's protection of sticky directories named `name`

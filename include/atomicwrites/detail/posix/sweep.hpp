@@ -40,8 +40,8 @@ public:
         if (at_ >= filled_) {
             // getdents64(2) on the descriptor itself: no second descriptor, no DIR*.
             syscall_info info{.op = sysop::read_directory, .dir = dir_, .size = sizeof buffer_};
-            long r = through_hook(
-                info, [this](syscall_info& i) { return static_cast<long>(::getdents64(i.dir, buffer_, i.size)); });
+            long r =
+                through_hook(info, [this](syscall_info& i) -> long { return ::getdents64(i.dir, buffer_, i.size); });
             if (r < 0) {
                 set_error(ec);
                 return nullptr;
