@@ -401,7 +401,7 @@ inline std::size_t sweep(native_handle_type at, const native_char_type* name, co
             if (!affixes.usable || !matches_temp_name(entry, affixes.prefix, affixes.suffix, affixes.target)) continue;
             if (sweep_one(dir, entry, not_after, affixes, failure.step, ec) == sweep_result::removed) ++removed;
             if (ec) {
-                copy_c_string(failure.name, name);
+                copy_c_string(failure.name, entry);
                 break;
             }
         }
