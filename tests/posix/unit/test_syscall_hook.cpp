@@ -358,7 +358,7 @@ TEST_CASE("the hook sees the arguments of each call", "[hook]") {
     test::temp_dir dir;
     const test::scoped_umask umask(022);
     test::write_plain(dir / "target", "old\n");
-    REQUIRE(::chmod((dir / "target").c_str(), 0640) == 0);
+    REQUIRE(::chmod((dir / "target").c_str(), 0644) == 0);
     test::scripted_hook hook;
     {
         aw::scoped_syscall_hook scope(hook);
@@ -374,11 +374,11 @@ TEST_CASE("the hook sees the arguments of each call", "[hook]") {
     CHECK(c[2].dir == dirfd);
     const std::string temp = c[2].name;
     CHECK(temp.rfind(".target.", 0) == 0);
-    CHECK(c[2].size == 0640);  // the creation mode: never wider than the final one
+    CHECK(c[2].size == 0644);  // the creation mode: never wider than the final one
     const int file = c[3].file;
     CHECK(file >= 0);
     CHECK(file != dirfd);
-    CHECK(c[3].name.empty());  // fstat of the new file (0640 as created: no fchmod)
+    CHECK(c[3].name.empty());  // fstat of the new file (0644 as created: no fchmod)
     CHECK(c[4].file == file);
     CHECK(c[4].size == content.size());
     CHECK(c[5].file == file);
