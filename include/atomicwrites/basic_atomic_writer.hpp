@@ -373,7 +373,8 @@ private:
             s_.file.name[0] = '\0';
             return abandon();
         }
-        s_.setid_mode = detail::apply_metadata(s_.file.file, plan, s_.step, ec);
+        s_.setid_mode = detail::apply_metadata(s_.file.file, plan, s_.step, ec,
+                                               detail::metadata_source_of(st, options, s_.dir, s_.name));
         if (ec) return abandon();
         s_.step = nullptr;
     }

@@ -61,6 +61,10 @@ enum class sysop : unsigned char {
     read_directory,    ///< getdents64(2) (Linux) or readdir(3): the next names of a directory;
                        ///< FindFirstFileExW, then FindNextFileW: the next name
     lease,             ///< fcntl(F_SETLEASE, F_RDLCK): is a file open for writing anywhere? (Linux only)
+    list_xattrs,       ///< llistxattr(2) of the file `name` in `dir` (through /proc/self/fd), or
+                       ///< flistxattr(2) of `file` (Linux only)
+    get_xattr,         ///< lgetxattr(2) or fgetxattr(2) of attribute `name2`, as list_xattrs (Linux only)
+    set_xattr,         ///< fsetxattr(2) of attribute `name2` on `file`; `size` is the value's (Linux only)
 };
 
 /// The name of an operation, as used in error messages and traces.
@@ -76,12 +80,14 @@ constexpr std::string_view to_string(sysop op) noexcept {
         "link",           "link_anonymous",
         "unlink",         "close",
         "read_directory", "lease",
+        "list_xattrs",    "get_xattr",
+        "set_xattr",
     };
     return names[static_cast<unsigned>(op)];
 }
 
 /// The number of sysop values.
-inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::lease) + 1;
+inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::set_xattr) + 1;
 
 /// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
 struct syscall_info {
@@ -130,7 +136,7 @@ public:
 ///         atomicwrites::scoped_syscall_hook counting(calls);
 ///         atomicwrites::write_file("state.bin", data, {.overwrite = true});
 ///     }
-///     calls.total();  // 10 for the default writer replacing a file
+///     calls.total();  // 11 for the default writer replacing a file
 class syscall_counter : public syscall_hook {
 public:
     void after(const syscall_info& info, int error) noexcept override {

@@ -108,6 +108,13 @@ struct write_options {
     owner_mode owner = owner_mode::preserve;
     /// What the new file takes from the file it replaces (mode and owner, or nothing).
     metadata_mode metadata = metadata_mode::preserve;
+    /// Whether a file that replaces another takes its extended attributes (Linux): its
+    /// POSIX ACL always, its SELinux label, user.* and trusted.* attributes where the
+    /// process may set them; never file capabilities (security.capability). A filesystem
+    /// without them is not an error. Without an ACL of its own, the new file does not
+    /// keep one from its directory's default ACL. Off with metadata_mode::fresh. See
+    /// docs/guarantees.md.
+    bool xattrs = true;
     /// What to do when the target is a symbolic link.
     symlink_mode symlinks = symlink_mode::replace;
     /// The start of the temporary file's name, before the target's name. UTF-8; it must

@@ -7,6 +7,7 @@
 #define ATOMICWRITES_DETAIL_METADATA_HPP
 
 #include <atomicwrites/detail/sys.hpp>
+#include <atomicwrites/detail/xattr.hpp>
 #include <atomicwrites/types.hpp>
 
 #include <filesystem>
@@ -105,22 +106,51 @@ metadata_plan plan_metadata(const sys::file_status& target, const write_options&
     return plan;
 }
 
-/// Gives the open temporary file `file` the planned owner, then mode. Returns the mode
-/// set if it has set-id bits (a later write may clear them: the commit sets it again),
-/// else 0. An owner the process may not give keeps at least the group where it may, and
-/// then loses the set-id bits. System calls: fstat (check_owner), fchown (two on
-/// EPERM) where the owner differs, fchmod where the mode differs.
-/// Errors: those of fstat, of fchown other than EPERM, and of fchmod; `step` names the one.
-inline unsigned apply_metadata(native_handle_type file, metadata_plan plan, const char*& step,
-                               std::error_code& ec) noexcept {
+/// What a replacing file takes from the file it replaces besides the plan: where the old
+/// file is (for its extended attributes).
+struct metadata_source {
+    /// The old file's directory and name; invalid_handle when nothing is copied.
+    native_handle_type dir = invalid_handle;
+    const native_char_type* name = nullptr;
+};
+
+/// The source for a replaced `target`: extended attributes with write_options::xattrs
+/// and metadata_mode::preserve.
+inline metadata_source metadata_source_of(const sys::file_status& target, const write_options& options,
+                                          native_handle_type dir, const native_char_type* name) noexcept {
+    metadata_source from;
+    if (target.kind != sys::file_kind::regular || options.metadata != metadata_mode::preserve) return from;
+    if (options.xattrs) {
+        from.dir = dir;
+        from.name = name;
+    }
+    return from;
+}
+
+/// Gives the open temporary file `file` the planned owner, then the old file's extended
+/// attributes (`from`), then the planned mode. Returns the mode set if it has set-id bits
+/// (a later write may clear them: the commit sets it again), else 0. An owner the
+/// process may not give keeps at least the group where it may, and then loses the
+/// set-id bits. The order matters: fchown clears file capabilities, and an ACL sets the group
+/// bits (its mask), which the mode then sets as planned.
+/// System calls: fstat (check_owner), fchown (two on EPERM) where the owner differs;
+/// with `from`, llistxattr (see carry_xattrs) and, for a file without an ACL, fsetxattr
+/// of a minimal ACL in place of fchmod (fchmod after it only for set-id bits, or where
+/// it fails); else fchmod where the mode differs.
+/// Errors: those of fstat, of fchown other than EPERM, of carry_xattrs, and of fchmod;
+/// `step` names the one.
+inline unsigned apply_metadata(native_handle_type file, metadata_plan plan, const char*& step, std::error_code& ec,
+                               const metadata_source& from = {}) noexcept {
+    bool mode_right = false;  // created with exactly the final mode (as fstat saw it)
     if (plan.check_owner) {
         step = "inspect temporary file (its owner, group and mode)";
         const sys::file_status made = sys::stat_handle(file, ec);
         if (ec) return 0;
+        mode_right = made.mode == plan.final_mode;
         if (made.uid != plan.owner.uid || made.gid != plan.owner.gid)
             plan.set_owner = true;
-        else if (made.mode == plan.final_mode)
-            plan.set_mode = false;  // created exactly as it must be
+        else if (mode_right && from.name == nullptr)
+            plan.set_mode = false;  // created exactly as it must be (no inherited ACL to drop)
     }
     if (plan.set_owner) {
         step = "set owner of temporary file";
@@ -136,8 +166,20 @@ inline unsigned apply_metadata(native_handle_type file, metadata_plan plan, cons
         if (ec) return 0;
         if (!kept) plan.final_mode &= ~06000u;  // never hand set-id bits to a new owner
     }
+    bool had_acl = false;
+    if (from.name != nullptr) {
+        step = "copy extended attributes";
+        carry_xattrs(from.dir, from.name, file, had_acl, ec);
+        if (ec) return 0;
+    }
     if (!plan.set_mode) return 0;
     step = "set mode of temporary file";
+    if (from.name != nullptr && !had_acl) {
+        // No ACL of its own: drop one the directory's default ACL gave the new file.
+        std::error_code acl_ec;
+        set_minimal_acl(file, plan.final_mode, acl_ec);
+        if ((!acl_ec || mode_right) && (plan.final_mode & 07000u) == 0) return 0;  // else fchmod
+    }
     sys::set_mode(file, plan.final_mode, ec);
     if (ec) return 0;
     return (plan.final_mode & 06000u) != 0 ? plan.final_mode : 0;

@@ -15,6 +15,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "support.hpp"
@@ -79,14 +80,15 @@ writer_traits traits_of() {
             &calls_of<W>};
 }
 
-/// The sequence a writer must make for a new file (or a replacement keeping the mode),
-/// derived from its policies' documentation.
+/// The sequence a writer must make for a new file (or a replacement keeping the mode and
+/// extended attributes), derived from its policies' documentation.
 ops expected_calls(const writer_traits& w, bool overwrite, bool replacing, bool anonymous_files) {
     const bool anonymous = w.may_be_anonymous && anonymous_files;
     ops out{sysop::open_directory, sysop::stat, anonymous ? sysop::create_anonymous : sysop::create_file};
-    // The new file as created (created under the umask that made the old one: its mode
-    // is already right, no fchmod).
-    if (replacing) out.push_back(sysop::stat);
+    // The new file as created (under the umask that made the old one: its mode is already
+    // right), the old file's extended attributes (none), and the mode as a minimal ACL
+    // (refused where the filesystem has no ACLs; no fchmod either way).
+    if (replacing) out.insert(out.end(), {sysop::stat, sysop::list_xattrs, sysop::set_xattr});
     out.push_back(sysop::write);
     if (w.durable) out.push_back(w.fdatasync ? sysop::fdatasync : sysop::fsync);
     const bool direct_link = anonymous && w.links_anonymous && !overwrite;
@@ -118,7 +120,7 @@ void check_documented_sequence(const writer_traits& w) {
             INFO(w.name << (overwrite ? ", overwrite" : ", no overwrite")
                         << (replacing ? ", replacing" : ", new file"));
             CHECK(got == expected_calls(w, overwrite, replacing, makes_anonymous_files(dir.path())));
-            CHECK(got.size() <= (w.durable ? 10u : 8u) + (replacing ? 1u : 0u));
+            CHECK(got.size() <= (w.durable ? 10u : 8u) + (replacing ? 3u : 0u));
             CHECK(test::read_file(dir / "f") == content);
             CHECK(dir.names() == std::vector<std::string>{"f"});
         }
@@ -362,7 +364,7 @@ TEST_CASE("the hook sees the arguments of each call", "[hook]") {
     test::scripted_hook hook;
     {
         aw::scoped_syscall_hook scope(hook);
-        aw::write_file(dir / "target", content, {.overwrite = true});
+        aw::write_file(dir / "target", content, {.overwrite = true, .xattrs = false});
     }
     REQUIRE(hook.ops() == ops{sysop::open_directory, sysop::stat, sysop::create_file, sysop::stat, sysop::write,
                               sysop::fsync, sysop::close, sysop::rename, sysop::fsync, sysop::close});
@@ -390,6 +392,24 @@ TEST_CASE("the hook sees the arguments of each call", "[hook]") {
     CHECK(c[8].file == dirfd);
     CHECK(c[9].file == dirfd);
     CHECK(test::read_file(dir / "target") == content);
+
+    // With extended attributes: the old file's are listed by directory and name, and
+    // the mode goes to the temporary file as an ACL (or by fchmod where there are none).
+    test::scripted_hook with_xattrs;
+    {
+        aw::scoped_syscall_hook scope(with_xattrs);
+        aw::write_file(dir / "target", content, {.overwrite = true});
+    }
+    const auto& x = with_xattrs.calls;
+    REQUIRE(x.size() >= 5);
+    CHECK(x[3].op == sysop::list_xattrs);
+    CHECK(x[3].dir == x[1].dir);
+    CHECK(x[3].name == std::string("target"));
+    CHECK(x[3].file == aw::invalid_handle);
+    CHECK(x[4].op == sysop::set_xattr);
+    CHECK(x[4].file == x[5].file);
+    CHECK(x[4].name2 == std::string("system.posix_acl_access"));
+    CHECK(test::mode_of(dir / "target") == 0640);
 }
 
 TEST_CASE("a hook may shorten writes", "[hook]") {
@@ -405,7 +425,7 @@ TEST_CASE("a hook may shorten writes", "[hook]") {
 }
 
 TEST_CASE("operation names", "[hook]") {
-    CHECK(aw::sysop_count == 20);
+    CHECK(aw::sysop_count == 23);
     const char* names[] = {"open_directory", "open_file",
                            "stat",           "readlink",
                            "create_file",    "create_anonymous",
@@ -415,7 +435,9 @@ TEST_CASE("operation names", "[hook]") {
                            "rename",         "rename_noreplace",
                            "link",           "link_anonymous",
                            "unlink",         "close",
-                           "read_directory", "lease"};
+                           "read_directory", "lease",
+                           "list_xattrs",    "get_xattr",
+                           "set_xattr"};
     for (unsigned i = 0; i < aw::sysop_count; ++i) CHECK(aw::to_string(static_cast<sysop>(i)) == names[i]);
     static_assert(aw::to_string(sysop::rename) == "rename");
 }
@@ -430,11 +452,12 @@ TEST_CASE("a default write_file of a new file makes exactly 9 calls", "[hook][se
     CHECK(test::read_file(dir / "b") == content);
 }
 
-TEST_CASE("a default write_file replacing a file makes exactly 10 calls", "[hook][sequence]") {
+TEST_CASE("a default write_file replacing a file makes exactly 12 calls", "[hook][sequence]") {
     test::temp_dir dir;
     test::write_plain(dir / "a", "old\n");
-    const ops expected{sysop::open_directory, sysop::stat,  sysop::create_file, sysop::stat,  sysop::write,
-                       sysop::fsync,          sysop::close, sysop::rename,      sysop::fsync, sysop::close};
+    const ops expected{sysop::open_directory, sysop::stat,  sysop::create_file, sysop::stat,
+                       sysop::list_xattrs,    sysop::set_xattr, sysop::write,   sysop::fsync,
+                       sysop::close,          sysop::rename, sysop::fsync,      sysop::close};
     CHECK(calls_of(dir / "a", {.overwrite = true}) == expected);
     CHECK(calls_of(dir / "a", {.overwrite = true}) == expected);
     CHECK(test::read_file(dir / "a") == content);
