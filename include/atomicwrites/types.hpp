@@ -55,8 +55,9 @@ enum class symlink_mode : unsigned char {
 /// Windows the new file gets the security its directory gives any new file, either way.
 enum class owner_mode : unsigned char {
     /// Give the new file the old file's owner and group where the process may set them
-    /// (a refusal is not an error), also in a set-group-ID directory and after
-    /// setegid(2). The default.
+    /// (a refusal is not an error: EPERM, or EINVAL, ENOSYS, EOPNOTSUPP for ids unmapped in
+    /// a user namespace and filesystems without owners), also in a set-group-ID directory
+    /// and after setegid(2). The default.
     preserve,
     /// The new file belongs to the writing process, like any file it creates.
     process,
@@ -70,6 +71,8 @@ enum class metadata_mode : unsigned char {
     /// directory others may write, gives nothing to the new file: it is refused with
     /// permission_denied where Linux's fs.protected_regular makes open(2) refuse it,
     /// else written as a new file (docs/guarantees.md). One fstat of the directory then.
+    /// A kept mode the filesystem refuses (FUSE, FAT) leaves the creation mode, never
+    /// wider: no error.
     preserve,
     /// Nothing: the new file is made as open(2) makes a new file (write_options::mode,
     /// else 0666 & ~umask; owned by the process). The target is still looked at (one

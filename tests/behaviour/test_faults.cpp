@@ -234,7 +234,7 @@ std::string expected_step(const std::vector<sysop>& ops, std::size_t i, std::siz
 /// opposed to those it answers by retrying or falling back: see handled_errnos()).
 /// EINTR: open(2) on NFS, FUSE or a slow device; close(2)'s EIO/ENOSPC/EDQUOT: delayed
 /// write errors on NFS; EINVAL from fsync(2): a file or filesystem that cannot be
-/// synced; EINVAL from fchown(2): ids not mapped in a user namespace. On Windows, the
+/// synced. On Windows, the
 /// GetLastError() values of the same kinds, without the sharing violations and
 /// access-denied answers of the calls that retry them.
 std::vector<int> errnos_for(const writer_info& w, sysop op, bool publishing) {
@@ -290,9 +290,9 @@ std::vector<int> errnos_for(const writer_info& w, sysop op, bool publishing) {
             return e;
         }
         case sysop::chown:
-            return {EIO, EROFS, EINVAL};
+            return {EIO, EROFS};
         case sysop::chmod:
-            return {EPERM, EROFS, EIO};
+            return {EROFS, EIO};
         case sysop::list_xattrs:
             return {EIO, ENOMEM, EACCES};
         case sysop::get_xattr:
@@ -371,8 +371,10 @@ std::vector<int> handled_errnos(const writer_info& w, sysop op, bool publishing,
             return {EINVAL, ENOSYS, EOPNOTSUPP};
         case sysop::open_directory:  // a write-only directory: opened O_PATH instead
             return {EACCES};
-        case sysop::chown:
-            return {EPERM};
+        case sysop::chown:  // not permitted, ids not mapped (user namespaces), no owners here
+            return {EPERM, EINVAL, ENOSYS, EOPNOTSUPP};
+        case sysop::chmod:  // the mode is only kept: the creation mode is never wider
+            return {EPERM, EINVAL, ENOSYS, EOPNOTSUPP};
         case sysop::list_xattrs:  // no extended attributes on this filesystem
             return {EOPNOTSUPP};
         case sysop::set_xattr:  // the minimal ACL that sets the mode: fchmod instead

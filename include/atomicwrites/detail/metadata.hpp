@@ -107,15 +107,18 @@ metadata_plan plan_metadata(const sys::file_status& target, const write_options&
 }
 
 /// What a replacing file takes from the file it replaces besides the plan: where the old
-/// file is (for its extended attributes).
+/// file is (for its extended attributes), and whether the mode is only kept.
 struct metadata_source {
     /// The old file's directory and name; invalid_handle when nothing is copied.
     native_handle_type dir = invalid_handle;
     const native_char_type* name = nullptr;
+    /// The mode is the old file's (not write_options::mode): a refused fchmod then
+    /// leaves the creation mode, which is never wider.
+    bool mode_kept = false;
 };
 
 /// The source for a replaced `target`: extended attributes with write_options::xattrs
-/// and metadata_mode::preserve.
+/// and metadata_mode::preserve, the mode kept unless write_options::mode is given.
 inline metadata_source metadata_source_of(const sys::file_status& target, const write_options& options,
                                           native_handle_type dir, const native_char_type* name) noexcept {
     metadata_source from;
@@ -124,21 +127,37 @@ inline metadata_source metadata_source_of(const sys::file_status& target, const 
         from.dir = dir;
         from.name = name;
     }
+    from.mode_kept = options.mode == std::filesystem::perms::unknown;
     return from;
+}
+
+/// Whether fchown or fchmod refused rather than failed: not permitted (EPERM), ids not
+/// mapped in this user namespace (EINVAL), or a filesystem without owners or modes
+/// (ENOSYS, EOPNOTSUPP: FUSE, FAT). POSIX only.
+inline bool is_metadata_refusal(const std::error_code& ec) noexcept {
+#if ATOMICWRITES_WINDOWS
+    (void)ec;
+    return false;
+#else
+    return ec == std::errc::operation_not_permitted || ec == std::errc::invalid_argument ||
+           ec == std::errc::function_not_supported || ec == std::errc::operation_not_supported ||
+           ec == std::errc::not_supported;
+#endif
 }
 
 /// Gives the open temporary file `file` the planned owner, then the old file's extended
 /// attributes (`from`), then the planned mode. Returns the mode set if it has set-id bits
 /// (a later write may clear them: the commit sets it again), else 0. An owner the
 /// process may not give keeps at least the group where it may, and then loses the
-/// set-id bits. The order matters: fchown clears file capabilities, and an ACL sets the group
+/// set-id bits; a kept mode that the system refuses stays the creation mode (never
+/// wider). The order matters: fchown clears file capabilities, and an ACL sets the group
 /// bits (its mask), which the mode then sets as planned.
-/// System calls: fstat (check_owner), fchown (two on EPERM) where the owner differs;
+/// System calls: fstat (check_owner), fchown (two on a refusal) where the owner differs;
 /// with `from`, llistxattr (see carry_xattrs) and, for a file without an ACL, fsetxattr
 /// of a minimal ACL in place of fchmod (fchmod after it only for set-id bits, or where
-/// it fails); else fchmod where the mode differs.
-/// Errors: those of fstat, of fchown other than EPERM, of carry_xattrs, and of fchmod;
-/// `step` names the one.
+/// it fails and the mode is not yet right); else fchmod where the mode differs.
+/// Errors: those of fstat, of fchown other than refusals, of carry_xattrs, and of fchmod
+/// (when the mode is requested, or not a refusal); `step` names the one.
 inline unsigned apply_metadata(native_handle_type file, metadata_plan plan, const char*& step, std::error_code& ec,
                                const metadata_source& from = {}) noexcept {
     bool mode_right = false;  // created with exactly the final mode (as fstat saw it)
@@ -156,12 +175,12 @@ inline unsigned apply_metadata(native_handle_type file, metadata_plan plan, cons
         step = "set owner of temporary file";
         bool kept = true;
         sys::set_owner(file, plan.owner.uid, plan.owner.gid, ec);
-        if (ec == std::errc::operation_not_permitted) {
-            // Not ours to give away: keep the group at least, if we may.
+        if (is_metadata_refusal(ec)) {
+            // Not ours to give away (or not here): keep the group at least, if we may.
             ec.clear();
             kept = false;
             sys::set_owner(file, static_cast<unsigned>(-1), plan.owner.gid, ec);
-            if (ec == std::errc::operation_not_permitted) ec.clear();
+            if (is_metadata_refusal(ec)) ec.clear();
         }
         if (ec) return 0;
         if (!kept) plan.final_mode &= ~06000u;  // never hand set-id bits to a new owner
@@ -181,6 +200,10 @@ inline unsigned apply_metadata(native_handle_type file, metadata_plan plan, cons
         if ((!acl_ec || mode_right) && (plan.final_mode & 07000u) == 0) return 0;  // else fchmod
     }
     sys::set_mode(file, plan.final_mode, ec);
+    if (ec && from.mode_kept && is_metadata_refusal(ec)) {
+        ec.clear();  // the creation mode stays: the old mode, narrowed by the umask
+        return 0;
+    }
     if (ec) return 0;
     return (plan.final_mode & 06000u) != 0 ? plan.final_mode : 0;
 }
