@@ -98,7 +98,7 @@ TEST_CASE("directory: a one-shot write makes the hand-written calls, a stat, and
         fs::remove(dir / "target");
     }
 
-    SECTION("keeping the mode: a stat of the new file, a chmod if it was created narrower") {
+    SECTION("keeping the mode without attributes: a stat of the new file, a chmod if it was created narrower") {
         scoped_umask umask(022);
         for (const unsigned mode : {0644u, 0640u, 0664u}) {
             INFO("mode " << std::oct << mode);
@@ -107,7 +107,7 @@ TEST_CASE("directory: a one-shot write makes the hand-written calls, a stat, and
             scripted_hook hook;
             {
                 aw::scoped_syscall_hook installed(hook);
-                aw::write_file(d, "target", new_content, {.overwrite = true});
+                aw::write_file(d, "target", new_content, {.overwrite = true, .xattrs = false});
             }
             INFO(hook.trace());
             std::vector<sysop> expected{sysop::stat, sysop::create_file, sysop::stat};
@@ -118,6 +118,20 @@ TEST_CASE("directory: a one-shot write makes the hand-written calls, a stat, and
             CHECK(hook.ops() == expected);
             CHECK(mode_of(dir / "target") == mode);
         }
+    }
+    SECTION("keeping its extended attributes too costs one listing; the mode goes as an ACL") {
+        write_plain(dir / "target", old_content);
+        fs::permissions(dir / "target", fs::perms(0640));
+        scripted_hook hook;
+        {
+            aw::scoped_syscall_hook installed(hook);
+            aw::write_file(d, "target", new_content, {.overwrite = true});
+        }
+        INFO(hook.trace());
+        CHECK(hook.count(sysop::list_xattrs) == 1);
+        CHECK(hook.count(sysop::set_xattr) == 1);
+        CHECK(hook.ops().size() == 10 + hook.count(sysop::chmod));  // fchmod only without ACLs
+        CHECK(mode_of(dir / "target") == 0640);
     }
 }
 
@@ -208,7 +222,7 @@ TEST_CASE("directory: errors", "[directory][errors]") {
         scripted_hook probe;
         {
             aw::scoped_syscall_hook installed(probe);
-            aw::write_file(d, "target", old_content, {.overwrite = true});
+            aw::write_file(d, "target", old_content, {.overwrite = true, .xattrs = false});
         }
         const std::size_t calls = probe.calls.size();
         REQUIRE(calls == 8);
@@ -220,7 +234,7 @@ TEST_CASE("directory: errors", "[directory][errors]") {
             aw::commit_state s;
             {
                 aw::scoped_syscall_hook installed(hook);
-                s = aw::write_file(d, "target", new_content, {.overwrite = true}, ec);
+                s = aw::write_file(d, "target", new_content, {.overwrite = true, .xattrs = false}, ec);
             }
             CHECK(ec == std::errc::io_error);
             const bool after_publication = probe.calls[i].op == sysop::fsync && i == calls - 1;
