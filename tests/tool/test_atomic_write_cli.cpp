@@ -128,6 +128,7 @@ TEST_CASE("a failure at any system call: status 1 and the old file, or status 5 
                 return args;
             };
             std::size_t calls = 0;
+            std::vector<atomicwrites::sysop> ops;
             {
                 test::temp_dir dir;
                 if (replace) test::write_plain(dir / "f", old_content);
@@ -135,9 +136,13 @@ TEST_CASE("a failure at any system call: status 1 and the old file, or status 5 
                 test::recording_hook count;
                 REQUIRE(run_cli_with(count, arguments(dir), in.fd()).status == cli::success);
                 calls = count.calls.size();
+                for (const auto& c : count.calls) ops.push_back(c.op);
             }
             REQUIRE(calls >= 6);
             for (std::size_t i = 0; i < calls; ++i) {
+                // The minimal ACL that sets a replaced file's mode: its failure is
+                // answered with fchmod, no error.
+                if (ops[i] == atomicwrites::sysop::set_xattr) continue;
                 test::temp_dir dir;
                 if (replace) test::write_plain(dir / "f", old_content);
                 input_file in(dir, new_content);
