@@ -57,6 +57,7 @@ public:
         std::uint64_t dir = 0;      // inode of info.dir (0 for the current directory)
         std::uint64_t dir2 = 0;     // inode of info.dir2
         std::uint64_t created = 0;  // create_file: the new file's inode
+        unsigned mode = 0;          // set_xattr of an access ACL: the mode it left
         long long offset = 0;       // write: where it started
         std::string bytes;          // write: what it wrote
     };
@@ -84,6 +85,11 @@ public:
         struct ::stat st {};
         if (info.op == sysop::create_file && ::fstatat(info.dir, info.name, &st, AT_SYMLINK_NOFOLLOW) == 0)
             d.created = st.st_ino;
+        // An access ACL sets the permission bits as fchmod does (its owner, mask or
+        // group, and other entries): the model takes the mode it left.
+        if (info.op == sysop::set_xattr && std::string_view(info.name2) == "system.posix_acl_access" &&
+            ::fstat(info.file, &st) == 0)
+            d.mode = static_cast<unsigned>(st.st_mode) & 07777u;
         if (info.op == sysop::write) {
             // Read back what the call wrote, through a read-only descriptor of its own
             // (the writer's is write-only; an anonymous file has no name to open).
@@ -181,6 +187,10 @@ model build_model(const persistence_recorder& rec, std::map<entry_key, std::uint
                 break;
             case sysop::chmod:
                 m.effects.push_back({effect::chmod, i, known(d.file), 0, "", 0, "", static_cast<unsigned>(c.size)});
+                break;
+            case sysop::set_xattr:  // only the access ACL changes the mode
+                if (c.name2 == "system.posix_acl_access")
+                    m.effects.push_back({effect::chmod, i, known(d.file), 0, "", 0, "", d.mode});
                 break;
             case sysop::rename:
             case sysop::rename_noreplace: {
