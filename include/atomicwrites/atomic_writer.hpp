@@ -32,6 +32,12 @@
 #include <type_traits>
 #include <utility>
 
+/// \namespace atomicwrites
+/// The whole library: the one-call functions write_file(), atomic_write(),
+/// replace_atomic(), move_atomic() and remove_stale_temps(); the writer
+/// basic_atomic_writer (atomic_writer and the other aliases); the directory handle
+/// directory; write_options; and the policies in atomicwrites::sync,
+/// atomicwrites::commit and atomicwrites::temp.
 namespace atomicwrites {
 inline namespace v1 {
 
