@@ -16,6 +16,27 @@
 namespace atomicwrites {
 inline namespace v1 {
 
+/// Where the names given with a directory handle may lead.
+enum class name_scope : unsigned char {
+    /// As openat(2) resolves them: "..", and symbolic links among the directories of a
+    /// name (and, with symlink_mode::follow, the target's links), may lead anywhere the
+    /// process may go. The default: a handle is first a way to open a directory once for
+    /// many writes, and names that a program makes itself resolve as they would by path.
+    anywhere,
+    /// Beneath the directory, for names from another source (an archive, a request, a
+    /// manifest): "..", absolute symbolic links and links that lead out are refused
+    /// with cross_device_link (EXDEV, as Linux's openat2(2) RESOLVE_BENEATH refuses
+    /// them), before anything is made; an absolute name is refused as always
+    /// (invalid_argument). Linux 5.6 and later: openat2 with RESOLVE_BENEATH, so links
+    /// that stay beneath are followed. Other systems and older kernels: a walk, one
+    /// openat(2) with O_NOFOLLOW per directory of the name, which refuses a symbolic
+    /// link among them (too_many_symbolic_link_levels); ".." that stays beneath is
+    /// resolved by name. Windows: the name resolved, then the final path of the
+    /// directory reached, must lie beneath the handle's. Costs nothing for a bare name;
+    /// else the walk costs one open per directory of the name.
+    beneath,
+};
+
 /// An open directory that writers work relative to: they neither open nor close it,
 /// and the commit syncs this handle. It names the directory, not its path: writes still
 /// go into it after it is renamed (path() is then only a name for messages). Any number
@@ -32,9 +53,9 @@ public:
     /// A handle that names no directory (is_open() is false).
     directory() noexcept = default;
 
-    /// Opens `path` (O_RDONLY|O_DIRECTORY|O_CLOEXEC). Throws filesystem_error, step
-    /// "open directory".
-    explicit directory(const std::filesystem::path& path) {
+    /// Opens `path` (O_RDONLY|O_DIRECTORY|O_CLOEXEC); `scope` says where names given
+    /// with it may lead. Throws filesystem_error, step "open directory".
+    explicit directory(const std::filesystem::path& path, name_scope scope = name_scope::anywhere) : scope_(scope) {
         std::error_code ec;
         open(path, ec);
         if (ec) detail::throw_error("open directory", path, {}, ec, commit_state::unchanged);
@@ -44,6 +65,10 @@ public:
     /// invalid_argument (empty path), not_a_directory, no_such_file_or_directory,
     /// permission_denied, too_many_files_open, not_enough_memory, ...
     directory(const std::filesystem::path& path, std::error_code& ec) noexcept { open(path, ec); }
+    /// The same, with a name_scope.
+    directory(const std::filesystem::path& path, name_scope scope, std::error_code& ec) noexcept : scope_(scope) {
+        open(path, ec);
+    }
 
     /// Closes the directory; errors are ignored (call close() to see them).
     ~directory() {
@@ -53,7 +78,7 @@ public:
 
     /// Takes over `other`'s handle; `other` is left not open.
     directory(directory&& other) noexcept
-        : path_(std::move(other.path_)), handle_(std::exchange(other.handle_, invalid_handle)) {}
+        : path_(std::move(other.path_)), handle_(std::exchange(other.handle_, invalid_handle)), scope_(other.scope_) {}
     /// Closes this handle, then takes over `other`'s.
     directory& operator=(directory&& other) noexcept {
         if (this != &other) {
@@ -61,6 +86,7 @@ public:
             close(ignored);
             path_ = std::move(other.path_);
             handle_ = std::exchange(other.handle_, invalid_handle);
+            scope_ = other.scope_;
         }
         return *this;
     }
@@ -69,6 +95,9 @@ public:
 
     /// True between a successful open and close().
     bool is_open() const noexcept { return handle_ != invalid_handle; }
+
+    /// Where names given with this handle may lead.
+    name_scope scope() const noexcept { return scope_; }
 
     /// The path the directory was opened by (for messages; see the class comment).
     const std::filesystem::path& path() const noexcept { return path_; }
@@ -111,6 +140,7 @@ private:
 
     std::filesystem::path path_;
     native_handle_type handle_ = invalid_handle;
+    name_scope scope_ = name_scope::anywhere;
 };
 
 }  // namespace v1

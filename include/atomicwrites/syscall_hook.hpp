@@ -65,6 +65,10 @@ enum class sysop : unsigned char {
                        ///< flistxattr(2) of `file` (Linux only)
     get_xattr,         ///< lgetxattr(2) or fgetxattr(2) of attribute `name2`, as list_xattrs (Linux only)
     set_xattr,         ///< fsetxattr(2) of attribute `name2` on `file`; `size` is the value's (Linux only)
+    open_beneath,      ///< opening the directory `name` without leaving `dir` (a confining
+                       ///< directory handle): openat2(2) with RESOLVE_BENEATH, or a walk of
+                       ///< openat(2) with O_NOFOLLOW per component; on Windows CreateFileW
+                       ///< and a check of the final path. `size` is 1 for a search-only open
 };
 
 /// The name of an operation, as used in error messages and traces.
@@ -81,13 +85,13 @@ constexpr std::string_view to_string(sysop op) noexcept {
         "unlink",         "close",
         "read_directory", "lease",
         "list_xattrs",    "get_xattr",
-        "set_xattr",
+        "set_xattr",      "open_beneath",
     };
     return names[static_cast<unsigned>(op)];
 }
 
 /// The number of sysop values.
-inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::set_xattr) + 1;
+inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::open_beneath) + 1;
 
 /// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
 struct syscall_info {

@@ -56,6 +56,27 @@ TEST_CASE("directory: many files through one handle", "[directory]") {
     }
 }
 
+TEST_CASE("directory: a confining handle refuses names that lead out of it, on every platform",
+          "[directory][confinement]") {
+    temp_dir dir;
+    fs::create_directories(dir / "inside" / "sub");
+    fs::create_directory(dir / "outside");
+    aw::directory d(dir / "inside", aw::name_scope::beneath);
+    for (const char* name : {"../outside/x", "sub/../../outside/x", "sub/../../inside/../outside/x"}) {
+        INFO(name);
+        const thrown_error e = catch_error([&] { aw::write_file(d, name, "new"); });
+        REQUIRE(e.threw);
+        CHECK(e.code == std::errc::cross_device_link);
+        CHECK_THAT(e.what, Catch::Contains("leads out of the directory handle"));
+    }
+    CHECK(temp_dir::list(dir / "outside").empty());
+    aw::write_file(d, "sub/../sub/x", "new");
+    aw::write_file(d, "sub/y", "new");
+    aw::write_file(d, "z", "new");
+    CHECK(temp_dir::list(dir / "inside" / "sub") == std::vector<std::string>{"x", "y"});
+    CHECK(read_file(dir / "inside" / "z") == "new");
+}
+
 TEST_CASE("directory: one handle shared by threads", "[directory][threads]") {
     temp_dir dir;
     aw::directory d(dir.path());

@@ -103,10 +103,10 @@ inline void file_name(const std::filesystem::path& path, native_char_type* name,
     copy_c_string(name, file);
 }
 
-/// Opens the directory `path` (not NUL-terminated) relative to `at`: copies it into a
-/// terminated buffer first, on the stack when it is short.
-inline native_handle_type open_directory_at(native_handle_type at, native_string_view path,
-                                            std::error_code& ec) noexcept {
+/// Calls `open` with `path` (not NUL-terminated) copied into a terminated buffer, on
+/// the stack when it is short, and returns what it returns.
+template <class Open>
+inline native_handle_type with_c_string(native_string_view path, std::error_code& ec, Open&& open) noexcept {
     if (path.size() >= sys::max_path) {
         ec = std::make_error_code(std::errc::filename_too_long);
         return invalid_handle;
@@ -123,7 +123,29 @@ inline native_handle_type open_directory_at(native_handle_type at, native_string
         buffer = large.get();
     }
     copy_c_string(buffer, path);
-    return sys::open_directory(at, buffer, ec);
+    return open(static_cast<const native_char_type*>(buffer));
+}
+
+/// Opens the directory `path` (not NUL-terminated) relative to `at`.
+inline native_handle_type open_directory_at(native_handle_type at, native_string_view path,
+                                            std::error_code& ec) noexcept {
+    return with_c_string(path, ec, [&](const native_char_type* p) { return sys::open_directory(at, p, ec); });
+}
+
+/// Opens the directory `path` (not NUL-terminated) relative to `at`, never leaving it
+/// (see sys::open_directory_beneath); where it may be searched but not read (a drop-box
+/// directory, EACCES), for searching only (POSIX: O_PATH).
+inline native_handle_type open_directory_beneath(native_handle_type at, native_string_view path,
+                                                 std::error_code& ec) noexcept {
+    return with_c_string(path, ec, [&](const native_char_type* p) {
+        native_handle_type h = sys::open_directory_beneath(at, p, false, ec);
+        if (ec == std::errc::permission_denied) {  // (Windows has no search-only open)
+            std::error_code again;
+            h = sys::open_directory_beneath(at, p, true, again);
+            if (!again) ec.clear();
+        }
+        return h;
+    });
 }
 
 /// Opens the directory that holds the last component of `path` ("." for a bare name),

@@ -4,7 +4,8 @@
 /// atomicwrites::detail::sys. Not API. Every operation reports through std::error_code
 /// and goes through the thread's syscall_hook (see <atomicwrites/syscall_hook.hpp>).
 ///
-/// Operations: open_directory, open_file, stat_at, stat_handle, read_link, create_file,
+/// Operations: open_directory, open_directory_beneath (a name kept beneath a directory),
+/// open_file, stat_at, stat_handle, read_link, create_file,
 /// create_anonymous + link_anonymous (where has_anonymous_files), write_all, fsync,
 /// fdatasync, full_fsync, set_mode, set_owner, rename, rename_noreplace (where
 /// has_rename_noreplace), link, unlink, close, process_owner, current_owner, kernel_protection, random_seed;

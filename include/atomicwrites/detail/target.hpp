@@ -55,9 +55,24 @@ inline bool open_target_directory(writer_state& s, const std::filesystem::path& 
     return true;
 }
 
+/// Names the reason in s.step where a confining directory handle refused a name
+/// (name_scope::beneath): it leads out (cross_device_link), or a symbolic link on the way
+/// cannot be followed beneath it (too_many_symbolic_link_levels).
+inline void explain_escape(writer_state& s, const std::error_code& ec) noexcept {
+    if (ec == std::errc::cross_device_link)
+        s.step = "open directory (the name leads out of the directory handle, which keeps names beneath it)";
+    else if (ec == std::errc::too_many_symbolic_link_levels)
+        s.step =
+            "open directory (a symbolic link on the way, which the directory handle cannot follow beneath "
+            "itself here)";
+}
+
 /// The same for `name` inside the open directory `base`: the directory is `base` itself
-/// (not opened, not closed) for a bare name. Errors: also invalid_argument (an absolute
-/// name), bad_file_descriptor (`base` is not open).
+/// (not opened, not closed) for a bare name; with name_scope::beneath the name's
+/// directories are opened without leaving `base`. Errors: also invalid_argument (an
+/// absolute name), bad_file_descriptor (`base` is not open), and with
+/// name_scope::beneath cross_device_link (the name leads out) and
+/// too_many_symbolic_link_levels (a link on the way that cannot be followed beneath).
 inline bool open_target_directory(writer_state& s, const directory& base, const std::filesystem::path& name,
                                   std::error_code& ec) noexcept {
     if (name.has_root_path()) {  // "/x"; on Windows also "C:x" and "\\x"
@@ -76,6 +91,13 @@ inline bool open_target_directory(writer_state& s, const directory& base, const 
     if (parent_view(name) == native_string_view(current_directory_name)) {
         s.dir = base.native_handle();
         s.owns_dir = false;
+    } else if (base.scope() == name_scope::beneath) {
+        s.dir = open_directory_beneath(base.native_handle(), parent_view(name), ec);
+        if (ec) {
+            explain_escape(s, ec);
+            return false;
+        }
+        s.owns_dir = true;
     } else {
         s.dir = open_target_parent(name, ec, base.native_handle());
         if (ec) return false;
@@ -203,11 +225,25 @@ inline sys::file_status check_planted(writer_state& s, const sys::file_status& t
 /// first link. Returns the status of what is at the end (kind none if it does not
 /// exist). System calls: per link, readlinkat, openat of its directory if it names
 /// another, fstatat; and check_link_owner's for a link of another user.
+/// With a confining directory handle (name_scope::beneath) each link's directory is
+/// opened from the handle, never leaving it.
 /// Errors: too_many_symbolic_link_levels (40 links: Linux's MAXSYMLINKS),
-/// permission_denied (fs.protected_symlinks), parse_link's, and those of the calls.
+/// permission_denied (fs.protected_symlinks), cross_device_link (a link that leads out
+/// of a confining directory handle), parse_link's, and those of the calls.
 inline sys::file_status follow_links(writer_state& s, sys::file_status link_status, std::error_code& ec) noexcept {
     s.step = "follow symbolic link";
     native_char_type buffer[4096];
+    // With a confining directory handle, the way from it to the link's directory.
+    const bool confined = s.base != nullptr && s.base->scope() == name_scope::beneath;
+    std::filesystem::path from_base;
+    if (confined) {
+        try {
+            from_base = parent_view(native_string_view(s.target));
+        } catch (...) {
+            ec = std::make_error_code(std::errc::not_enough_memory);
+            return {};
+        }
+    }
     for (int hops = 0; hops < 40; ++hops) {
         check_link_owner(s, link_status, ec);
         if (ec) return {};
@@ -216,8 +252,28 @@ inline sys::file_status follow_links(writer_state& s, sys::file_status link_stat
         const link_text link = parse_link(native_string_view(buffer, n), ec);
         if (ec) return {};
         if (!link.parent.empty()) {
-            const native_handle_type from = link.absolute ? sys::current_directory : s.dir;
-            native_handle_type next = open_directory_at(from, link.parent, ec);
+            native_handle_type next = invalid_handle;
+            if (confined) {
+                // Opened from the handle, by the way there: links that stay beneath it
+                // are followed, the rest refused.
+                if (link.absolute) {
+                    ec = std::make_error_code(std::errc::cross_device_link);
+                } else {
+                    try {
+                        from_base /= link.parent;
+                    } catch (...) {
+                        ec = std::make_error_code(std::errc::not_enough_memory);
+                    }
+                }
+                if (!ec) next = open_directory_beneath(s.base->native_handle(), from_base.native(), ec);
+                if (ec == std::errc::cross_device_link)
+                    s.step =
+                        "follow symbolic link (it leads out of the directory handle, which keeps names "
+                        "beneath it)";
+            } else {
+                const native_handle_type from = link.absolute ? sys::current_directory : s.dir;
+                next = open_directory_at(from, link.parent, ec);
+            }
             if (ec) return {};
             try {
                 s.resolved_dir =

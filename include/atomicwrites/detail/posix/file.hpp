@@ -29,8 +29,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #if ATOMICWRITES_LINUX
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#endif
 #include <sys/auxv.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #endif
 
 // The feature probes, 0 or 1, made here after the headers that define what they probe.
@@ -53,6 +57,13 @@
 #else
 /// 1 where fcntl(2) can take a read lease (F_SETLEASE, Linux), else 0.
 #define ATOMICWRITES_HAS_READ_LEASE 0
+#endif
+#if ATOMICWRITES_LINUX && defined(SYS_openat2) && defined(RESOLVE_BENEATH)
+#define ATOMICWRITES_HAS_OPENAT2 1
+#else
+/// 1 where openat2(2) can keep a lookup beneath a directory (RESOLVE_BENEATH, Linux 5.6;
+/// the headers are enough: a kernel without it answers ENOSYS), else 0.
+#define ATOMICWRITES_HAS_OPENAT2 0
 #endif
 #if defined(F_FULLFSYNC)
 #define ATOMICWRITES_HAS_FULL_FSYNC 1
@@ -158,6 +169,97 @@ inline handle open_directory_path_only(handle at, const char* path, std::error_c
     ec = std::make_error_code(std::errc::permission_denied);
     return invalid_handle;
 #endif
+}
+
+/// Opens the directory `path` relative to `at` for openat-relative work, never leaving
+/// `at`: "..", absolute symbolic links and links that lead out are refused (EXDEV).
+/// Linux 5.6 and later: one openat2(2) with RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS (links
+/// that stay beneath are followed). Elsewhere, and where openat2 is refused (ENOSYS,
+/// EPERM from a seccomp filter): a walk, one openat(2) with O_NOFOLLOW per component,
+/// ".." resolved by name (never above `at`: EXDEV), a symbolic link on the way refused
+/// (ELOOP). `search_only`: O_PATH (a directory that may be written and searched, not
+/// read). Sysop: open_beneath, once for the whole walk.
+inline handle open_directory_beneath(handle at, const char* path, bool search_only, std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::open_beneath, .dir = at, .name = path, .size = search_only ? 1u : 0u};
+    long r = through_hook(info, [](syscall_info& i) -> long {
+#if defined(O_PATH)
+        const int access = i.size != 0 ? O_PATH : O_RDONLY;
+#else
+        const int access = O_RDONLY;
+#endif
+#if ATOMICWRITES_HAS_OPENAT2
+        struct open_how how {};
+        how.flags = static_cast<std::uint64_t>(access | O_DIRECTORY | O_CLOEXEC);
+        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+        const long fd = ::syscall(SYS_openat2, i.dir, i.name, &how, sizeof how);
+        if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) return fd;
+#endif
+        // The walk: the path made plain first (".." takes off the component before it,
+        // never more than there are). Links on the way are refused, so a name is all
+        // there is to resolve.
+        const std::string_view whole(i.name);
+        if (!whole.empty() && whole.front() == '/') {
+            errno = EXDEV;
+            return -1;
+        }
+        char plain[max_path + 1];
+        std::size_t n = 0;
+        for (std::size_t pos = 0; pos <= whole.size();) {
+            std::size_t end = whole.find('/', pos);
+            if (end == std::string_view::npos) end = whole.size();
+            const std::string_view part = whole.substr(pos, end - pos);
+            pos = end + 1;
+            if (part.empty() || part == ".") continue;
+            if (part == "..") {
+                if (n == 0) {
+                    errno = EXDEV;
+                    return -1;
+                }
+                while (n > 0 && plain[n - 1] != '\0') --n;
+                if (n > 0) --n;  // the separator before it
+                continue;
+            }
+            if (n + 1 + part.size() > max_path) {
+                errno = ENAMETOOLONG;
+                return -1;
+            }
+            if (n > 0) plain[n++] = '\0';  // components are kept NUL-separated
+            std::memcpy(plain + n, part.data(), part.size());
+            n += part.size();
+        }
+        if (n == 0) return ::openat(i.dir, ".", access | O_DIRECTORY | O_CLOEXEC);
+        plain[n] = '\0';
+        int dir = i.dir;
+        for (std::size_t k = 0; k < n;) {
+            const char* component = plain + k;
+            k += std::strlen(component) + 1;
+            const bool last = k > n;
+#if defined(O_PATH)
+            const int flags = (last ? access : O_PATH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+#else
+            const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+#endif
+            int next = ::openat(dir, component, flags);
+            if (next < 0 && (errno == ENOTDIR || errno == ELOOP)) {
+                struct stat st {};
+                if (::fstatat(dir, component, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+                    errno = ELOOP;
+                else
+                    errno = ENOTDIR;
+            }
+            const int saved = errno;
+            if (dir != i.dir) ::close(dir);
+            errno = saved;
+            if (next < 0) return -1;
+            dir = next;
+        }
+        return dir;
+    });
+    if (r < 0) {
+        set_error(ec);
+        return invalid_handle;
+    }
+    return static_cast<handle>(r);
 }
 
 /// Opens an existing file read-only to sync it; never blocks (O_NONBLOCK, for FIFOs)

@@ -18,6 +18,31 @@ namespace atomicwrites {
 inline namespace v1 {
 namespace detail::sys {
 
+/// Opens the directory at the path `full` for name-relative work and flushing, sharing
+/// reading and writing (not deletion: nobody can rename or remove it while it is open);
+/// without the right to add files where that is refused. INVALID_HANDLE_VALUE with the
+/// last error set on failure (ERROR_DIRECTORY for a file).
+inline HANDLE open_directory_handle(const wchar_t* full) noexcept {
+    constexpr DWORD read = FILE_LIST_DIRECTORY | FILE_TRAVERSE | FILE_READ_ATTRIBUTES | SYNCHRONIZE;
+    HANDLE h = ::CreateFileW(full, read | FILE_ADD_FILE, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING,
+                             FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+    if (h == INVALID_HANDLE_VALUE && ::GetLastError() == ERROR_ACCESS_DENIED)
+        h = ::CreateFileW(full, read, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING,
+                          FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+    if (h == INVALID_HANDLE_VALUE) return h;
+    FILE_BASIC_INFO basic{};
+    if (!::GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof basic)) {
+        close_keeping_error(h);
+        return INVALID_HANDLE_VALUE;
+    }
+    if ((basic.FileAttributes & FILE_ATTRIBUTE_DIRECTORY) == 0) {
+        ::CloseHandle(h);
+        ::SetLastError(ERROR_DIRECTORY);
+        return INVALID_HANDLE_VALUE;
+    }
+    return h;
+}
+
 /// Opens a directory (for name-relative work and for FlushFileBuffers), without
 /// FILE_SHARE_DELETE: it cannot be renamed or removed while open. With write access
 /// (FILE_ADD_FILE, which FlushFileBuffers needs) where the user has it, else without.
@@ -28,24 +53,52 @@ inline handle open_directory(handle at, const wchar_t* path, std::error_code& ec
     const bool ok = through_hook(info, [&result](syscall_info& i) {
         std::wstring full;
         if (!path_in(i.dir, i.name, full)) return false;
-        constexpr DWORD read = FILE_LIST_DIRECTORY | FILE_TRAVERSE | FILE_READ_ATTRIBUTES | SYNCHRONIZE;
-        HANDLE h = ::CreateFileW(full.c_str(), read | FILE_ADD_FILE, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr,
-                                 OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
-        if (h == INVALID_HANDLE_VALUE && ::GetLastError() == ERROR_ACCESS_DENIED)
-            h = ::CreateFileW(full.c_str(), read, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING,
-                              FILE_FLAG_BACKUP_SEMANTICS, nullptr);
-        if (h == INVALID_HANDLE_VALUE) return false;
-        FILE_BASIC_INFO basic{};
-        if (!::GetFileInformationByHandleEx(h, FileBasicInfo, &basic, sizeof basic)) {
-            close_keeping_error(h);
+        result = open_directory_handle(full.c_str());
+        return result != INVALID_HANDLE_VALUE;
+    });
+    if (!ok) {
+        set_error(ec);
+        return invalid_handle;
+    }
+    return result;
+}
+
+/// Whether `path` is `dir` or lies beneath it: `dir` ends with a separator, and the two
+/// are final paths of one volume, compared without case as NTFS names are.
+inline bool is_beneath(std::wstring_view path, std::wstring_view dir) noexcept {
+    if (path.size() + 1 == dir.size())
+        dir.remove_suffix(1);  // the directory itself
+    else if (path.size() < dir.size())
+        return false;
+    return ::CompareStringOrdinal(path.data(), static_cast<int>(dir.size()), dir.data(), static_cast<int>(dir.size()),
+                                  TRUE) == CSTR_EQUAL;
+}
+
+/// Opens the directory `path` relative to `at` without leaving `at`: the name is
+/// resolved (".." by name) and must stay beneath `at`'s final path, and so must the final
+/// path of what was opened (a junction or symbolic link on the way that leads out is
+/// refused). ERROR_NOT_SAME_DEVICE (cross_device_link, as Linux's EXDEV) when it leaves.
+/// `search_only` is for POSIX. Sysop: open_beneath.
+inline handle open_directory_beneath(handle at, const wchar_t* path, bool search_only, std::error_code& ec) noexcept {
+    (void)search_only;
+    syscall_info info{.op = sysop::open_beneath, .dir = at, .name = path};
+    HANDLE result = INVALID_HANDLE_VALUE;
+    const bool ok = through_hook(info, [&result](syscall_info& i) {
+        std::wstring base, full, reached;
+        if (!path_in(i.dir, L"", base) || !path_in(i.dir, i.name, full)) return false;
+        if (root_length(i.name) != 0 || !normalize(full) || !is_beneath(full, base)) {
+            ::SetLastError(ERROR_NOT_SAME_DEVICE);
             return false;
         }
-        if ((basic.FileAttributes & FILE_ATTRIBUTE_DIRECTORY) == 0) {
-            ::CloseHandle(h);
-            ::SetLastError(ERROR_DIRECTORY);
+        result = open_directory_handle(full.c_str());
+        if (result == INVALID_HANDLE_VALUE) return false;
+        if (!path_in(result, L"", reached) || !is_beneath(reached, base)) {
+            const DWORD error = ::GetLastError();
+            ::CloseHandle(result);
+            result = INVALID_HANDLE_VALUE;
+            ::SetLastError(reached.empty() && error != 0 ? error : ERROR_NOT_SAME_DEVICE);
             return false;
         }
-        result = h;
         return true;
     });
     if (!ok) {
