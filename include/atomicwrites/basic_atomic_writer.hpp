@@ -348,7 +348,8 @@ private:
     }
 
     bool take_options(const std::filesystem::path& target, const write_options& options, std::error_code& ec) noexcept {
-        return detail::take_options(s_, target, options, CommitPolicy::can_replace, CommitPolicy::can_keep, ec);
+        return detail::take_options(s_, target, options, CommitPolicy::can_replace, CommitPolicy::can_keep, ec,
+                                    temp_policy_needs_affix<TempPolicy>);
     }
 
     /// With the directory open: inspects the target, creates the temporary file and

@@ -82,6 +82,7 @@ struct temp_file {
 ///   (temp::first_of falls back on it).
 /// - `may_be_anonymous` is true if `create` can return an anonymous file; the writer then
 ///   gives it a name when the commit needs one.
+/// - optionally `needs_affix` (see temp_policy_needs_affix).
 template <class P>
 concept temp_policy = std::semiregular<P> &&
     requires(const P& p, const temp_request& r, temp_file& t, std::error_code& ec) {
@@ -89,6 +90,18 @@ concept temp_policy = std::semiregular<P> &&
     noexcept;
     typename std::bool_constant<static_cast<bool>(P::may_be_anonymous)>;
 };
+
+/// Whether the temp policy `P` names its file from the target and the affixes alone
+/// (an optional `static constexpr bool needs_affix`, false if absent): the writer then
+/// refuses an empty temp_prefix with an empty temp_suffix when it checks the options,
+/// instead of a bare invalid_argument from the creation.
+template <class P>
+inline constexpr bool temp_policy_needs_affix = [] {
+    if constexpr (requires { P::needs_affix; })
+        return static_cast<bool>(P::needs_affix);
+    else
+        return false;
+}();
 
 /// True if `ec` says that a feature is missing here, not that the operation failed.
 /// On Windows the system's own "not supported" answers count too (ERROR_INVALID_FUNCTION

@@ -179,6 +179,9 @@ static_assert(temp_policy<mkstemp>);
 /// (ERROR_FILE_EXISTS), and as mkstemp.
 struct named {
     static constexpr bool may_be_anonymous = false;  ///< the file always has a name
+    /// Its name is the target's with the affixes: an empty prefix and suffix are refused
+    /// when the options are checked.
+    static constexpr bool needs_affix = true;
     /// Creates `prefix + target + suffix`, exclusively.
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
         detail::make_temp_name(t.name, r.prefix, r.target_name, r.suffix, false, ec);
@@ -228,6 +231,8 @@ template <temp_policy First, temp_policy Second>
 struct first_of {
     static constexpr bool may_be_anonymous =
         First::may_be_anonymous || Second::may_be_anonymous;  ///< if either policy may
+    /// If either policy needs a temp_prefix or temp_suffix (temp_policy_needs_affix).
+    static constexpr bool needs_affix = temp_policy_needs_affix<First> || temp_policy_needs_affix<Second>;
     /// The policy tried first.
     ATOMICWRITES_NO_UNIQUE_ADDRESS First first{};
     /// The policy used where First is not supported.

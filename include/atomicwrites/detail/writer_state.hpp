@@ -170,11 +170,13 @@ struct writer_state {
 /// Keeps the target as given (for messages and target()) and takes from the options
 /// what needs no system call: the temporary name's affixes, overwrite and text. The
 /// commit policy's constants say which `overwrite` it can honour.
+/// `needs_affix`: the temp policy names its file after the target and nothing else (see
+/// temp_policy_needs_affix), so an empty prefix and suffix would name the target itself.
 /// Errors: invalid_argument (an `overwrite` the policy cannot honour, a separator or NUL
-/// in an affix, an affix that is not UTF-8), filename_too_long (an affix over 64 bytes),
-/// not_enough_memory.
+/// in an affix, no affix where one is needed, an affix that is not UTF-8),
+/// filename_too_long (an affix over 64 bytes), not_enough_memory.
 inline bool take_options(writer_state& s, const std::filesystem::path& target, const write_options& options,
-                         bool can_replace, bool can_keep, std::error_code& ec) noexcept {
+                         bool can_replace, bool can_keep, std::error_code& ec, bool needs_affix = false) noexcept {
     constexpr std::size_t max_affix = writer_state::max_affix;
     ec.clear();
     s.step = "check path";
@@ -192,6 +194,13 @@ inline bool take_options(writer_state& s, const std::filesystem::path& target, c
     }
     if (has_separator_or_nul(options.temp_prefix) || has_separator_or_nul(options.temp_suffix)) {
         s.step = "check options (temp_prefix and temp_suffix must not contain a separator or NUL)";
+        ec = std::make_error_code(std::errc::invalid_argument);
+        return false;
+    }
+    if (needs_affix && options.temp_prefix.empty() && options.temp_suffix.empty()) {
+        s.step =
+            "check options (temp::named needs a temp_prefix or a temp_suffix: without either the "
+            "temporary file would be the target itself)";
         ec = std::make_error_code(std::errc::invalid_argument);
         return false;
     }

@@ -270,6 +270,18 @@ TEST_CASE("temp::named uses the fixed name prefix + target + suffix", "[temp]") 
         CHECK(ec == std::errc::invalid_argument);
         CHECK_FALSE(w.is_open());
         CHECK(dir.names().empty());
+        // The message says why, and the options are refused before any system call.
+        aw::syscall_counter calls;
+        const auto e = test::catch_error([&] {
+            aw::scoped_syscall_hook counting(calls);
+            W again(dir / "f", {.overwrite = true, .temp_prefix = "", .temp_suffix = ""});
+        });
+        REQUIRE(e.threw);
+        CHECK_THAT(e.what, Catch::Contains("temp::named needs a temp_prefix or a temp_suffix"));
+        CHECK(calls.total() == 0);
+        STATIC_REQUIRE(aw::temp_policy_needs_affix<aw::temp::named>);
+        STATIC_REQUIRE(aw::temp_policy_needs_affix<aw::temp::first_of<aw::temp::mkstemp, aw::temp::named>>);
+        STATIC_REQUIRE_FALSE(aw::temp_policy_needs_affix<aw::temp::mkstemp>);
     }
 }
 
