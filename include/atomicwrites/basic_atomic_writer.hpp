@@ -260,6 +260,7 @@ public:
         if (r.state == commit_state::unchanged) {
             s_.step = r.failed_step != nullptr ? r.failed_step : "commit";
             if (!ec) ec = std::make_error_code(std::errc::io_error);
+            detail::explain_refused_publish(s_, ec);
             return fail();
         }
         s_.state = phase::published;

@@ -176,6 +176,21 @@ inline bool is_caller(unsigned uid) noexcept {
     return uid == sys::process_owner().uid || uid == sys::current_owner().uid;
 }
 
+/// After the publication failed with EPERM: where the target's directory is sticky
+/// (1777, as /tmp), says why in s.step, since the bare "Operation not permitted" does not
+/// (only the file's owner, the directory's owner or a privileged process may replace or
+/// remove a file there). System calls: fstat of the directory, on this error path only;
+/// its own failure leaves the step as it was.
+inline void explain_refused_publish(writer_state& s, const std::error_code& ec) noexcept {
+    if (ec != std::errc::operation_not_permitted) return;
+    std::error_code ignored;
+    const sys::file_status dir = sys::stat_handle(s.dir, ignored);
+    if (!ignored && (dir.mode & 01000u) != 0)
+        s.step =
+            "rename into place (a sticky directory: only the owner of the file it replaces, or of the "
+            "directory, may replace it)";
+}
+
 /// Linux's fs.protected_symlinks, per link followed in user space: a link in a sticky
 /// world-writable directory that belongs to neither the caller nor the directory's owner
 /// is not followed (EACCES), exactly where the kernel's own open(2) would refuse

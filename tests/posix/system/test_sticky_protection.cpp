@@ -257,3 +257,30 @@ TEST_CASE("follow: a planted link is not followed where protected_symlinks forbi
         CHECK(read_file(dir / "victim") == new_content);
     }
 }
+
+TEST_CASE("replacing another user's file in a sticky directory says why the kernel refused", "[sticky][root]") {
+    if (!is_root()) {
+        WARN("skipped: a child process that drops to another user needs root");
+        return;
+    }
+    // Root's file in a 1777 directory: nobody may create files there, but not replace
+    // root's (the sticky rule), and the bare EPERM of the rename did not say so.
+    temp_dir dir;
+    REQUIRE(::chmod(dir.path().c_str(), 01777) == 0);
+    write_plain(dir / "root-file", old_content);
+    REQUIRE(::chmod((dir / "root-file").c_str(), 0644) == 0);
+    const int code = as_nobody(dir.path(), W_OK | X_OK, [&] {
+        const thrown_error e =
+            catch_error([&] { aw::write_file(dir / "root-file", new_content, {.overwrite = true}); });
+        if (!e.threw || e.code != std::errc::operation_not_permitted) return 1;
+        if (!contains(e.what, "rename into place (a sticky directory")) return 2;
+        if (read_file(dir / "root-file") != old_content) return 3;
+        if (dir.names() != std::vector<std::string>{"root-file"}) return 4;
+        return 0;
+    });
+    if (code == nobody_unreachable) {
+        WARN("skipped: nobody cannot reach the test directory");
+        return;
+    }
+    CHECK(code == 0);
+}
