@@ -53,8 +53,9 @@ public:
     /// A handle that names no directory (is_open() is false).
     directory() noexcept = default;
 
-    /// Opens `path` (O_RDONLY|O_DIRECTORY|O_CLOEXEC); `scope` says where names given
-    /// with it may lead. Throws filesystem_error, step "open directory".
+    /// Opens `path` (O_RDONLY|O_DIRECTORY|O_CLOEXEC; a directory the process may write
+    /// and search but not read, a drop box, with O_PATH on Linux); `scope` says where
+    /// names given with it may lead. Throws filesystem_error, step "open directory".
     explicit directory(const std::filesystem::path& path, name_scope scope = name_scope::anywhere) : scope_(scope) {
         std::error_code ec;
         open(path, ec);
@@ -135,6 +136,14 @@ private:
             return;
         }
         handle_ = detail::sys::open_directory(detail::sys::current_directory, path_.c_str(), ec);
+        if (ec == std::errc::permission_denied) {
+            // A directory that may be written and searched but not read (a drop box):
+            // opened for name-relative work only; a durable commit flushes its
+            // filesystem instead of it (see detail::sync_target_directory).
+            std::error_code again;
+            handle_ = detail::sys::open_directory_path_only(detail::sys::current_directory, path_.c_str(), again);
+            if (!again) ec.clear();
+        }
         if (ec) handle_ = invalid_handle;
     }
 

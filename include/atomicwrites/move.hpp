@@ -8,6 +8,7 @@
 #include <atomicwrites/defaults.hpp>
 #include <atomicwrites/detail/path.hpp>
 #include <atomicwrites/detail/sys.hpp>
+#include <atomicwrites/detail/target.hpp>
 #include <atomicwrites/error.hpp>
 #include <atomicwrites/types.hpp>
 
@@ -35,7 +36,7 @@ commit_state move_file(const std::filesystem::path& src, const std::filesystem::
     if (ec) return commit_state::unchanged;
 
     step = "open source directory";
-    native_handle_type src_dir = open_parent(src, ec);
+    native_handle_type src_dir = open_target_parent(src, ec);  // a drop box: O_PATH
     if (ec) return commit_state::unchanged;
     const bool same_dir = parent_view(src) == parent_view(dst);
     native_handle_type dst_dir = src_dir;
@@ -46,7 +47,7 @@ commit_state move_file(const std::filesystem::path& src, const std::filesystem::
     };
     if (!same_dir) {
         step = "open target directory";
-        dst_dir = open_parent(dst, ec);
+        dst_dir = open_target_parent(dst, ec);
         if (ec) {
             dst_dir = src_dir;
             close_dirs(ignored);
@@ -88,12 +89,19 @@ commit_state move_file(const std::filesystem::path& src, const std::filesystem::
         close_dirs(ignored);
         return commit_state::published;
     }
-    step = "sync target directory";
-    SyncPolicy{}.sync_directory(dst_dir, ec);
-    if (!ec && dst_dir != src_dir) {
-        step = "sync source directory";
-        SyncPolicy{}.sync_directory(src_dir, ec);
-    }
+    // A directory that cannot be read (a drop box, O_PATH) cannot be flushed (EBADF):
+    // the filesystem is, through the moved file (one filesystem holds both directories).
+    auto sync_directory = [&](native_handle_type dir, const char* name_of_step) {
+        step = name_of_step;
+        SyncPolicy{}.sync_directory(dir, ec);
+        if (SyncPolicy::durable && ec == std::errc::bad_file_descriptor) {
+            ec.clear();
+            const char* flush_step = flush_filesystem_through(dst_dir, dst_name, ec);
+            if (ec) step = flush_step;
+        }
+    };
+    sync_directory(dst_dir, "sync target directory");
+    if (!ec && dst_dir != src_dir) sync_directory(src_dir, "sync source directory");
     std::error_code close_ec;
     close_dirs(close_ec);
     if (!ec && close_ec) {

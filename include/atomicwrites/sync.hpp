@@ -88,34 +88,48 @@ static_assert(sync_policy<commit>);
 }  // namespace sync
 
 namespace detail {
+/// Flushes the filesystem that holds the directory `dir` through the file `name` in it
+/// (opened read-only, syncfs(2)), for a directory that cannot be flushed itself (a drop
+/// box, opened O_PATH). Returns the step to name in an error. POSIX only (elsewhere a
+/// directory handle can always be flushed): answers not_supported. System calls:
+/// openat, syncfs, close.
+inline const char* flush_filesystem_through(native_handle_type dir, const native_char_type* name,
+                                            std::error_code& ec) noexcept {
+#if ATOMICWRITES_POSIX
+    const native_handle_type file = sys::open_file(dir, name, ec);
+    if (ec)
+        return "sync directory (it cannot be read; opening the new file to flush its filesystem instead "
+               "failed)";
+    sys::sync_filesystem(file, ec);
+    std::error_code ignored;  // read-only: nothing to lose at close
+    sys::close(file, ignored);
+    if (ec) return "sync directory (it cannot be read; flushing its filesystem instead failed)";
+    return "sync directory";
+#else
+    (void)dir;
+    (void)name;
+    ec = std::make_error_code(std::errc::not_supported);
+    return "sync directory";
+#endif
+}
+
 /// Makes the target's directory entry durable after the publication with
 /// `sync.sync_directory(dir)`. A directory the process may not read (a drop-box
 /// directory, opened O_PATH) cannot be flushed (EBADF); a durable policy then flushes
-/// the filesystem that holds it instead, through the new file `name` (opened read-only,
-/// syncfs(2)), and reports a durability error if that cannot be done: never a silently
-/// skipped step. Returns the step to name in an error. System calls: the policy's; on
-/// EBADF, openat, syncfs and close.
+/// the filesystem that holds it instead, through the new file `name`
+/// (flush_filesystem_through), and reports a durability error if that cannot be done:
+/// never a silently skipped step. Returns the step to name in an error. System calls:
+/// the policy's; on EBADF, openat, syncfs and close.
 template <class Sync>
 const char* sync_target_directory(const Sync& sync, native_handle_type dir, const native_char_type* name,
                                   std::error_code& ec) noexcept {
     sync.sync_directory(dir, ec);
-#if ATOMICWRITES_POSIX
     if constexpr (Sync::durable) {
         if (ec == std::errc::bad_file_descriptor) {
             ec.clear();
-            const native_handle_type file = sys::open_file(dir, name, ec);
-            if (ec)
-                return "sync directory (it cannot be read; opening the new file to flush its filesystem instead "
-                       "failed)";
-            sys::sync_filesystem(file, ec);
-            std::error_code ignored;  // read-only: nothing to lose at close
-            sys::close(file, ignored);
-            if (ec) return "sync directory (it cannot be read; flushing its filesystem instead failed)";
+            return flush_filesystem_through(dir, name, ec);
         }
     }
-#else
-    (void)name;
-#endif
     return "sync directory";
 }
 }  // namespace detail

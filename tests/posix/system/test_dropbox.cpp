@@ -170,4 +170,41 @@ TEST_CASE("a durable write into a drop-box directory reports a durability error 
     CHECK(test::read_file(box.drop / "g") == "g");
     CHECK(test::temp_dir::list(box.drop) == std::vector<std::string>{"g", "h", "secret", "secret2"});
 }
+
+TEST_CASE("a directory handle on a drop-box directory, and moves into and out of one, work",
+          "[dropbox][directory][move]") {
+    if (!test::is_root()) {
+        WARN("skipped: a child process that drops to another user needs root");
+        return;
+    }
+    dropbox box(01733);
+    fs::create_directory(box.dir / "other");
+    ::chmod((box.dir / "other").c_str(), 01733);
+    const int code = as_nobody_in(box.drop, [&] {
+        std::error_code ec;
+        aw::directory d(box.drop, ec);  // before: "open directory: Permission denied"
+        if (ec) return 1;
+        aw::write_file(d, "via-handle", "first", {}, ec);
+        if (ec) return 2;
+        aw::write_file(d, "via-handle", "second", {.overwrite = true}, ec);
+        if (ec) return 3;
+        // A move within the drop box and one between two drop boxes, durable: the
+        // directories cannot be flushed, the filesystem is, through the moved file.
+        aw::write_file(box.drop / "a", "a", {}, ec);
+        if (ec) return 4;
+        aw::replace_atomic(box.drop / "a", box.drop / "b", ec);
+        if (ec) return 5;
+        aw::move_atomic(box.drop / "b", box.dir / "other" / "c", ec);
+        if (ec) return 6;
+        return 0;
+    });
+    if (code == test::nobody_unreachable) {
+        WARN("skipped: nobody can read the drop-box directory here");
+        return;
+    }
+    CHECK(code == 0);
+    CHECK(test::read_file(box.drop / "via-handle") == "second");
+    CHECK(test::temp_dir::list(box.drop) == std::vector<std::string>{"via-handle"});
+    CHECK(test::read_file(box.dir / "other" / "c") == "a");
+}
 #endif

@@ -108,6 +108,13 @@ inline handle open_directory_beneath(handle at, const wchar_t* path, bool search
     return result;
 }
 
+/// Windows has no open for searching only (open_directory already does without the
+/// right to add files where that is refused): answers access denied without a call.
+inline handle open_directory_path_only(handle, const wchar_t*, std::error_code& ec) noexcept {
+    ec = std::make_error_code(std::errc::permission_denied);
+    return invalid_handle;
+}
+
 /// Opens an existing file to sync it: with write access, which FlushFileBuffers needs,
 /// sharing everything. A symbolic link is opened itself, not followed.
 inline handle open_file(handle dir, const wchar_t* name, std::error_code& ec) noexcept {
