@@ -61,6 +61,11 @@ enum class sysop : unsigned char {
     read_directory,    ///< getdents64(2) (Linux) or readdir(3): the next names of a directory;
                        ///< FindFirstFileExW, then FindNextFileW: the next name
     lease,             ///< fcntl(F_SETLEASE, F_RDLCK): is a file open for writing anywhere? (Linux only)
+    symlink,           ///< symlinkat(2): makes `name` in `dir` a symbolic link whose text is
+                       ///< `name2` (`dir2` unused); CreateSymbolicLinkW
+    rename_exchange,   ///< renameat2(2) with RENAME_EXCHANGE (Linux only)
+    make_directory,    ///< mkdirat(2), `size` the mode; CreateDirectoryW
+    remove_directory,  ///< unlinkat(2) with AT_REMOVEDIR; RemoveDirectoryW
 };
 
 /// The name of an operation, as used in error messages and traces.
@@ -76,12 +81,14 @@ constexpr std::string_view to_string(sysop op) noexcept {
         "link",           "link_anonymous",
         "unlink",         "close",
         "read_directory", "lease",
+        "symlink",        "rename_exchange",
+        "make_directory", "remove_directory",
     };
     return names[static_cast<unsigned>(op)];
 }
 
 /// The number of sysop values.
-inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::lease) + 1;
+inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::remove_directory) + 1;
 
 /// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
 struct syscall_info {
