@@ -41,9 +41,17 @@ inline void symlink(const wchar_t* text, handle dir, const wchar_t* name, std::e
         const DWORD attributes = ::GetFileAttributesW(target.c_str());
         const bool is_directory = attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
         const DWORD kind = is_directory ? symlink_flag_directory : 0;
-        if (::CreateSymbolicLinkW(full.c_str(), i.name2, kind | symlink_flag_unprivileged) != 0) return true;
-        if (::GetLastError() != ERROR_INVALID_PARAMETER) return false;
-        return ::CreateSymbolicLinkW(full.c_str(), i.name2, kind) != 0;
+        bool made = ::CreateSymbolicLinkW(full.c_str(), i.name2, kind | symlink_flag_unprivileged) != 0;
+        if (!made && ::GetLastError() == ERROR_INVALID_PARAMETER)
+            made = ::CreateSymbolicLinkW(full.c_str(), i.name2, kind) != 0;
+        if (!made) return false;
+        // Wine answers success and makes nothing: a link that is not there was not made.
+        if (::GetFileAttributesW(full.c_str()) == INVALID_FILE_ATTRIBUTES &&
+            (::GetLastError() == ERROR_FILE_NOT_FOUND || ::GetLastError() == ERROR_PATH_NOT_FOUND)) {
+            ::SetLastError(ERROR_NOT_SUPPORTED);
+            return false;
+        }
+        return true;
     });
     if (!ok) set_error(ec);
 }
