@@ -10,6 +10,7 @@
 #include <atomicwrites/tree_writer.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <string>
 #include <thread>
@@ -137,13 +138,18 @@ namespace {
 
 const char* const site_files[] = {"index.html", "css/main.css", "css/img/logo.svg", "js/app.js"};
 
-/// Reads the tree at `site` as a reader that resolves the name once does: opens the
-/// directory, then each file relative to it. 1: one version throughout; 0: a version
-/// removed while it was read (a reader slower than `keep` commits: not a mix, tried
-/// again); -1: the name missing, or files of different versions.
+/// Reads the tree at `site` as a reader that resolves the name once does: reads the
+/// link, opens the directory it names, then each file relative to it. 1: one version
+/// throughout; 0: the version removed while it was read (a reader slower than `keep`
+/// commits, descheduled on a busy machine: not a mix, tried again); -1: the name
+/// missing, or files of different or incomplete versions.
 int read_tree(const fs::path& site) {
-    const int dir = ::open(site.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0) return -1;
+    char text[256];
+    const ssize_t length = ::readlink(site.c_str(), text, sizeof text - 1);
+    if (length <= 0) return -1;  // the stable name must always be there
+    text[length] = '\0';
+    const int dir = ::open((site.parent_path() / text).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return errno == ENOENT ? 0 : -1;
     std::string first;
     int result = 1;
     for (const char* f : site_files) {
