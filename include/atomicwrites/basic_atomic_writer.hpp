@@ -8,6 +8,7 @@
 #include <atomicwrites/concepts.hpp>
 #include <atomicwrites/config.hpp>
 #include <atomicwrites/defaults.hpp>
+#include <atomicwrites/detail/backup.hpp>
 #include <atomicwrites/detail/metadata.hpp>
 #include <atomicwrites/detail/path.hpp>
 #include <atomicwrites/detail/stream_buffer.hpp>
@@ -255,6 +256,12 @@ public:
             s_.close_file(ec);
             if (ec) return fail();
         }
+        if (!s_.backup.empty()) {
+            // write_options::backup: the old file gets its second name durably before
+            // the publication takes the first (detail/backup.hpp).
+            detail::make_backup(sync_, s_, ec);
+            if (ec) return fail();
+        }
         const commit_request request{s_.temp_dir_handle(), s_.file.name, s_.file.file, s_.dir, s_.name, s_.overwrite};
         const commit_result r = commit_.publish(request, ec);
         if (r.state == commit_state::unchanged) {
@@ -339,13 +346,17 @@ private:
     // --- opening ---------------------------------------------------------------------
 
     void open(const std::filesystem::path& target, const write_options& options, std::error_code& ec) noexcept {
-        if (take_options(target, options, ec) && detail::open_target_directory(s_, target, ec)) prepare(options, ec);
+        if (take_options(target, options, ec) && detail::take_backup(s_, options, ec) &&
+            detail::open_target_directory(s_, target, ec))
+            prepare(options, ec);
     }
 
     void open_in(const directory& dir, const std::filesystem::path& name, const write_options& options,
                  std::error_code& ec) noexcept {
         s_.base = &dir;
-        if (take_options(name, options, ec) && detail::open_target_directory(s_, dir, name, ec)) prepare(options, ec);
+        if (take_options(name, options, ec) && detail::take_backup(s_, options, ec) &&
+            detail::open_target_directory(s_, dir, name, ec))
+            prepare(options, ec);
     }
 
     bool take_options(const std::filesystem::path& target, const write_options& options, std::error_code& ec) noexcept {

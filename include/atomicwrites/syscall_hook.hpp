@@ -69,6 +69,11 @@ enum class sysop : unsigned char {
                        ///< directory handle): openat2(2) with RESOLVE_BENEATH, or a walk of
                        ///< openat(2) with O_NOFOLLOW per component; on Windows CreateFileW
                        ///< and a check of the final path. `size` is 1 for a search-only open
+    symlink,           ///< symlinkat(2): makes `name` in `dir` a symbolic link whose text is
+                       ///< `name2` (`dir2` unused); CreateSymbolicLinkW
+    rename_exchange,   ///< renameat2(2) with RENAME_EXCHANGE (Linux only)
+    make_directory,    ///< mkdirat(2), `size` the mode; CreateDirectoryW
+    remove_directory,  ///< unlinkat(2) with AT_REMOVEDIR; RemoveDirectoryW
 };
 
 /// The name of an operation, as used in error messages and traces.
@@ -86,12 +91,14 @@ constexpr std::string_view to_string(sysop op) noexcept {
         "read_directory", "lease",
         "list_xattrs",    "get_xattr",
         "set_xattr",      "open_beneath",
+        "symlink",        "rename_exchange",
+        "make_directory", "remove_directory",
     };
     return names[static_cast<unsigned>(op)];
 }
 
 /// The number of sysop values.
-inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::open_beneath) + 1;
+inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::remove_directory) + 1;
 
 /// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
 struct syscall_info {

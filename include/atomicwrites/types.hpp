@@ -133,6 +133,14 @@ struct write_options {
     /// Text mode: on Windows every '\n' written becomes "\r\n"; on POSIX text and binary
     /// are the same. False (binary) by default.
     bool text = false;
+    /// Keep the file a commit replaces under this name: after commit() the target holds
+    /// the new content and `backup` the previous one (a previous backup is replaced), and
+    /// at no crash point is the previous content under neither name. A relative path is
+    /// relative to the target's directory; empty (the default) makes no backup; no
+    /// target, no backup. Needs `overwrite`, and a filesystem with hard links (the old
+    /// file is given the backup name before the new one is published: see
+    /// docs/links-and-sets.md).
+    std::filesystem::path backup{};
 };
 
 }  // namespace v1

@@ -116,7 +116,7 @@ t_version() {
 run_case "--version names the project's version" t_version
 
 t_man() {
-  for o in no-clobber no-empty sync mode symlink help version; do
+  for o in no-clobber no-empty sync mode symlink link help version; do
     grep -qF -- "\\-\\-${o//-/\\-}" "$man_page" || fail "the man page does not document --$o"
   done
   for s in 0 1 2 3 4 5 126 127; do grep -qx ".B $s" "$man_page" || fail "the man page lacks exit status $s"; done
@@ -510,6 +510,22 @@ t_command_stopped() {
   expect_names . "child.pid err f "
 }
 run_case "SIGTERM while COMMAND runs: passed on to COMMAND, old file kept" t_command_stopped
+
+t_link() {
+  mkdir v1 v2
+  echo one >v1/index; echo two >v2/index
+  "$aw" --link v1 current; expect_status 0 $?
+  [ "$(readlink current)" = v1 ] || fail "current -> $(readlink current), expected v1"
+  "$aw" --link v2 current; expect_status 0 $?
+  expect_content current/index two
+  "$aw" -n --link v1 current 2>err; expect_status 3 $?
+  expect_message err "current: --no-clobber: File exists (file not changed)"
+  [ "$(readlink current)" = v2 ] || fail "-n changed the link"
+  "$aw" --link v1 v2 2>err; expect_status 1 $?
+  expect_message err "v2: rename link into place: Is a directory (file not changed)"
+  expect_names . "current err v1 v2 "
+}
+run_case "--link makes and replaces a link, refuses with -n, never a directory" t_link
 
 echo "1..$n"
 [ $failed -eq 0 ]

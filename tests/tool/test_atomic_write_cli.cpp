@@ -256,3 +256,51 @@ TEST_CASE("COMMAND decides by its exit status", "[tool][command]") {
     CHECK(test::read_file(dir / "f") == old_content);
     CHECK(dir.names() == std::vector<std::string>{"f"});
 }
+
+TEST_CASE("--link makes and replaces a link; a failure at any call: status 1 and the old link, or 5", "[tool][link]") {
+    for (const bool replace : {true, false}) {
+        INFO((replace ? "replacing" : "creating with --no-clobber"));
+        auto arguments = [&](const test::temp_dir& dir) {
+            std::vector<std::string> args{"--link", "v2", (dir / "current").string()};
+            if (!replace) args.insert(args.begin(), "-n");
+            return args;
+        };
+        auto prepare = [&](const test::temp_dir& dir) {
+            if (replace) fs::create_symlink("v1", dir / "current");
+        };
+        std::size_t calls = 0;
+        {
+            test::temp_dir dir;
+            prepare(dir);
+            test::recording_hook count;
+            const outcome r = run_cli_with(count, arguments(dir), -1);
+            REQUIRE(r.status == cli::success);
+            CHECK(r.err.empty());
+            CHECK(fs::read_symlink(dir / "current") == "v2");
+            calls = count.calls.size();
+            const outcome again = run_cli({"-n", "--link", "v3", (dir / "current").string()});
+            CHECK(again.status == cli::target_exists);
+            CHECK(contains(again.err, "--no-clobber: File exists (file not changed)"));
+        }
+        REQUIRE(calls >= 3);
+        for (std::size_t i = 0; i < calls; ++i) {
+            test::temp_dir dir;
+            prepare(dir);
+            const std::vector<std::string> before = dir.names();
+            test::scripted_hook hook;
+            hook.fail_call(i, EIO);
+            const outcome r = run_cli_with(hook, arguments(dir), -1);
+            INFO("call " << i << ": " << hook.trace() << "\n" << r.err);
+            CHECK(contains(r.err, "atomic-write: " + (dir / "current").string() + ": "));
+            CHECK(contains(r.err, ": Input/output error ("));
+            if (r.status == cli::failed) {
+                CHECK(contains(r.err, "(file not changed)"));
+                CHECK(dir.names() == before);
+                if (replace) CHECK(fs::read_symlink(dir / "current") == "v1");
+            } else {
+                CHECK(r.status == cli::not_durable);
+                CHECK(fs::read_symlink(dir / "current") == "v2");
+            }
+        }
+    }
+}

@@ -357,7 +357,7 @@ TEST_CASE("the help text names every option, value and exit status", "[tool][hel
         CHECK((line.empty() || line.back() != ' '));
     }
     for (const char* option : {"  -n, --no-clobber ", "      --no-empty ", "  -s, --sync=LEVEL ", "  -m, --mode=MODE ",
-                               "  -l, --symlink=HOW ", "  -h, --help ", "  -V, --version "}) {
+                               "  -l, --symlink=HOW ", "      --link ", "  -h, --help ", "  -V, --version "}) {
         INFO(option);
         CHECK(help.find(std::string("\n") + option) != help.npos);
     }
@@ -391,7 +391,7 @@ TEST_CASE("the examples of the help text parse as they read", "[tool][help]") {
             examples.emplace_back(at + 1, w.end());
         }
     }
-    REQUIRE(examples.size() == 3);
+    REQUIRE(examples.size() == 4);
     cli::options o = parsed(examples[0]);
     CHECK(o.target == "/etc/app.conf");
     CHECK(o.command.empty());
@@ -402,6 +402,40 @@ TEST_CASE("the examples of the help text parse as they read", "[tool][help]") {
     o = parsed(examples[2]);
     CHECK(o.target == "data.txt");
     CHECK(o.command.empty());
+    o = parsed(examples[3]);
+    CHECK(o.link);
+    CHECK(o.link_target == "releases/42");
+    CHECK(o.target == "current");
+}
+
+TEST_CASE("--link takes TARGET and LINKNAME, and only --no-clobber and --sync", "[tool][parse][link]") {
+    cli::options o = parsed({"--link", "v2", "current"});
+    CHECK(o.link);
+    CHECK(o.link_target == "v2");
+    CHECK(o.target == "current");
+    CHECK_FALSE(o.no_clobber);
+    CHECK(o.sync == cli::sync_level::full);
+    o = parsed({"-n", "--sync=none", "--link", "--", "-odd target", "-odd name"});
+    CHECK(o.no_clobber);
+    CHECK(o.sync == cli::sync_level::none);
+    CHECK(o.link_target == "-odd target");
+    CHECK(o.target == "-odd name");
+    const std::pair<std::vector<std::string>, std::string> cases[] = {
+        {{"--link", "v2"}, "--link needs TARGET and LINKNAME"},
+        {{"--link"}, "--link needs TARGET and LINKNAME"},
+        {{"--link", "v2", "current", "extra"}, "--link needs TARGET and LINKNAME"},
+        {{"--link", "", "current"}, "--link needs a TARGET that is not empty"},
+        {{"--link", "-m", "644", "v2", "current"}, "--link takes only --no-clobber and --sync"},
+        {{"--link", "--no-empty", "v2", "current"}, "--link takes only --no-clobber and --sync"},
+        {{"--link", "-l", "refuse", "v2", "current"}, "--link takes only --no-clobber and --sync"},
+        {{"--link=yes", "v2", "current"}, "option '--link' takes no value"},
+    };
+    for (const auto& [args, reason] : cases) {
+        INFO(reason);
+        const parse_result r = parse(args);
+        CHECK(r.status == cli::usage_error);
+        CHECK(r.err == usage_message(reason));
+    }
 }
 
 TEST_CASE("the version text is the library's version", "[tool][help]") {

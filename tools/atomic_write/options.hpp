@@ -57,6 +57,9 @@ struct options {
     aw::symlink_mode symlinks = aw::symlink_mode::follow;
     /// COMMAND and its arguments; empty: read standard input.
     std::vector<std::string> command;
+    /// --link TARGET LINKNAME: make LINKNAME (in `target`) a symbolic link to TARGET.
+    bool link = false;
+    std::filesystem::path link_target;
     bool help = false;
     bool version = false;
 };
@@ -70,6 +73,7 @@ inline std::string version_text() {
 
 inline constexpr std::string_view help_text =
     R"(Usage: atomic-write [OPTION]... FILE [COMMAND [ARG]...]
+  or:  atomic-write --link [-n] [-s LEVEL] TARGET LINKNAME
 Replace FILE atomically, and durably, with standard input, or with the standard output
 of COMMAND. Readers of FILE, and a crash at any moment, see the complete old content or
 the complete new content, never a mix. The input goes to a temporary file next to FILE,
@@ -95,6 +99,10 @@ Options (before FILE):
                          keep     the same as follow
                          replace  replace the link with a regular file
                          refuse   fail (status 1) and change nothing
+      --link           make LINKNAME a symbolic link to TARGET (replacing what is
+                       there, a directory excepted; with -n, only if nothing is):
+                       a temporary link renamed over LINKNAME, then the directory
+                       synced. Readers find the old link or the new one, never none
   -h, --help           print this help and exit
   -V, --version        print the version and exit
 
@@ -119,6 +127,7 @@ Examples:
   generate-config | atomic-write /etc/app.conf
   atomic-write -m 600 secrets.env decrypt secrets.env.gpg
   sort data.txt | atomic-write data.txt
+  atomic-write --link releases/42 current
 )";
 
 /// Parses the command line. On bad usage writes the problem to `err` and returns
@@ -134,6 +143,7 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
         std::string_view long_name;
     };
     constexpr valued with_value[] = {{'s', "sync"}, {'m', "mode"}, {'l', "symlink"}};
+    bool symlink_given = false;
 
     auto apply = [&](char name, std::string_view value) -> int {
         if (name == 's') {
@@ -156,6 +166,7 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
             if (mode > 07777) return bad("invalid mode '" + std::string(value) + "' (at most 7777)");
             out.mode = static_cast<std::filesystem::perms>(mode);
         } else {
+            symlink_given = true;
             if (value == "replace") {
                 out.symlinks = aw::symlink_mode::replace;
             } else if (value == "follow" || value == "keep") {
@@ -181,8 +192,9 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
             const std::string_view body = arg.substr(2);
             const std::size_t eq = body.find('=');
             const std::string_view name = body.substr(0, eq);
-            if (name == "help" || name == "version" || name == "no-clobber" || name == "no-empty") {
+            if (name == "help" || name == "version" || name == "no-clobber" || name == "no-empty" || name == "link") {
                 if (eq != body.npos) return bad("option '--" + std::string(name) + "' takes no value");
+                if (name == "link") out.link = true;
                 if (name == "help") out.help = true;
                 if (name == "version") out.version = true;
                 if (name == "no-clobber") out.no_clobber = true;
@@ -232,6 +244,16 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
         }
     }
     if (out.help || out.version) return success;
+    if (out.link) {
+        // A link has no content, mode or input: only --no-clobber and --sync apply.
+        if (out.no_empty || out.mode != std::filesystem::perms::unknown || symlink_given)
+            return bad("--link takes only --no-clobber and --sync");
+        if (argc - i != 2) return bad("--link needs TARGET and LINKNAME");
+        if (argv[i][0] == '\0') return bad("--link needs a TARGET that is not empty");
+        out.link_target = argv[i];
+        out.target = argv[i + 1];
+        return success;
+    }
     if (i >= argc) return bad("missing FILE");
     out.target = argv[i++];
     if (i < argc && std::string_view(argv[i]) == "--") {

@@ -10,6 +10,7 @@
 #include "process.hpp"
 
 #include <atomicwrites/atomic_writer.hpp>
+#include <atomicwrites/links.hpp>
 
 #include <cerrno>
 #include <cstddef>
@@ -158,6 +159,39 @@ int write_with(const options& o, int input_fd, const sigset_t* wait_mask, std::o
     return o.no_clobber && ec == std::errc::file_exists ? target_exists : failed;
 }
 
+/// The step a library exception names ("atomicwrites: STEP: REASON [paths]"), or
+/// `otherwise`.
+inline std::string step_of(const std::filesystem::filesystem_error& e, const char* otherwise) {
+    const std::string what = e.what();
+    const std::string_view lead = "atomicwrites: ";
+    const std::size_t from = what.find(lead);
+    const std::size_t to = what.find(": " + e.code().message(), from == what.npos ? 0 : from);
+    if (from == what.npos || to == what.npos || to < from + lead.size()) return otherwise;
+    return what.substr(from + lead.size(), to - from - lead.size());
+}
+
+/// --link: makes o.target a symbolic link to o.link_target with sync policy Sync.
+/// Returns an exit status.
+template <class Sync>
+int link_with(const options& o, std::ostream& err) {
+    try {
+        aw::symlink_atomic<Sync>(o.link_target, o.target, {.overwrite = !o.no_clobber});
+        return success;
+    } catch (const aw::durability_error& e) {
+        report(err, o.target, step_of(e, "link"), e.code().message(), true);
+        return not_durable;
+    } catch (const std::filesystem::filesystem_error& e) {
+        const bool exists = o.no_clobber && e.code() == std::errc::file_exists;
+        std::string step = exists ? "--no-clobber" : step_of(e, "link");
+        if (step == "open directory") {
+            const std::filesystem::path dir = o.target.parent_path();
+            step += " '" + (dir.empty() ? std::string(".") : dir.string()) + "'";
+        }
+        report(err, o.target, step, e.code().message(), false);
+        return exists ? target_exists : failed;
+    }
+}
+
 /// Runs the command as parsed. `input_fd` is standard input; `wait_mask` comes from a
 /// signal_setup (null without one). Returns an exit status, or -N when stop signal N
 /// ended the write before the input did (the caller then dies by that signal).
@@ -169,6 +203,17 @@ inline int run(const options& o, int input_fd, const sigset_t* wait_mask, std::o
     if (o.version) {
         out << version_text();
         return success;
+    }
+    if (o.link) {
+        switch (o.sync) {
+            case sync_level::none:
+                return link_with<aw::sync::none>(o, err);
+            case sync_level::data:
+                return link_with<aw::sync::fdatasync>(o, err);
+            case sync_level::full:
+                break;
+        }
+        return link_with<aw::sync::full_fsync>(o, err);
     }
     switch (o.sync) {
         case sync_level::none:

@@ -13,7 +13,10 @@
 /// has_read_lease), open_for_removal and remove_open_file (used where
 /// has_open_for_removal); a platform without one of these declares it answering "not
 /// supported", so that portable code can choose with `if constexpr`. Windows adds
-/// rename_open_file (a rename through the open file's handle).
+/// rename_open_file (a rename through the open file's handle). For links and trees
+/// (detail/posix/links.hpp, detail/windows/links.hpp): symlink, rename_exchange (where
+/// has_rename_exchange; ATOMICWRITES_HAS_RENAME_EXCHANGE on POSIX), make_directory,
+/// remove_directory.
 ///
 /// And what a platform says about names: current_directory, max_name, max_path,
 /// is_separator, root_length, to_native (a UTF-8 string into the system's characters),

@@ -36,6 +36,7 @@ struct writer_state {
     const directory* base = nullptr;            // the directory handle written into, if any
     std::filesystem::path resolved_dir;         // set when a link was followed to another directory
     std::filesystem::path temp_dir_path;        // write_options::temp_directory
+    std::filesystem::path backup;               // write_options::backup (detail/backup.hpp)
     std::unique_ptr<stream_buffer> buffer;
     std::error_code write_error;
     native_handle_type dir = invalid_handle;

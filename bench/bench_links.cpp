@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+// What links.hpp and write_options::backup cost against the sequences written by hand,
+// measured in the same loop (alternating, so that neither always runs on a cache the
+// other warmed):
+//
+//   links/symlink        symlink_atomic(overwrite) vs open dir, symlinkat a temporary
+//                        link, renameat over the name, fsync dir, close dir
+//   links/exchange       exchange_atomic vs open dir, renameat2(RENAME_EXCHANGE), fsync
+//                        dir, close dir (the library also syncs the two files first)
+//   links/backup         write_file with a backup vs open dir, O_EXCL temp, write, fsync,
+//                        close, linkat the target to a temporary name, renameat it to the
+//                        backup name, fsync dir, renameat the temp over the target, fsync
+//                        dir, close dir
+//   links/no-backup      write_file without a backup vs the same sequence without the
+//                        three backup steps: what the backup adds, on each side
+//
+// Counters: lib_us, raw_us (median µs per operation), vs_raw (raw_us / lib_us: the
+// library's speed relative to the hand-written sequence), calls, raw_calls.
+//
+// Usage: bench_links [--dir=PATH] [Google Benchmark options] (see common.hpp)
+#include "common.hpp"
+
+#include <atomicwrites/links.hpp>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <string>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+namespace {
+
+using namespace bench;
+
+// --- the hand-written sequences ---------------------------------------------------
+
+int fail_errno(int dir) {
+    const int e = errno;
+    if (dir >= 0) ::close(dir);
+    return e;
+}
+
+/// Replaces the link `name` with one to `text`, durably.
+int raw_symlink(const char* text, const char* name) {
+    const int dir = ::open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return errno;
+    const std::string temp = std::string(".") + name + ".tmp";
+    if (::symlinkat(text, dir, temp.c_str()) != 0) return fail_errno(dir);
+    if (::renameat(dir, temp.c_str(), dir, name) != 0) return fail_errno(dir);
+    if (::fsync(dir) != 0) return fail_errno(dir);
+    return ::close(dir) == 0 ? 0 : errno;
+}
+
+/// Swaps `a` and `b`, durably.
+int raw_exchange(const char* a, const char* b) {
+#if ATOMICWRITES_HAS_RENAME_EXCHANGE
+    const int dir = ::open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return errno;
+    if (::renameat2(dir, a, dir, b, RENAME_EXCHANGE) != 0) return fail_errno(dir);
+    if (::fsync(dir) != 0) return fail_errno(dir);
+    return ::close(dir) == 0 ? 0 : errno;
+#else
+    (void)a;
+    (void)b;
+    return ENOTSUP;
+#endif
+}
+
+/// Replaces `name` with `data`, durably; with `backup`, keeps the old file under it.
+int raw_write(const char* name, const std::string& data, const char* backup) {
+    const int dir = ::open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return errno;
+    const std::string temp = std::string(".") + name + ".tmp";
+    const int f = ::openat(dir, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (f < 0) return fail_errno(dir);
+    if (!data.empty() && ::write(f, data.data(), data.size()) != static_cast<ssize_t>(data.size())) {
+        ::close(f);
+        return fail_errno(dir);
+    }
+    if (::fsync(f) != 0 || ::close(f) != 0) return fail_errno(dir);
+    if (backup != nullptr) {
+        const std::string backup_temp = std::string(".") + backup + ".tmp";
+        if (::linkat(dir, name, dir, backup_temp.c_str(), 0) != 0) return fail_errno(dir);
+        if (::renameat(dir, backup_temp.c_str(), dir, backup) != 0) return fail_errno(dir);
+        if (::fsync(dir) != 0) return fail_errno(dir);
+    }
+    if (::renameat(dir, temp.c_str(), dir, name) != 0) return fail_errno(dir);
+    if (::fsync(dir) != 0) return fail_errno(dir);
+    return ::close(dir) == 0 ? 0 : errno;
+}
+
+// --- the measurement --------------------------------------------------------------
+
+/// Times `lib` and `raw` alternately; `lib` returns an error message or "", `raw` an errno.
+void compare(benchmark::State& state, const std::function<std::string()>& lib, const std::function<int()>& raw,
+             unsigned long lib_calls, int raw_calls) {
+    samples lib_samples, raw_samples;
+    std::uint64_t n = 0;
+    for (auto _ : state) {
+        std::string lib_error;
+        int raw_error = 0;
+        double lib_time = 0;
+        auto run_lib = [&] { lib_time = timed([&] { lib_error = lib(); }); };
+        auto run_raw = [&] { raw_samples.add(timed([&] { raw_error = raw(); })); };
+        if (n++ % 2 == 0) {
+            run_lib();
+            run_raw();
+        } else {
+            run_raw();
+            run_lib();
+        }
+        if (!lib_error.empty()) return fail(state, "library", lib_error);
+        if (raw_error != 0) return fail(state, "raw sequence", std::strerror(raw_error));
+        lib_samples.add(lib_time);
+        state.SetIterationTime(lib_time);
+    }
+    const double lib_median = lib_samples.median();
+    const double raw_median = raw_samples.median();
+    state.counters["lib_us"] = lib_median * 1e6;
+    state.counters["raw_us"] = raw_median * 1e6;
+    state.counters["vs_raw"] = lib_median > 0 ? raw_median / lib_median : 0;
+    state.counters["calls"] = static_cast<double>(lib_calls);
+    state.counters["raw_calls"] = raw_calls;
+}
+
+/// The library's calls for one run of `f`.
+template <class F>
+unsigned long count_calls(F&& f) {
+    aw::syscall_counter calls;
+    aw::scoped_syscall_hook counting(calls);
+    f();
+    return calls.total();
+}
+
+void bm_symlink(benchmark::State& state) {
+    const fs::path lib_link = work_dir / "lib-link";
+    std::error_code ec;
+    for (const char* name : {"lib-link", "raw-link"}) fs::create_symlink("a", work_dir / name, ec);
+    std::uint64_t n = 0;
+    const unsigned long calls = count_calls([&] { aw::symlink_atomic("b", lib_link, {.overwrite = true}, ec); });
+    compare(
+        state,
+        [&]() -> std::string {
+            aw::symlink_atomic(n % 2 == 0 ? "a" : "b", lib_link, {.overwrite = true}, ec);
+            return ec ? ec.message() : "";
+        },
+        [&] { return raw_symlink(n++ % 2 == 0 ? "a" : "b", "raw-link"); }, calls, 5);
+}
+
+void bm_exchange(benchmark::State& state) {
+    for (const char* name : {"lib-a", "lib-b", "raw-a", "raw-b"})
+        if (!make_file(name, 4 * KiB, state)) return;
+    std::error_code ec;
+    aw::exchange_atomic(work_dir / "lib-a", work_dir / "lib-b", ec);
+    if (ec) return fail(state, "library", "exchange: " + ec.message());
+    const unsigned long calls = count_calls([&] { aw::exchange_atomic(work_dir / "lib-a", work_dir / "lib-b", ec); });
+    compare(
+        state,
+        [&]() -> std::string {
+            aw::exchange_atomic(work_dir / "lib-a", work_dir / "lib-b", ec);
+            return ec ? ec.message() : "";
+        },
+        [&] { return raw_exchange("raw-a", "raw-b"); }, calls, 4);
+}
+
+void bm_write(benchmark::State& state, bool backup) {
+    const std::string data(static_cast<std::size_t>(state.range(0)), 'n');
+    if (!make_file("lib-target", data.size(), state) || !make_file("raw-target", data.size(), state)) return;
+    const aw::write_options options{.overwrite = true, .backup = backup ? "lib-target.bak" : ""};
+    std::error_code ec;
+    const fs::path target = work_dir / "lib-target";
+    const unsigned long calls = count_calls([&] { aw::write_file(target, data, options, ec); });
+    compare(
+        state,
+        [&]() -> std::string {
+            aw::write_file(target, data, options, ec);
+            return ec ? ec.message() : "";
+        },
+        [&] { return raw_write("raw-target", data, backup ? "raw-target.bak" : nullptr); }, calls, backup ? 11 : 8);
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+}
+
+void add() {
+    benchmark::RegisterBenchmark("links/symlink", bm_symlink)->UseManualTime()->Unit(benchmark::kMicrosecond);
+    if (aw::detail::sys::has_rename_exchange)
+        benchmark::RegisterBenchmark("links/exchange", bm_exchange)->UseManualTime()->Unit(benchmark::kMicrosecond);
+    for (bool backup : {true, false}) {
+        auto* b = benchmark::RegisterBenchmark(backup ? "links/backup" : "links/no-backup", bm_write, backup);
+        b->ArgName("bytes")->UseManualTime()->Unit(benchmark::kMicrosecond);
+        for (std::int64_t size : full_run ? sizes_for(false) : std::vector<std::int64_t>{4 * KiB}) b->Arg(size);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return bench::run(argc, argv,
+                      {.name = "bench_links",
+                       .options = "  --full             the writes at every size up to 1 MiB\n",
+                       .full_set = true,
+                       .chart_data = false,
+                       .add = add});
+}
