@@ -61,6 +61,7 @@ enum class sysop : unsigned char {
     read_directory,    ///< getdents64(2) (Linux) or readdir(3): the next names of a directory;
                        ///< FindFirstFileExW, then FindNextFileW: the next name
     lease,             ///< fcntl(F_SETLEASE, F_RDLCK): is a file open for writing anywhere? (Linux only)
+    syncfs,            ///< syncfs(2): flush the whole filesystem holding `file` (Linux only; group::syncfs)
 };
 
 /// The name of an operation, as used in error messages and traces.
@@ -76,12 +77,13 @@ constexpr std::string_view to_string(sysop op) noexcept {
         "link",           "link_anonymous",
         "unlink",         "close",
         "read_directory", "lease",
+        "syncfs",
     };
     return names[static_cast<unsigned>(op)];
 }
 
 /// The number of sysop values.
-inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::lease) + 1;
+inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::syncfs) + 1;
 
 /// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
 struct syscall_info {

@@ -405,7 +405,7 @@ TEST_CASE("a hook may shorten writes", "[hook]") {
 }
 
 TEST_CASE("operation names", "[hook]") {
-    CHECK(aw::sysop_count == 20);
+    CHECK(aw::sysop_count == 21);
     const char* names[] = {"open_directory", "open_file",
                            "stat",           "readlink",
                            "create_file",    "create_anonymous",
@@ -415,7 +415,8 @@ TEST_CASE("operation names", "[hook]") {
                            "rename",         "rename_noreplace",
                            "link",           "link_anonymous",
                            "unlink",         "close",
-                           "read_directory", "lease"};
+                           "read_directory", "lease",
+                           "syncfs"};
     for (unsigned i = 0; i < aw::sysop_count; ++i) CHECK(aw::to_string(static_cast<sysop>(i)) == names[i]);
     static_assert(aw::to_string(sysop::rename) == "rename");
 }
