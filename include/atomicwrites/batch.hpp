@@ -442,6 +442,15 @@ private:
     /// Finds or adds the slot of the directory `h` is open on.
     bool slot_of(native_handle_type h, bool temporary, std::size_t& index, std::uint64_t& device,
                  std::error_code& ec) noexcept {
+        // A target directory's slot holds its handle open for the batch's life: the
+        // same handle (a directory handle's) is the same directory.
+        for (std::size_t i = 0; i < dirs_.size(); ++i) {
+            if (!temporary && !dirs_[i].temporary && dirs_[i].handle == h) {
+                index = i;
+                device = dirs_[i].device;
+                return true;
+            }
+        }
         const detail::sys::file_status st = detail::sys::stat_handle(h, ec);
         if (ec) return false;
         device = st.device;
