@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -149,7 +150,8 @@ struct batch_access {
 ///   directories still synced), it and the files after it are untouched and their
 ///   temporary files removed. The error (batch_error, or `ec` and results()) says which.
 ///
-/// Descriptors: one per distinct directory, plus at most batch_options::max_open_files
+/// Descriptors: one per distinct directory (the files staged by path in one directory
+/// share one handle of it, opened at the first), plus at most batch_options::max_open_files
 /// temporary files (write_file() closes them in synced groups), plus one per writer
 /// from add() and per file with write_options::temp_directory. Memory: about 1 KiB per
 /// staged file, none of its content.
@@ -275,6 +277,7 @@ public:
     /// errors of the writer's policies and of the group policy.
     batch_state commit(std::error_code& ec) noexcept {
         ec.clear();
+        has_outcome_ = false;
         results_.reset();
         if (finished_ || entries_.empty()) {
             finish();
@@ -337,8 +340,16 @@ public:
 
     /// Every file's outcome after the last commit() or failed stage, in staging order
     /// (empty before).
+    /// Errors: none; empty if there is no memory to list the files.
     std::span<const batch_file_result> results() const noexcept {
-        if (!results_) return {};
+        if (!has_outcome_) return {};
+        if (!results_) {
+            try {
+                build_results();
+            } catch (...) {
+                return {};
+            }
+        }
         return {results_->data(), results_->size()};
     }
 
@@ -379,6 +390,7 @@ private:
     void begin_round() noexcept {
         if (!finished_) return;
         entries_.clear();
+        shared_dirs_.clear();
         dirs_.clear();
         pending_.clear();
         open_files_ = 0;
@@ -388,11 +400,21 @@ private:
     template <class... Where>
     entry* stage(const write_options& options, std::error_code& ec, const Where&... where) noexcept {
         ec.clear();
+        has_outcome_ = false;
         results_.reset();
         begin_round();
         entry* e = nullptr;
         try {
-            e = &entries_.emplace_back(where..., options, ec);
+            if constexpr (sizeof...(Where) == 1) {
+                // By path: the files of one directory share one handle of it.
+                const std::filesystem::path& target = (where, ...);
+                if (const directory* d = shared_directory(target); d != nullptr)
+                    e = &entries_.emplace_back(*d, target.filename(), options, ec);
+                else
+                    e = &entries_.emplace_back(target, options, ec);
+            } else {
+                e = &entries_.emplace_back(where..., options, ec);
+            }
         } catch (...) {
             ec = std::make_error_code(std::errc::not_enough_memory);
             abort(nullptr, "stage file", ec);
@@ -437,6 +459,23 @@ private:
             pending_.clear();
             if (!ok) abort(failed, nullptr, ec);
         }
+    }
+
+    /// The directory handle shared by the files staged by path in `target`'s directory
+    /// (opened at the first of them: later ones go into that directory even if its path
+    /// is renamed meanwhile, as a writer's commit goes into the directory it opened), or
+    /// null where the writer opens its own: a path without a directory part or a file
+    /// name, or a directory that cannot be opened for reading (the writer then opens it
+    /// as it can, or names the error).
+    const directory* shared_directory(const std::filesystem::path& target) {
+        if (!target.has_filename() || !target.has_parent_path()) return nullptr;
+        const std::filesystem::path parent = target.parent_path();
+        auto it = shared_dirs_.find(parent.native());
+        if (it == shared_dirs_.end()) {
+            std::error_code ec;
+            it = shared_dirs_.emplace(parent.native(), directory(parent, ec)).first;
+        }
+        return it->second.is_open() ? &it->second : nullptr;
     }
 
     /// Finds or adds the slot of the directory `h` is open on.
@@ -631,6 +670,10 @@ private:
     }
 
     void close_directories() noexcept {
+        for (auto& [path, d] : shared_dirs_) {
+            std::error_code ignored;  // opened read-only and synced: nothing to lose
+            d.close(ignored);
+        }
         for (dir_slot& d : dirs_) {
             if (!d.owned || d.handle == invalid_handle) continue;
             std::error_code ignored;  // opened read-only and synced: nothing to lose
@@ -673,37 +716,37 @@ private:
 
     void finish() noexcept {
         finished_ = true;
+        has_outcome_ = false;
         results_.reset();
     }
 
-    void store_results(const entry* failed, const char* step, const std::error_code& ec) noexcept {
-        failed_target_.clear();
-        failed_step_ = step;
-        try {
-            auto r = std::make_shared<std::vector<batch_file_result>>();
-            r->reserve(entries_.size());
-            for (const entry& e : entries_) {
-                batch_file_result x;
-                x.target = e.writer.target();
-                x.state = e.published ? commit_state::published : e.writer.state();
-                x.durable = e.published ? e.durable
-                                        : (e.writer.state() == commit_state::published && Writer::sync_type::durable);
-                x.error = e.error;
-                x.step = e.step;
-                r->push_back(std::move(x));
-            }
-            results_ = std::move(r);
-            if (failed != nullptr) {
-                failed_target_ = failed->writer.target();
-                failed_step_ = failed->step;
-            }
-        } catch (...) {
-            results_.reset();
+    /// Records the outcome; results() builds the per-file list when asked (most
+    /// callers only look at the error), from the writers, which stay until the next round.
+    void store_results(const entry* failed, const char* step, const std::error_code&) noexcept {
+        has_outcome_ = true;
+        results_.reset();
+        failed_ = failed;
+        failed_step_ = failed != nullptr && failed->step != nullptr ? failed->step : step;
+    }
+
+    void build_results() const {
+        auto r = std::make_shared<std::vector<batch_file_result>>();
+        r->reserve(entries_.size());
+        for (const entry& e : entries_) {
+            batch_file_result x;
+            x.target = e.writer.target();
+            x.state = e.published ? commit_state::published : e.writer.state();
+            x.durable =
+                e.published ? e.durable : (e.writer.state() == commit_state::published && Writer::sync_type::durable);
+            x.error = e.error;
+            x.step = e.step;
+            r->push_back(std::move(x));
         }
-        (void)ec;
+        results_ = std::move(r);
     }
 
     [[noreturn]] void throw_failure(std::error_code ec) const {
+        if (has_outcome_ && !results_) build_results();
         std::size_t published = 0;
         std::size_t durable = 0;
         for (const batch_file_result& r : results()) {
@@ -719,16 +762,20 @@ private:
         const batch_state state = published == 0                  ? batch_state::unchanged
                                   : published == results().size() ? batch_state::published
                                                                   : batch_state::partial;
-        throw batch_error(what, failed_target_, ec, results_, state);
+        throw batch_error(what, failed_ != nullptr ? failed_->writer.target() : std::filesystem::path{}, ec, results_,
+                          state);
     }
 
+    // Declared before the writers, which point to them: destroyed after them.
+    std::map<std::filesystem::path::string_type, directory> shared_dirs_;
     std::deque<entry> entries_;
     std::vector<dir_slot> dirs_;
     std::vector<entry*> pending_;  // written whole, not yet synced
     std::size_t open_files_ = 0;   // temporary files open and not yet synced
     bool finished_ = false;
-    std::shared_ptr<const std::vector<batch_file_result>> results_;
-    std::filesystem::path failed_target_;
+    bool has_outcome_ = false;  // a commit() or a failed stage since the last round began
+    mutable std::shared_ptr<const std::vector<batch_file_result>> results_;  // built by results()
+    const entry* failed_ = nullptr;
     const char* failed_step_ = nullptr;
     batch_options options_{};
     ATOMICWRITES_NO_UNIQUE_ADDRESS GroupPolicy group_{};

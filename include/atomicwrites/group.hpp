@@ -140,6 +140,24 @@ inline void set_device_error(std::span<sync_item> items, std::uint64_t device, c
         if (i.device == device) i.error = ec;
 }
 
+/// Filesystems (st_dev + 1) on which group::automatic saw a sync wait for the device, so
+/// that later batches there issue theirs concurrently from the start. Lossy: a device
+/// forgotten or misremembered costs one sync in turn, or a few threads.
+inline std::atomic<std::uint64_t> slow_devices[8] = {};
+inline std::atomic<unsigned> next_slow_device{0};
+
+inline bool known_slow(std::uint64_t device) noexcept {
+    for (const auto& d : slow_devices)
+        if (d.load(std::memory_order_relaxed) == device + 1) return true;
+    return false;
+}
+
+inline void remember_slow(std::uint64_t device) noexcept {
+    if (known_slow(device)) return;
+    slow_devices[next_slow_device.fetch_add(1, std::memory_order_relaxed) % 8].store(device + 1,
+                                                                                     std::memory_order_relaxed);
+}
+
 }  // namespace detail
 
 namespace group {
@@ -242,10 +260,12 @@ struct syncfs {
 };
 static_assert(group_policy<syncfs>);
 
-/// The default: issues syncs one after another while each returns at once (tmpfs, a
+/// The default: issues syncs one after another while they return at once (tmpfs, a
 /// filesystem without a device to wait for, where threads would only cost), and the
-/// rest concurrently, like concurrent, as soon as one sync has to wait for the device
-/// (longer than `threshold`). On Apple it is syncfs (one F_FULLFSYNC for the group).
+/// rest concurrently, like concurrent, as soon as two in a row had to wait for the
+/// device (longer than `threshold`). The process remembers such a filesystem: later batches
+/// there issue all their syncs concurrently from the start. On Apple it is syncfs (one
+/// F_FULLFSYNC for the group).
 /// The measurements behind the choice are in docs/batch.md.
 /// Durability: the SyncPolicy's, per file. Platforms: all. System calls: the
 /// SyncPolicy's (Apple: fsync and one fcntl(F_FULLFSYNC) per filesystem).
@@ -255,7 +275,7 @@ struct automatic {
     unsigned max_threads = 16;
     /// A sync that takes longer than this waited for a device: the remaining ones are
     /// issued concurrently.
-    std::chrono::microseconds threshold{100};
+    std::chrono::microseconds threshold{250};
     /// Syncs the files: in turn while cheap, then concurrently.
     void sync_files(std::span<sync_item> items, const sync_step& step) const noexcept {
 #if ATOMICWRITES_APPLE
@@ -270,10 +290,19 @@ struct automatic {
 private:
     void adaptive(std::span<sync_item> items, const sync_step& step) const noexcept {
         std::size_t k = 0;
+        if (items.size() > 1 && detail::known_slow(items[0].device)) {
+            detail::run_concurrently(items, step, max_threads);
+            return;
+        }
+        // Two slow syncs in a row, not one: a sync that costs nothing can still take long
+        // on a busy machine, when the thread is preempted.
+        unsigned slow = 0;
         for (; k < items.size(); ++k) {
             const auto start = std::chrono::steady_clock::now();
             step(items[k]);
-            if (std::chrono::steady_clock::now() - start > threshold) {
+            slow = std::chrono::steady_clock::now() - start > threshold ? slow + 1 : 0;
+            if (slow == 2) {
+                detail::remember_slow(items[k].device);
                 ++k;
                 break;
             }
