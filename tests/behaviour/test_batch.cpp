@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "support.hpp"
@@ -45,7 +46,7 @@ struct layout {
     std::vector<std::string> names() const {
         std::vector<std::string> out;
         for (const fs::path& d : {a, b})
-            for (const std::string& n : test::temp_dir::list(d)) out.push_back(test::utf8(d.filename() / n));
+            for (const std::string& n : test::temp_dir::list(d)) out.push_back(test::utf8(d.filename()) + "/" + n);
         return out;
     }
     /// The names there should be: the old files, and the new ones the results publish.
@@ -54,7 +55,8 @@ struct layout {
         for (std::size_t i = 0; i < targets.size(); ++i) {
             const bool published = i < results.size() && results[i].state == aw::commit_state::published;
             if (i < 2 || published)
-                out.push_back(test::utf8(targets[i].parent_path().filename() / targets[i].filename()));
+                out.push_back(test::utf8(targets[i].parent_path().filename()) + "/" +
+                              test::utf8(targets[i].filename()));
         }
         std::sort(out.begin(), out.end());
         return out;
@@ -214,6 +216,25 @@ void check_group_policy() {
     }
 }
 
+/// Fails every publication onto the name `target` (a rename, or a link; every attempt,
+/// fallbacks included) with `error`.
+class fail_publication_of : public aw::syscall_hook {
+public:
+    fail_publication_of(std::string target, int error) : target_(std::move(target)), error_(error) {}
+    int before(aw::syscall_info& info) noexcept override {
+        if (info.op != sysop::rename && info.op != sysop::rename_noreplace && info.op != sysop::link) return 0;
+        try {
+            return info.name2 != nullptr && test::utf8(fs::path(info.name2).filename()) == target_ ? error_ : 0;
+        } catch (...) {
+            return 0;
+        }
+    }
+
+private:
+    std::string target_;
+    int error_;
+};
+
 using sequential_batch = aw::basic_batch<aw::atomic_writer, aw::group::sequential>;
 using concurrent_batch = aw::basic_batch<aw::atomic_writer, aw::group::concurrent>;
 using syncfs_batch = aw::basic_batch<aw::atomic_writer, aw::group::syncfs>;
@@ -228,8 +249,7 @@ TEMPLATE_TEST_CASE("a batch stages, syncs, publishes and syncs directories in or
 
 TEST_CASE("a batch's publication failing part-way: one exception with every file's outcome", "[batch]") {
     layout l(3);
-    test::scripted_hook hook;
-    hook.fail_op(sysop::rename, test::err::no_space, 1);
+    fail_publication_of hook("f1", test::err::no_space);
     aw::batch batch;
     for (std::size_t i = 0; i < 3; ++i) batch.write_file(l.targets[i], new_content(i), {.overwrite = true});
     try {
