@@ -1,12 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The benchmark's smoke run ends with the summary scripts/bench prints: bench_policies and
-# bench_target run their smoke sets, write their JSON and tables, the chart is drawn where
+# The benchmark's smoke run ends with the summary scripts/bench prints: bench_policies,
+# bench_target and bench_batch run their smoke sets, write their JSON and tables, the chart is drawn where
 # gnuplot is installed, and bench/summary.awk reads the JSON. The summary must fit a
 # person's screen (at most 12 lines of at most 100 columns), show the figures, and say
 # where the JSON and the chart went.
 # Usage: check-summary.sh RESULTS_DIR SUMMARY_AWK CHART_GP POLICIES_EXE POLICIES_FILTER \
-#                         TARGET_EXE TARGET_FILTER
+#                         TARGET_EXE TARGET_FILTER BATCH_EXE BATCH_FILTER
 # RESULTS_DIR is best relative, as scripts/bench's build/bench-results is: the summary
 # prints it, and its width counts.
 set -eu
@@ -24,6 +24,7 @@ run() {  # NAME EXE FILTER [OPTION]
 }
 run policies "$4" "$5" --chart-data="$results/policies.tsv"
 run target "$6" "$7"
+run batch "$8" "$9"
 
 png=$results/policies.png
 if command -v gnuplot >/dev/null &&
@@ -33,8 +34,8 @@ else
   png=
   chart="no_chart=gnuplot is not installed"
 fi
-awk -f "$summary" -v results="$results" -v names="policies target" -v tables=1 -v "$chart" \
-  "$results/policies.json" "$results/target.json" >"$results/summary.txt"
+awk -f "$summary" -v results="$results" -v names="policies target batch" -v tables=1 -v "$chart" \
+  "$results/policies.json" "$results/target.json" "$results/batch.json" >"$results/summary.txt"
 cat "$results/summary.txt"
 echo
 
@@ -59,8 +60,9 @@ check "a row for each sync policy of the smoke set" \
   - "$results/summary.txt"
 check "no figure is missing" sh -c '! grep -qF "?" "$1"' - "$results/summary.txt"
 check "the default write_file against the peers" grep -q '^Default write_file [0-9]' "$results/summary.txt"
-check "names the JSON files" grep -qF "JSON:        $results/{policies,target}.json" "$results/summary.txt"
-check "names the full tables" grep -qF "Full tables: $results/{policies,target}.txt" "$results/summary.txt"
+check "the default batch against (a) and write_file" grep -q '^Batch of 10 x 4 KiB: ' "$results/summary.txt"
+check "names the JSON files" grep -qF "JSON:        $results/{policies,target,batch}.json" "$results/summary.txt"
+check "names the full tables" grep -qF "Full tables: $results/{policies,target,batch}.txt" "$results/summary.txt"
 if [ -n "$png" ]; then
   check "names the chart" grep -qF "Chart:       $png" "$results/summary.txt"
 else

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # The summary scripts/bench ends with: what durability costs on the filesystem measured,
-# per sync policy, against the hand-written sequence and the other libraries, in at most
+# per sync policy, against the hand-written sequence and the other libraries, and what a
+# batch of many files saves, in at most
 # 12 lines of at most 100 columns, and where the full tables, the JSON and the chart are.
 # Read from the JSON files the benchmark programs write (Google Benchmark's format, one
 # key per line), so the summary holds the figures the files hold.
@@ -62,6 +63,14 @@ function files(ext,    n, list, i, out) {  # results/{a,b}.ext
         if (key == "lib_us" || key == "raw_us" || key == "vs_raw") figure[part[2], key] = value($0) + 0
     } else if (name ~ /^target\/bytes:4096\/.*_median$/) {
         target[key] = value($0) + 0
+    } else if (name ~ /^batch\/automatic\/files:[0-9]+\//) {
+        # The default batch with the most files measured.
+        split(name, part, "/")
+        files_n = substr(part[3], 7) + 0
+        if (files_n >= batch_n) {
+            batch_n = files_n
+            batch[key] = value($0) + 0
+        }
     }
 }
 
@@ -106,6 +115,9 @@ END {
         if (!("glib_us" in target) && !("qt_us" in target)) line = line "; no other library built in"
         print line
     }
+    if (batch_n > 0 && ("batch_us" in batch))
+        printf "Batch of %d x 4 KiB: %s a file; %.2fx as fast as (a) by hand, %.2fx as write_file\n",
+            batch_n, duration(batch["batch_us"]), batch["vs_raw"], batch["vs_single"]
     if (shown > 0 || ("default_us" in target))
         print "  vs hand, (GLib), (Qt): their time / the library's; 1.00 = as fast, above 1 = library faster"
     if (tables == 1) print "Full tables: " files("txt")

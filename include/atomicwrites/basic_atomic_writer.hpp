@@ -34,7 +34,8 @@ inline namespace v1 {
 
 namespace detail {
 struct writer_access;
-}
+struct batch_access;
+}  // namespace detail
 
 /// Writes a file atomically: the constructor makes a temporary file next to the target,
 /// writes go to it, and commit() publishes it at the target in one step; a writer
@@ -222,87 +223,24 @@ public:
     commit_state commit(std::error_code& ec) noexcept {
         ec.clear();
         if (!check_open(ec)) return state();
-        s_.step = "write temporary file";
-        if (s_.write_error) {
-            ec = s_.write_error;
-            return fail();
-        }
-        if (s_.buffer) {
-            s_.buffer->flush(ec);
-            if (!ec && s_.buffer->stream_failed()) ec = std::make_error_code(std::errc::io_error);
-            s_.buffer->close();
-            if (ec) return fail();
-        }
-        if (s_.setid_mode != 0) {
-            // A write by a process without CAP_FSETID clears the set-id bits
-            // (write(2), chmod(2)); give them back once the data is complete.
-            s_.step = "set mode of temporary file";
-            detail::sys::set_mode(s_.file.file, s_.setid_mode, ec);
-            if (ec) return fail();
-        }
+        if (!finish_content(ec)) return fail();
         s_.step = "sync temporary file";
         sync_.sync_file(s_.file.file, ec);
         if (ec) return fail();
-        if (s_.file.anonymous() && !(CommitPolicy::links_anonymous && !s_.overwrite)) {
-            s_.step = "name temporary file";
-            detail::name_anonymous(make_temp_request(), s_.file, ec);
-            if (ec) return fail();
-        }
-        if (!s_.file.anonymous() && !detail::renames_open_file<CommitPolicy>()) {
-            // Close before publishing: on network filesystems close(2) is where delayed
-            // write errors surface, and they must stop the commit. (A policy that renames
-            // the open file gets it open; it is closed right after the rename.)
-            s_.step = "close temporary file";
-            s_.close_file(ec);
-            if (ec) return fail();
-        }
-        if (!s_.backup.empty()) {
-            // write_options::backup: the old file gets its second name durably before
-            // the publication takes the first (detail/backup.hpp).
-            detail::make_backup(sync_, s_, ec);
-            if (ec) return fail();
-        }
-        const commit_request request{s_.temp_dir_handle(), s_.file.name, s_.file.file, s_.dir, s_.name, s_.overwrite};
-        const commit_result r = commit_.publish(request, ec);
-        if (r.state == commit_state::unchanged) {
-            s_.step = r.failed_step != nullptr ? r.failed_step : "commit";
-            if (!ec) ec = std::make_error_code(std::errc::io_error);
-            detail::explain_refused_publish(s_, ec);
-            return fail();
-        }
-        s_.state = phase::published;
-        if (ec) {
-            // Published, and a later part of the publication (removing the temporary
-            // name after a link) failed: the leftover name is reported, not removed
-            // (it is a second name of the published file), and the steps below still
-            // run so that the publication is made durable.
-            s_.step = r.failed_step != nullptr ? r.failed_step : "commit";
-            std::memcpy(s_.last_temp_name, s_.file.name, sizeof s_.last_temp_name);
-        }
-        s_.file.name[0] = '\0';
+        if (!close_for_publication(ec)) return fail();
+        if (publish(ec) == commit_state::unchanged) return fail();
         // Every remaining step is attempted even if one fails: the first error is the
         // one reported.
-        auto keep_first = [this, &ec](const char* step, const std::error_code& e) {
-            if (e && !ec) {
-                s_.step = step;
-                ec = e;
-            }
-        };
         std::error_code e;
-        if (s_.file.file != invalid_handle) {
-            s_.close_file(e);
-            keep_first("close temporary file", e);
-        }
-        e.clear();
-        keep_first(detail::sync_target_directory(sync_, s_.dir, s_.name, e), e);
+        keep_first(detail::sync_target_directory(sync_, s_.dir, s_.name, e), e, ec);
         if (s_.temp_dir != invalid_handle) {
             e.clear();
             sync_.sync_directory(s_.temp_dir, e);
-            keep_first("sync temporary directory", e);
+            keep_first("sync temporary directory", e, ec);
         }
         e.clear();
         s_.release(&e);
-        keep_first("close directory", e);
+        keep_first("close directory", e, ec);
         if (!ec) s_.step = nullptr;
         return commit_state::published;
     }
@@ -342,6 +280,7 @@ public:
 
 private:
     friend struct detail::writer_access;
+    friend struct detail::batch_access;
 
     // --- opening ---------------------------------------------------------------------
 
@@ -418,6 +357,95 @@ private:
 
     [[noreturn]] void throw_step(std::error_code ec) const {
         detail::throw_error(s_.step, target(), is_open() ? temp_path() : std::filesystem::path{}, ec, state());
+    }
+
+    // --- the steps of commit(), in order; a batch runs each one for all its writers --
+
+    /// Makes the temporary file's content final: a kept write error, the buffer written
+    /// out, the set-id bits restored. False (and the step set) on failure.
+    bool finish_content(std::error_code& ec) noexcept {
+        s_.step = "write temporary file";
+        if (s_.write_error) {
+            ec = s_.write_error;
+            return false;
+        }
+        if (s_.buffer) {
+            s_.buffer->flush(ec);
+            if (!ec && s_.buffer->stream_failed()) ec = std::make_error_code(std::errc::io_error);
+            s_.buffer->close();
+            if (ec) return false;
+        }
+        if (s_.setid_mode != 0) {
+            // A write by a process without CAP_FSETID clears the set-id bits
+            // (write(2), chmod(2)); give them back once the data is complete.
+            s_.step = "set mode of temporary file";
+            detail::sys::set_mode(s_.file.file, s_.setid_mode, ec);
+            if (ec) return false;
+        }
+        return true;
+    }
+
+    /// After the sync: names an anonymous file the commit needs named, and closes a named
+    /// one. False (and the step set) on failure.
+    bool close_for_publication(std::error_code& ec) noexcept {
+        if (s_.file.anonymous() && !(CommitPolicy::links_anonymous && !s_.overwrite)) {
+            s_.step = "name temporary file";
+            detail::name_anonymous(make_temp_request(), s_.file, ec);
+            if (ec) return false;
+        }
+        if (!s_.file.anonymous() && !detail::renames_open_file<CommitPolicy>() && s_.file.file != invalid_handle) {
+            // Close before publishing: on network filesystems close(2) is where delayed
+            // write errors surface, and they must stop the commit. (A policy that renames
+            // the open file gets it open; it is closed right after the rename.)
+            s_.step = "close temporary file";
+            s_.close_file(ec);
+            if (ec) return false;
+        }
+        return true;
+    }
+
+    /// Publishes the synced file and closes it if still open. commit_state::unchanged
+    /// (with `ec` and the step set) if nothing was published; published otherwise, with
+    /// `ec` set if a later part of the publication failed.
+    commit_state publish(std::error_code& ec) noexcept {
+        if (!s_.backup.empty()) {
+            // write_options::backup: the old file gets its second name durably before
+            // the publication takes the first (detail/backup.hpp).
+            detail::make_backup(sync_, s_, ec);
+            if (ec) return commit_state::unchanged;
+        }
+        const commit_request request{s_.temp_dir_handle(), s_.file.name, s_.file.file, s_.dir, s_.name, s_.overwrite};
+        const commit_result r = commit_.publish(request, ec);
+        if (r.state == commit_state::unchanged) {
+            s_.step = r.failed_step != nullptr ? r.failed_step : "commit";
+            if (!ec) ec = std::make_error_code(std::errc::io_error);
+            detail::explain_refused_publish(s_, ec);
+            return commit_state::unchanged;
+        }
+        s_.state = phase::published;
+        if (ec) {
+            // Published, and a later part of the publication (removing the temporary
+            // name after a link) failed: the leftover name is reported, not removed
+            // (it is a second name of the published file), and the steps after it
+            // still run so that the publication is made durable.
+            s_.step = r.failed_step != nullptr ? r.failed_step : "commit";
+            std::memcpy(s_.last_temp_name, s_.file.name, sizeof s_.last_temp_name);
+        }
+        s_.file.name[0] = '\0';
+        if (s_.file.file != invalid_handle) {
+            std::error_code e;
+            s_.close_file(e);
+            keep_first("close temporary file", e, ec);
+        }
+        return commit_state::published;
+    }
+
+    /// Keeps the first error of the steps after publication, each of which is attempted.
+    void keep_first(const char* step, const std::error_code& e, std::error_code& ec) noexcept {
+        if (e && !ec) {
+            s_.step = step;
+            ec = e;
+        }
     }
 
     // --- rolling back ----------------------------------------------------------------

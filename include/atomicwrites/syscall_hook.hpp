@@ -74,6 +74,7 @@ enum class sysop : unsigned char {
     rename_exchange,   ///< renameat2(2) with RENAME_EXCHANGE (Linux only)
     make_directory,    ///< mkdirat(2), `size` the mode; CreateDirectoryW
     remove_directory,  ///< unlinkat(2) with AT_REMOVEDIR; RemoveDirectoryW
+    syncfs,            ///< syncfs(2): flush the whole filesystem holding `file` (Linux only; group::syncfs)
 };
 
 /// The name of an operation, as used in error messages and traces.
@@ -93,12 +94,13 @@ constexpr std::string_view to_string(sysop op) noexcept {
         "set_xattr",      "open_beneath",
         "symlink",        "rename_exchange",
         "make_directory", "remove_directory",
+        "syncfs",
     };
     return names[static_cast<unsigned>(op)];
 }
 
 /// The number of sysop values.
-inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::remove_directory) + 1;
+inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::syncfs) + 1;
 
 /// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
 struct syscall_info {

@@ -3,11 +3,13 @@
 // odr_a.cpp (see there).
 #include <atomicwrites/atomic_writer.hpp>
 #include <atomicwrites/basic_atomic_writer.hpp>
+#include <atomicwrites/batch.hpp>
 #include <atomicwrites/commit.hpp>
 #include <atomicwrites/concepts.hpp>
 #include <atomicwrites/config.hpp>
 #include <atomicwrites/defaults.hpp>
 #include <atomicwrites/error.hpp>
+#include <atomicwrites/group.hpp>
 #include <atomicwrites/stale_temps.hpp>
 #include <atomicwrites/sync.hpp>
 #include <atomicwrites/syscall_hook.hpp>

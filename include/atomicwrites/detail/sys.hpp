@@ -11,7 +11,8 @@
 /// has_rename_noreplace), link, unlink, close, process_owner, current_owner, kernel_protection, random_seed;
 /// for remove_stale_temps(): directory_reader, try_read_lease (used where
 /// has_read_lease), open_for_removal and remove_open_file (used where
-/// has_open_for_removal); a platform without one of these declares it answering "not
+/// has_open_for_removal); syncfs (used where has_syncfs, by group::syncfs); a
+/// platform without one of these declares it answering "not
 /// supported", so that portable code can choose with `if constexpr`. Windows adds
 /// rename_open_file (a rename through the open file's handle). For links and trees
 /// (detail/posix/links.hpp, detail/windows/links.hpp): symlink, rename_exchange (where

@@ -5,6 +5,7 @@
 #include "support.hpp"
 
 #include <atomicwrites/atomic_writer.hpp>
+#include <atomicwrites/batch.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -205,4 +206,61 @@ TEST_CASE("syscall_counter counts only calls that were made", "[syscalls]") {
     }
     CHECK(calls.count(sysop::open_directory) == 1);  // the failed open is a call made
     CHECK(calls.total() == 1);
+}
+
+TEST_CASE("a batch of N files in one directory: N file syncs, exactly one directory sync", "[syscalls][batch]") {
+    constexpr unsigned long n = 10;
+    temp_dir dir;
+    const std::string page(4096, 'x');
+    for (unsigned long i = 0; i < n; ++i) write_plain(dir / ("f" + std::to_string(i)), old_content);
+    // N writes through a directory handle, less N - 1 directory syncs, plus one look at
+    // the directory (to tell distinct ones apart); by path, the directory opened and
+    // closed once.
+    auto expected = minimum<aw::atomic_writer>({true, true, true, false, page}, false);
+    for (auto& [op, count] : expected) count *= n;
+    expected[sysop::fsync] -= n - 1;
+    expected[sysop::stat] += 1;
+
+    SECTION("by path: fewer calls than N write_file calls") {
+        expected[sysop::open_directory] += 1;
+        expected[sysop::close] += 1;
+        aw::syscall_counter calls;
+        sync_recording_hook syncs;
+        {
+            aw::scoped_syscall_hook counting(calls);
+            aw::batch b;
+            for (unsigned long i = 0; i < n; ++i)
+                b.write_file(dir / ("f" + std::to_string(i)), page, {.overwrite = true});
+            b.commit();
+        }
+        const auto made = counted(calls);
+        INFO("made: " << describe(made) << "\nexpected: " << describe(expected));
+        CHECK(made == expected);
+        auto single = minimum<aw::atomic_writer>({true, true, false, false, page}, false);
+        CHECK(calls.total() < n * total(single));
+        {
+            aw::scoped_syscall_hook recording(syncs);
+            aw::batch b;
+            for (unsigned long i = 0; i < n; ++i)
+                b.write_file(dir / ("f" + std::to_string(i)), page, {.overwrite = true});
+            b.commit();
+        }
+        CHECK(syncs.dirs.size() == 1);
+        CHECK(syncs.files.size() == n);
+    }
+    SECTION("through a directory handle") {
+        aw::directory handle(dir.path());
+        aw::syscall_counter calls;
+        {
+            aw::scoped_syscall_hook counting(calls);
+            aw::batch b;
+            for (unsigned long i = 0; i < n; ++i)
+                b.write_file(handle, "f" + std::to_string(i), page, {.overwrite = true});
+            b.commit();
+        }
+        const auto made = counted(calls);
+        INFO("made: " << describe(made) << "\nexpected: " << describe(expected));
+        CHECK(made == expected);
+        CHECK(calls.count(sysop::fsync) == n + 1);
+    }
 }

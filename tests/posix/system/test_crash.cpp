@@ -17,12 +17,16 @@
 // This is more adversarial than ext4, XFS or btrfs (which keep directory operations in
 // order); a protocol that passes here passes there.
 //
+// - a syncfs makes every earlier effect on the filesystem persist (group::syncfs).
+// Batches are checked the same way, over several files in two directories.
+//
 // sync::none syncs nothing: the check must find it failing the durability rules, and
 // find crash states with a torn target or the old content after commit() returned —
 // proof that the check bites.
 #include <catch2/catch.hpp>
 
 #include <atomicwrites/atomic_writer.hpp>
+#include <atomicwrites/batch.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -110,7 +114,7 @@ public:
 
 /// One effect on persistent state, or a barrier that makes earlier effects persist.
 struct effect {
-    enum kind_t { write, entry, chmod, sync_file, sync_directory } kind;
+    enum kind_t { write, entry, chmod, sync_file, sync_directory, sync_filesystem } kind;
     std::size_t call;         // the recorded call it comes from
     std::uint64_t inode = 0;  // write, chmod, sync_file: the file; entry: what the name now
                               // refers to (0: removed)
@@ -184,6 +188,9 @@ model build_model(const persistence_recorder& rec, std::map<entry_key, std::uint
                 else
                     m.effects.push_back(
                         {effect::sync_file, i, known(d.file), 0, "", 0, "", 0, c.op != sysop::fdatasync});
+                break;
+            case sysop::syncfs:
+                m.effects.push_back({effect::sync_filesystem, i});
                 break;
             case sysop::chmod:
                 m.effects.push_back({effect::chmod, i, known(d.file), 0, "", 0, "", static_cast<unsigned>(c.size)});
@@ -261,9 +268,11 @@ disk replay(const model& m, std::size_t prefix, const std::vector<fate>& fates) 
 /// Whether a barrier issued before `prefix` and after effect `e` makes it persist.
 bool covered(const model& m, std::size_t e, std::size_t prefix) {
     const effect& x = m.effects[e];
-    if (x.kind == effect::sync_file || x.kind == effect::sync_directory) return true;  // nothing to lose
+    if (x.kind == effect::sync_file || x.kind == effect::sync_directory || x.kind == effect::sync_filesystem)
+        return true;  // nothing to lose
     for (std::size_t b = e + 1; b < m.effects.size() && m.effects[b].call < prefix; ++b) {
         const effect& y = m.effects[b];
+        if (y.kind == effect::sync_filesystem) return true;  // one filesystem in these tests
         switch (x.kind) {
             case effect::write:
                 if (y.kind == effect::sync_file && y.inode == x.inode) return true;
@@ -336,7 +345,8 @@ void check_rules(const model& m, std::uint64_t dir, const std::string& target, s
         if (x.kind != effect::write || x.inode != file) continue;
         bool synced = false;
         for (std::size_t b = e + 1; b < publish; ++b)
-            synced = synced || (m.effects[b].kind == effect::sync_file && m.effects[b].inode == file);
+            synced = synced || (m.effects[b].kind == effect::sync_file && m.effects[b].inode == file) ||
+                     m.effects[b].kind == effect::sync_filesystem;
         if (!synced) {
             failures.push_back("a write of the new file is not synced before publication");
             break;
@@ -553,4 +563,192 @@ TEMPLATE_LIST_TEST_CASE("every crash state of a durable protocol leaves the old 
     } else {
         check_not_durable(kind_of<TestType>());
     }
+}
+
+// --- batches --------------------------------------------------------------------------------
+
+namespace {
+
+/// What the checks of one batch found.
+struct batch_findings {
+    std::size_t states = 0;
+    std::size_t torn = 0;               // a target neither complete old nor complete new
+    std::size_t lost_after_commit = 0;  // a target not new once commit() returned
+    std::size_t directory_syncs = 0;    // after the first publication
+    std::vector<std::string> rule_failures;
+};
+
+void add_failure(std::vector<std::string>& v, const std::string& f) {
+    if (std::find(v.begin(), v.end(), f) == v.end()) v.push_back(f);
+}
+
+/// Records a batch of n (3 or 4) files over two directories (two of them replacing old
+/// files, one staged through a directory handle, the fourth streamed through add()),
+/// then checks the
+/// rules for every target, the batch's order (no publication before the last file
+/// sync), and every crash state.
+template <class Batch>
+batch_findings check_batch(std::size_t n) {
+    test::temp_dir dir(test::fast_base());
+    const fs::path a = dir / "a";
+    const fs::path b = dir / "b";
+    fs::create_directory(a);
+    fs::create_directory(b);
+    const std::uint64_t a_ino = test::inode_of(a);
+    const std::uint64_t b_ino = test::inode_of(b);
+    std::vector<fs::path> targets;
+    std::vector<std::string> old_content(n), new_content(n);
+    std::map<entry_key, std::uint64_t> initial;
+    std::map<std::uint64_t, file_state> files;
+    std::vector<std::uint64_t> old_inode(n, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+        targets.push_back((i % 2 == 0 ? a : b) / ("t" + std::to_string(i)));
+        old_content[i] = test::pattern(300 + i, static_cast<std::uint32_t>(20 + i));
+        new_content[i] = test::pattern(500 + i, static_cast<std::uint32_t>(40 + i));
+        if (i < 2) {
+            test::write_plain(targets[i], old_content[i]);
+            old_inode[i] = test::inode_of(targets[i]);
+            initial[{i % 2 == 0 ? a_ino : b_ino, targets[i].filename().string()}] = old_inode[i];
+            files[old_inode[i]] = {old_content[i], test::mode_of(targets[i])};
+        }
+    }
+    const unsigned umask = static_cast<unsigned>(test::current_umask());
+
+    persistence_recorder rec;
+    {
+        aw::directory b_dir(b);
+        aw::scoped_syscall_hook scope(rec);
+        Batch batch;
+        batch.write_file(targets[0], new_content[0], {.overwrite = true});
+        batch.write_file(b_dir, targets[1].filename(), new_content[1], {.overwrite = true});
+        batch.write_file(targets[2], new_content[2], {.overwrite = true});
+        if (n > 3) batch.add(targets[3], {.overwrite = true}).write(new_content[3]);
+        batch.commit();
+    }
+    INFO("calls: " << rec.trace());
+    const model m = build_model(rec, initial, files, umask);
+
+    batch_findings out;
+    std::size_t first_publish = m.effects.size();
+    std::size_t last_file_sync = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint64_t d = i % 2 == 0 ? a_ino : b_ino;
+        check_rules(m, d, targets[i].filename().string(), out.rule_failures);
+        for (std::size_t e = 0; e < m.effects.size(); ++e)
+            if (m.effects[e].kind == effect::entry && m.effects[e].dir == d &&
+                m.effects[e].name == targets[i].filename().string())
+                first_publish = std::min(first_publish, e);
+    }
+    for (std::size_t e = 0; e < m.effects.size(); ++e) {
+        const effect& x = m.effects[e];
+        if (x.kind == effect::sync_file || x.kind == effect::sync_filesystem) last_file_sync = e;
+        if (x.kind == effect::sync_directory && e > first_publish) ++out.directory_syncs;
+    }
+    if (first_publish < last_file_sync)
+        add_failure(out.rule_failures, "a file is published before every file is synced");
+
+    for (std::size_t prefix = 0; prefix <= m.calls; ++prefix) {
+        std::vector<std::size_t> open;
+        for (std::size_t e = 0; e < m.effects.size() && m.effects[e].call < prefix; ++e)
+            if (!covered(m, e, prefix)) open.push_back(e);
+        std::vector<unsigned> radix;
+        std::size_t combinations = 1;
+        for (std::size_t e : open) {
+            radix.push_back(m.effects[e].kind == effect::write ? 4u : 2u);
+            combinations *= radix.back();
+        }
+        REQUIRE(combinations <= (1u << 22));
+        const bool returned = prefix == m.calls;
+        std::vector<fate> fates(m.effects.size(), fate::kept);
+        for (std::size_t c = 0; c < combinations; ++c) {
+            std::size_t v = c;
+            for (std::size_t j = 0; j < open.size(); ++j) {
+                fates[open[j]] = static_cast<fate>(v % radix[j]);
+                v /= radix[j];
+            }
+            const disk d = replay(m, prefix, fates);
+            ++out.states;
+            for (std::size_t i = 0; i < n; ++i) {
+                const auto it = d.entries.find({i % 2 == 0 ? a_ino : b_ino, targets[i].filename().string()});
+                bool is_new = false;
+                bool is_old = false;
+                if (it == d.entries.end()) {
+                    is_old = old_inode[i] == 0;
+                } else if (old_inode[i] != 0 && it->second == old_inode[i]) {
+                    is_old = d.files.at(it->second).data == old_content[i];
+                } else {
+                    is_new = d.files.at(it->second).data == new_content[i];
+                }
+                if (!is_new && !is_old) ++out.torn;
+                if (returned && !is_new) ++out.lost_after_commit;
+            }
+        }
+    }
+    return out;
+}
+
+template <class Batch>
+void check_durable_batch() {
+    const std::string name = test::type_name<Batch>();
+    const batch_findings f = check_batch<Batch>(4);
+    INFO(name);
+    INFO("rules broken: " << join(f.rule_failures));
+    CHECK(f.rule_failures.empty());
+    CHECK(f.torn == 0);
+    CHECK(f.lost_after_commit == 0);
+    CHECK(f.directory_syncs == 2);  // a and b, once each
+    CHECK(f.states > 0);
+    test::report_figure("crash states: " + name + ": " + std::to_string(f.states) +
+                        " states of 4 files in 2 directories, 0 torn, 0 lost after commit");
+}
+
+using sequential_batch = aw::basic_batch<aw::atomic_writer, aw::group::sequential>;
+using concurrent_batch = aw::basic_batch<aw::atomic_writer, aw::group::concurrent>;
+using syncfs_batch = aw::basic_batch<aw::atomic_writer, aw::group::syncfs>;
+using automatic_batch = aw::basic_batch<aw::atomic_writer, aw::group::automatic>;
+using anonymous_batch =
+    aw::basic_batch<aw::basic_atomic_writer<aw::sync::fdatasync, aw::commit::automatic, aw::temp::anonymous>>;
+using unsynced_batch = aw::basic_batch<aw::basic_atomic_writer<aw::sync::none>, aw::group::syncfs>;
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("every crash state of a batch leaves each target old or new, all new after commit()",
+                   "[crash][batch]", sequential_batch, concurrent_batch, syncfs_batch, automatic_batch,
+                   anonymous_batch) {
+    if (std::is_same_v<TestType, anonymous_batch> && !test::features().anonymous_files) {
+        WARN("skipped: O_TMPFILE is not supported here");
+        return;
+    }
+    check_durable_batch<TestType>();
+}
+
+TEST_CASE("a batch of writers that do not sync fails the crash check", "[crash][batch]") {
+    // Three files: without syncs every effect stays open, and the states multiply.
+    const batch_findings f = check_batch<unsynced_batch>(3);
+    INFO("rules broken: " << join(f.rule_failures));
+    CHECK_FALSE(f.rule_failures.empty());
+    CHECK(f.torn > 0);
+    CHECK(f.lost_after_commit > 0);
+    test::report_figure("crash states: " + test::type_name<unsynced_batch>() + ": " + std::to_string(f.states) +
+                        " states: fails durability as expected (" + std::to_string(f.torn) + " torn, " +
+                        std::to_string(f.lost_after_commit) + " lost after commit)");
+}
+
+namespace {
+/// A broken group policy: it skips the files' syncs and claims nothing failed.
+struct skips_files {
+    void sync_files(std::span<aw::sync_item>, const aw::sync_step&) const noexcept {}
+    void sync_directories(std::span<aw::sync_item> items, const aw::sync_step& step) const noexcept {
+        for (aw::sync_item& i : items) step(i);
+    }
+};
+static_assert(aw::group_policy<skips_files>);
+}  // namespace
+
+TEST_CASE("the batch crash check catches a group policy that skips the files' syncs", "[crash][batch]") {
+    const batch_findings f = check_batch<aw::basic_batch<aw::atomic_writer, skips_files>>(3);
+    INFO("rules broken: " << join(f.rule_failures));
+    CHECK(has(f.rule_failures, "a write of the new file is not synced before publication"));
+    CHECK(f.torn > 0);
+    CHECK(f.lost_after_commit > 0);
 }

@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomicwrites/atomic_writer.hpp>
+#include <atomicwrites/batch.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -225,4 +226,82 @@ TEST_CASE("a killed writer leaves the target complete: the default, durable writ
 TEST_CASE("a killed writer leaves the target complete: durable, anonymous, on disk", "[kill]") {
     run_kills(kind_of<durable_writer_anonymous>(), mode::create, test::base_dir(), 30000us);
     run_kills(kind_of<durable_writer_anonymous>(), mode::replace, test::base_dir(), 30000us);
+}
+
+namespace {
+
+/// A child commits batches of 8 files over two directories, each file a checksummed
+/// version, until killed; after every kill each target is one complete version, and
+/// what is left behind is a temporary file's name that remove_stale_temps() removes.
+template <class Batch>
+void batch_kills(const fs::path& base, std::chrono::microseconds max_delay) {
+    const std::string name = test::type_name<Batch>();
+    INFO(name);
+    test::temp_dir dir(base);
+    const std::vector<fs::path> dirs{dir / "a", dir / "b"};
+    for (const fs::path& d : dirs) fs::create_directory(d);
+    constexpr int files = 8;
+    auto target = [&](int i) { return dirs[static_cast<std::size_t>(i % 2)] / ("f" + std::to_string(i)); };
+    auto commit_batch = [&](int writer, int n) {
+        Batch b;
+        std::error_code ec;
+        for (int i = 0; i < files && !ec; ++i)
+            b.write_file(target(i), test::version(writer, n * files + i, 64 * 1024), {.overwrite = true}, ec);
+        if (!ec) b.commit(ec);
+        return !ec;
+    };
+    REQUIRE(commit_batch(0, 0));
+    std::mt19937_64 random(std::random_device{}());
+    std::uniform_int_distribution<long> delay(0, max_delay.count());
+    const long max_kills = test::scaled(150L, 2000L);
+    const auto deadline = std::chrono::steady_clock::now() + test::scaled<std::chrono::milliseconds>(1500ms, 600000ms);
+    long kills = 0;
+    long leftovers = 0;
+    while (kills < max_kills && std::chrono::steady_clock::now() < deadline) {
+        const int writer = static_cast<int>(kills % 1000) + 1;
+        const pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            for (int n = 0;; ++n)
+                if (!commit_batch(writer, n)) ::_exit(3);
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(delay(random)));
+        REQUIRE(::kill(pid, SIGKILL) == 0);
+        int status = 0;
+        REQUIRE(::waitpid(pid, &status, 0) == pid);
+        REQUIRE(WIFSIGNALED(status));  // not a failed commit in the child
+        ++kills;
+        INFO("kill " << kills);
+        for (const fs::path& d : dirs) {
+            for (const auto& n : test::temp_dir::list(d)) {
+                if (n.rfind('f', 0) == 0) {
+                    std::string content;
+                    REQUIRE(test::read_whole(d / n, content));
+                    INFO(n << " holds " << content.size() << " bytes");
+                    REQUIRE(test::is_complete(content));
+                } else {
+                    INFO("left behind: " << n);
+                    REQUIRE(aw::is_temp_name(n, aw::stale_temp_options{.older_than = 0s}));
+                    ++leftovers;
+                }
+            }
+            aw::remove_stale_temps(d, {.older_than = 0s});
+        }
+        for (int i = 0; i < files; ++i) CHECK(fs::exists(target(i)));
+    }
+    CHECK(kills > 0);
+    test::report_figure("kills: " + name + ": " + std::to_string(kills) + " kills of batches of 8 files survived, " +
+                        std::to_string(leftovers) + " temporary files left and swept");
+}
+
+using fast_batch = aw::basic_batch<aw::basic_atomic_writer<aw::sync::none>, aw::group::sequential>;
+
+}  // namespace
+
+TEST_CASE("a killed batch leaves every target complete: the default batch on disk", "[kill][batch]") {
+    batch_kills<aw::batch>(test::base_dir(), 30000us);
+}
+
+TEST_CASE("a killed batch leaves every target complete: unsynced, on the fast filesystem", "[kill][batch]") {
+    batch_kills<fast_batch>(test::fast_base(), 3000us);
 }

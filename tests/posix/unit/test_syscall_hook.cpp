@@ -427,7 +427,7 @@ TEST_CASE("a hook may shorten writes", "[hook]") {
 }
 
 TEST_CASE("operation names", "[hook]") {
-    CHECK(aw::sysop_count == 28);
+    CHECK(aw::sysop_count == 29);
     const char* names[] = {"open_directory", "open_file",
                            "stat",           "readlink",
                            "create_file",    "create_anonymous",
@@ -441,7 +441,8 @@ TEST_CASE("operation names", "[hook]") {
                            "list_xattrs",    "get_xattr",
                            "set_xattr",      "open_beneath",
                            "symlink",        "rename_exchange",
-                           "make_directory", "remove_directory"};
+                           "make_directory", "remove_directory",
+                           "syncfs"};
     REQUIRE(aw::sysop_count == std::size(names));
     for (unsigned i = 0; i < aw::sysop_count; ++i) CHECK(aw::to_string(static_cast<sysop>(i)) == names[i]);
     static_assert(aw::to_string(sysop::rename) == "rename");

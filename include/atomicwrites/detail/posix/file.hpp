@@ -531,6 +531,31 @@ inline void sync_filesystem(handle file, std::error_code& ec) noexcept {
     if (r < 0) set_error(ec);
 }
 
+/// True where syncfs(2) exists (Linux).
+inline constexpr bool has_syncfs = ATOMICWRITES_LINUX;
+
+/// syncfs(2): writes out and flushes everything dirty on the filesystem that holds
+/// `file`, other programs' data included, and reports a write-back error that happened
+/// there since `file` was opened (Linux 5.8 and later). Sysop: syncfs. Where has_syncfs
+/// is false: not_supported, no call made.
+inline void syncfs(handle file, std::error_code& ec) noexcept {
+    if constexpr (has_syncfs) {
+        syscall_info info{.op = sysop::syncfs, .file = file};
+        long r = through_hook(info, [](syscall_info& i) -> long {
+#if ATOMICWRITES_LINUX
+            return ::syncfs(i.file);
+#else
+            (void)i;
+            return -1;
+#endif
+        });
+        if (r < 0) set_error(ec);
+    } else {
+        (void)file;
+        ec = std::make_error_code(std::errc::not_supported);
+    }
+}
+
 /// True where fcntl(F_FULLFSYNC) exists (Apple): it also flushes the drive's cache.
 inline constexpr bool has_full_fsync = ATOMICWRITES_HAS_FULL_FSYNC;
 

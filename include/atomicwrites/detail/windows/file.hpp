@@ -388,6 +388,11 @@ inline void fdatasync(handle file, std::error_code& ec) noexcept { flush_call(sy
 inline constexpr bool has_full_fsync = ATOMICWRITES_HAS_FULL_FSYNC;
 inline void full_fsync(handle file, std::error_code& ec) noexcept { flush_call(sysop::fsync, file, ec); }
 
+/// Windows has no call that flushes one volume for an unprivileged program: syncfs
+/// answers not_supported (group::syncfs flushes the files concurrently instead).
+inline constexpr bool has_syncfs = false;
+inline void syncfs(handle, std::error_code& ec) noexcept { ec = std::make_error_code(std::errc::not_supported); }
+
 /// The attributes a POSIX mode stands for: read-only when no write bit is set.
 inline DWORD attributes_for(DWORD attributes, unsigned mode) noexcept {
     attributes &= ~static_cast<DWORD>(FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_NORMAL);
