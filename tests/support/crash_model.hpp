@@ -265,6 +265,10 @@ inline model build(const recorder& rec, disk initial) {
             case sysop::close:
             case sysop::chmod:
             case sysop::chown:
+            case sysop::list_xattrs:
+            case sysop::get_xattr:
+            case sysop::set_xattr:  // metadata, as chmod: the model follows names and bytes
+            case sysop::open_beneath:
             case sysop::read_directory:
                 continue;
             default:

@@ -228,6 +228,7 @@ struct filesystem_features {
     bool hard_links = false;        ///< linkat(2)
     bool modes = false;             ///< fchmod(2) sets the bits exactly
     bool symlinks = false;          ///< symlink(2)
+    bool rename_exchange = false;   ///< renameat2(2) with RENAME_EXCHANGE
 };
 
 inline const filesystem_features& features() {
@@ -254,7 +255,14 @@ inline const filesystem_features& features() {
         out.rename_noreplace = ::renameat2(dir, "a", dir, "c", RENAME_NOREPLACE) == 0;
 #endif
         out.symlinks = ::symlinkat("a", dir, "l") == 0;
-        for (const char* n : {"a", "b", "c", "l"}) ::unlinkat(dir, n, 0);
+#if defined(RENAME_EXCHANGE)
+        for (const char* n : {"x", "y"}) {
+            const int made = ::openat(dir, n, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+            if (made >= 0) ::close(made);
+        }
+        out.rename_exchange = ::renameat2(dir, "x", dir, "y", RENAME_EXCHANGE) == 0;
+#endif
+        for (const char* n : {"a", "b", "c", "l", "x", "y"}) ::unlinkat(dir, n, 0);
         ::close(dir);
         ::rmdir(d.c_str());
         return out;
