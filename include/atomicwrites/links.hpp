@@ -112,13 +112,8 @@ commit_state make_symlink(const std::filesystem::path& text, const std::filesyst
     } else {
         native_char_type temp[sys::max_name + 1];
         step = "create temporary link";
-        for (int attempt = 0; attempt < name_attempts; ++attempt) {
-            ec.clear();
-            make_temp_name(temp, prefix, name, suffix, true, ec);
-            if (ec) break;
-            sys::symlink(text.c_str(), dir, temp, ec);
-            if (ec != std::errc::file_exists) break;
-        }
+        with_random_name(temp, prefix, name, suffix, ec,
+                         [&](const native_char_type* n, std::error_code& e) { sys::symlink(text.c_str(), dir, n, e); });
         if (ec) {
             sys::close(dir, ignored);
             return commit_state::unchanged;

@@ -128,16 +128,28 @@ inline void make_temp_name(native_char_type* out, native_string_view prefix, nat
 /// bounded so that a directory full of stale names cannot make us spin).
 inline constexpr int name_attempts = 100;
 
+/// Makes something exclusively under a random name (make_temp_name with `random`) in
+/// `out`: `make(out, ec)` is called with up to name_attempts names, until it answers
+/// anything but file_exists. Errors: make_temp_name's, and make's (file_exists after
+/// name_attempts collisions).
+template <class Make>
+void with_random_name(native_char_type* out, native_string_view prefix, native_string_view stem,
+                      native_string_view suffix, std::error_code& ec, Make&& make) noexcept {
+    for (int attempt = 0; attempt < name_attempts; ++attempt) {
+        ec.clear();
+        make_temp_name(out, prefix, stem, suffix, true, ec);
+        if (ec) return;
+        make(static_cast<const native_char_type*>(out), ec);
+        if (ec != std::errc::file_exists) return;
+    }
+}
+
 /// Gives an anonymous temporary file a random name in `r.dir`.
 inline void name_anonymous(const temp_request& r, temp_file& t, std::error_code& ec) noexcept {
     if constexpr (sys::has_anonymous_files) {
-        for (int attempt = 0; attempt < name_attempts; ++attempt) {
-            ec.clear();
-            make_temp_name(t.name, r.prefix, r.target_name, r.suffix, true, ec);
-            if (ec) break;
-            sys::link_anonymous(t.file, r.dir, t.name, ec);
-            if (ec != std::errc::file_exists) break;
-        }
+        with_random_name(
+            t.name, r.prefix, r.target_name, r.suffix, ec,
+            [&](const native_char_type* n, std::error_code& e) { sys::link_anonymous(t.file, r.dir, n, e); });
     } else {
         ec = std::make_error_code(std::errc::operation_not_supported);
     }
@@ -160,13 +172,10 @@ struct mkstemp {
     static constexpr bool may_be_anonymous = false;  ///< the file always has a name
     /// Creates `prefix + target + "." + random + suffix`, exclusively.
     void create(const temp_request& r, temp_file& t, std::error_code& ec) const noexcept {
-        for (int attempt = 0; attempt < detail::name_attempts; ++attempt) {
-            ec.clear();
-            detail::make_temp_name(t.name, r.prefix, r.target_name, r.suffix, true, ec);
-            if (ec) break;
-            t.file = detail::sys::create_file(r.dir, t.name, r.mode, ec);
-            if (ec != std::errc::file_exists) break;
-        }
+        detail::with_random_name(t.name, r.prefix, r.target_name, r.suffix, ec,
+                                 [&](const native_char_type* n, std::error_code& e) {
+                                     t.file = detail::sys::create_file(r.dir, n, r.mode, e);
+                                 });
         if (ec) t.name[0] = '\0';
     }
 };

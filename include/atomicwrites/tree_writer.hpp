@@ -352,13 +352,9 @@ private:
         constexpr native_char_type prefix[] = {'.', '\0'};
         constexpr native_char_type suffix[] = {'.', 'b', 'u', 'i', 'l', 'd', '\0'};
         step_ = "create version directory";
-        for (int attempt = 0; attempt < detail::name_attempts; ++attempt) {
-            ec.clear();
-            detail::make_temp_name(build_, prefix, stable_, suffix, true, ec);
-            if (ec) break;
-            detail::sys::make_directory(parent_, build_, 0777, ec);
-            if (ec != std::errc::file_exists) break;
-        }
+        detail::with_random_name(
+            build_, prefix, stable_, suffix, ec,
+            [&](const native_char_type* n, std::error_code& e) { detail::sys::make_directory(parent_, n, 0777, e); });
         if (ec) {
             build_[0] = '\0';
             return rollback();
@@ -594,13 +590,9 @@ private:
         constexpr native_char_type prefix[] = {'.', '\0'};
         constexpr native_char_type suffix[] = {'.', 't', 'm', 'p', '\0'};
         step_ = "create temporary link";
-        for (int attempt = 0; attempt < detail::name_attempts; ++attempt) {
-            ec.clear();
-            detail::make_temp_name(link, prefix, stable_, suffix, true, ec);
-            if (ec) break;
-            detail::sys::symlink(version, parent_, link, ec);
-            if (ec != std::errc::file_exists) break;
-        }
+        detail::with_random_name(link, prefix, stable_, suffix, ec, [&](const native_char_type* n, std::error_code& e) {
+            detail::sys::symlink(version, parent_, n, e);
+        });
         if (ec) return abandon();
         std::error_code ignored;
         // The version directory's name must be on disk before a link to it can be: else

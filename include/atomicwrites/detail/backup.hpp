@@ -113,14 +113,8 @@ void make_backup(const Sync& sync, writer_state& s, std::error_code& ec) noexcep
     };
     native_char_type temp[sys::max_name + 1];
     s.step = "back up target (link the old file to a temporary name)";
-    for (int attempt = 0; attempt < name_attempts; ++attempt) {
-        ec.clear();
-        make_temp_name(temp, native_string_view(s.prefix), native_string_view(name), native_string_view(s.suffix), true,
-                       ec);
-        if (ec) break;
-        sys::link(s.dir, s.name, dir, temp, ec);
-        if (ec != std::errc::file_exists) break;
-    }
+    with_random_name(temp, native_string_view(s.prefix), native_string_view(name), native_string_view(s.suffix), ec,
+                     [&](const native_char_type* n, std::error_code& e) { sys::link(s.dir, s.name, dir, n, e); });
     if (ec == std::errc::no_such_file_or_directory) {
         ec.clear();  // no target: nothing to keep
         s.step = nullptr;
