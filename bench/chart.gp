@@ -1,18 +1,23 @@
 # SPDX-License-Identifier: MIT
 # Draws the chart of a bench_policies run from its --chart-data table:
 #   gnuplot -e "data='policies.tsv'; out='policies.png'" bench/chart.gp
-# Left: time per write by policy and size (log scale). Right: the library's speed
-# relative to the hand-written sequence doing the same work (1.0 = as fast).
+# and, given a bench_batch run turned into a table by bench/batch_chart.awk, a third panel:
+#   gnuplot -e "data='policies.tsv'; batch='batch.tsv'; out='policies.png'" bench/chart.gp
+# Left: time per write by policy and size (log scale). Middle: the library's speed
+# relative to the hand-written sequence doing the same work (1.0 = as fast). Right: the
+# time per file of a batch of N files by group policy, against N write_file() calls and
+# N hand-written sequences (log-log: a line that falls is a flush shared).
 if (!exists("data")) data = 'policies.tsv'
 if (!exists("out")) out = 'policies.png'
+has_batch = exists("batch")
 
 title = system(sprintf("head -n 1 '%s' | cut -c3-", data))
 stats data using 2 nooutput
 blocks = STATS_blocks
 
-set terminal pngcairo size 1500,620 font "sans,10" noenhanced
+set terminal pngcairo size (has_batch ? 2200 : 1500),620 font "sans,10" noenhanced
 set output out
-set multiplot layout 1,2 title sprintf("atomicwrites: what each policy costs (replacing a file, %s)", title)
+set multiplot layout 1,(has_batch ? 3 : 2) title sprintf("atomicwrites: what each policy costs (replacing a file, %s)", title)
 set key outside bottom center horizontal maxrows 3 noenhanced
 set grid ytics
 set xlabel "bytes written"
@@ -28,4 +33,17 @@ set ylabel "hand-written time / library time"
 set yrange [0.5<*:*<1.5]
 plot for [i=0:blocks-1] data index i using 0:4:xtic(1) with linespoints lw 2 pt 7 title columnheader(1), \
      1 with lines dt 2 lc "black" title "hand-written"
+
+if (has_batch) {
+    stats batch using 2 nooutput
+    batch_blocks = STATS_blocks
+    set title "a batch of N files of 4 KiB: time per file"
+    set xlabel "files in the batch (log scale)"
+    set ylabel "microseconds per file (log scale)"
+    set logscale xy
+    set autoscale y
+    unset xtics
+    set xtics (1, 10, 100, 1000)
+    plot for [i=0:batch_blocks-1] batch index i using 1:2 with linespoints lw 2 pt 7 title columnheader(1)
+}
 unset multiplot

@@ -6,7 +6,7 @@
 # person's screen (at most 12 lines of at most 100 columns), show the figures, and say
 # where the JSON and the chart went.
 # Usage: check-summary.sh RESULTS_DIR SUMMARY_AWK CHART_GP POLICIES_EXE POLICIES_FILTER \
-#                         TARGET_EXE TARGET_FILTER BATCH_EXE BATCH_FILTER
+#                         TARGET_EXE TARGET_FILTER BATCH_EXE BATCH_FILTER BATCH_CHART_AWK
 # RESULTS_DIR is best relative, as scripts/bench's build/bench-results is: the summary
 # prints it, and its width counts.
 set -eu
@@ -26,9 +26,15 @@ run policies "$4" "$5" --chart-data="$results/policies.tsv"
 run target "$6" "$7"
 run batch "$8" "$9"
 
+# The batch's panel of the chart: one block per group policy, write_file and (a).
+batch_blocks=0
+if awk -f "${10}" "$results/batch.json" >"$results/batch.tsv"; then
+  batch_blocks=$(grep -c '^"' "$results/batch.tsv")
+fi
 png=$results/policies.png
 if command -v gnuplot >/dev/null &&
-  gnuplot -e "data='$results/policies.tsv'; out='$png'" "$chart_gp" 2>/dev/null && [ -s "$png" ]; then
+  gnuplot -e "data='$results/policies.tsv'; batch='$results/batch.tsv'; out='$png'" "$chart_gp" 2>/dev/null &&
+  [ -s "$png" ]; then
   chart="chart=$png"
 else
   png=
@@ -58,6 +64,7 @@ check "plain ASCII, so that a byte is a column" sh -c '! LC_ALL=C grep -q "[^ -~
 check "a row for each sync policy of the smoke set" \
   sh -c 'grep -q "^  sync::none " "$1" && grep -q "^  sync::fdatasync " "$1" && grep -q "^  sync::fsync " "$1"' \
   - "$results/summary.txt"
+check "the batch panel has the default batch, write_file and (a) ($batch_blocks)" test "$batch_blocks" -eq 3
 check "no figure is missing" sh -c '! grep -qF "?" "$1"' - "$results/summary.txt"
 check "the default write_file against the peers" grep -q '^Default write_file [0-9]' "$results/summary.txt"
 check "the default batch against (a) and write_file" grep -q '^Batch of 10 x 4 KiB: ' "$results/summary.txt"
