@@ -9,16 +9,22 @@
 #include <atomicwrites/concepts.hpp>
 #include <atomicwrites/defaults.hpp>
 #include <atomicwrites/detail/path.hpp>
+#include <atomicwrites/detail/stream_buffer.hpp>
 #include <atomicwrites/detail/sys.hpp>
 #include <atomicwrites/error.hpp>
+#include <atomicwrites/group.hpp>
 #include <atomicwrites/temp.hpp>
 #include <atomicwrites/types.hpp>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -42,6 +48,155 @@ struct tree_options {
     /// default): 0666 & ~umask, as open(2) gives a new file. Directories get
     /// 0777 & ~umask.
     std::filesystem::perms mode = std::filesystem::perms::unknown;
+    /// How many written files may stay open before they are synced as a group and
+    /// closed (write_file(), and add()ed files once close()d): bounds the descriptors a
+    /// large tree holds. Files from add() still being written stay open until commit().
+    std::size_t max_open_files = 256;
+};
+
+template <class SyncPolicy, class GroupPolicy>
+class basic_tree_writer;
+
+/// A file of a tree being written, from basic_tree_writer::add(): write to it, or to
+/// its stream(), then close() it (or let commit() do that). Its bytes are synced with
+/// the tree's other files by the tree's group policy; nothing is visible at the stable
+/// name before the tree's commit(). Owned by its tree writer (the reference stays valid
+/// as long as the tree writer, even after commit); not copyable or movable.
+class tree_file {
+    struct key {
+        explicit key() = default;
+    };
+
+public:
+    /// Made by basic_tree_writer::add() only.
+    tree_file(key, std::filesystem::path path, native_handle_type file) noexcept
+        : path_(std::move(path)), file_(file) {}
+    tree_file(const tree_file&) = delete;
+    tree_file& operator=(const tree_file&) = delete;
+
+    /// Appends bytes. Small writes are buffered (64 KiB), large ones go straight to
+    /// the file. A failure is also kept: the tree's commit() reports it and publishes
+    /// nothing.
+    /// Errors: bad_file_descriptor (closed, or the tree committed or rolled back), and
+    /// those of write(2): EIO, ENOSPC, EDQUOT, EFBIG.
+    void write(std::string_view data, std::error_code& ec) noexcept { put(data.data(), data.size(), ec); }
+    /// \overload
+    void write(std::span<const std::byte> data, std::error_code& ec) noexcept {
+        put(reinterpret_cast<const char*>(data.data()), data.size(), ec);
+    }
+    /// Appends bytes; throws filesystem_error naming the step and the file on failure.
+    void write(std::string_view data) {
+        std::error_code ec;
+        write(data, ec);
+        if (ec) fail(ec);
+    }
+    /// \overload
+    void write(std::span<const std::byte> data) {
+        std::error_code ec;
+        write(data, ec);
+        if (ec) fail(ec);
+    }
+
+    /// A std::ostream writing to the file (through the same buffer). A write error sets
+    /// badbit, and the tree's commit() fails with it.
+    std::ostream& stream() {
+        if (!buffer_) buffer_ = std::make_unique<detail::stream_buffer>(file_);
+        std::ostream& s = buffer_->stream();
+        if (!open_) buffer_->close();  // after the stream exists, so that it is failed too
+        return s;
+    }
+
+    /// Done writing: writes out the buffer and hands the file to the tree, which syncs
+    /// it with the others (in a group once tree_options::max_open_files are waiting,
+    /// else at commit()). Further writes fail. Closing twice does nothing.
+    /// Errors: the first write error of the file, io_error (the stream() failed).
+    void close(std::error_code& ec) noexcept {
+        ec.clear();
+        if (!open_) {
+            ec = error_ == std::errc::bad_file_descriptor ? std::error_code{} : error_;
+            return;
+        }
+        open_ = false;
+        if (buffer_ && !error_) {
+            buffer_->flush(ec);
+            if (!ec && buffer_->stream_failed()) ec = std::make_error_code(std::errc::io_error);
+            if (ec) keep(ec, "write file");
+        }
+        buffer_.reset();
+        ec = error_;
+    }
+    /// Closes; throws filesystem_error naming the step and the file on a write error.
+    void close() {
+        std::error_code ec;
+        close(ec);
+        if (ec) fail(ec);
+    }
+
+    /// True until close(), or the tree's commit() or rollback().
+    bool is_open() const noexcept { return open_; }
+    /// Where the file is being written (in the tree's version directory).
+    const std::filesystem::path& path() const noexcept { return path_; }
+    /// The file's descriptor (POSIX) or handle (Windows) while open, for calls the
+    /// library does not wrap; invalid_handle after. Do not close it; write out the
+    /// buffer first if you write to it directly (the stream's flush()).
+    native_handle_type native_handle() const noexcept { return open_ ? file_ : invalid_handle; }
+
+private:
+    template <class, class>
+    friend class basic_tree_writer;
+
+    void put(const char* p, std::size_t n, std::error_code& ec) noexcept {
+        ec.clear();
+        if (!open_) {
+            step_ = "write file (closed)";
+            ec = std::make_error_code(std::errc::bad_file_descriptor);
+            return;
+        }
+        if (error_) {
+            ec = error_;
+            return;
+        }
+        if (!buffer_ && n < detail::stream_buffer::capacity) {
+            try {
+                buffer_ = std::make_unique<detail::stream_buffer>(file_);
+            } catch (...) {
+                // No memory for a buffer: written straight through.
+            }
+        }
+        if (buffer_)
+            buffer_->put(p, n, ec);
+        else
+            detail::sys::write_all(file_, p, n, ec);
+        if (ec) keep(ec, "write file");
+    }
+
+    void keep(const std::error_code& ec, const char* step) noexcept {
+        if (error_) return;
+        error_ = ec;
+        step_ = step;
+    }
+
+    [[noreturn]] void fail(const std::error_code& ec) const {
+        detail::throw_error(step_ != nullptr ? step_ : "write file", path_, {}, ec, commit_state::unchanged);
+    }
+
+    /// Ends the file for the tree (commit or rollback): the descriptor is the tree's.
+    void end() noexcept {
+        if (open_) {
+            std::error_code ignored;
+            close(ignored);
+        }
+        if (!error_) error_ = std::make_error_code(std::errc::bad_file_descriptor);
+        buffer_.reset();
+    }
+
+    std::filesystem::path path_;
+    native_handle_type file_;
+    std::unique_ptr<detail::stream_buffer> buffer_;
+    std::error_code error_;
+    const char* step_ = nullptr;
+    bool open_ = true;
+    bool handed_ = false;  // the descriptor is in the tree's list of files to sync
 };
 
 namespace detail {
@@ -78,14 +233,24 @@ inline std::uint64_t version_of(native_string_view name, native_string_view pref
 }
 
 /// Removes `name` in `dir` and everything below it; a missing name is not an error.
-/// System calls: fstatat; for a directory, open, read, and each entry removed, then
-/// unlinkat(AT_REMOVEDIR); for anything else, unlinkat.
+/// System calls: unlinkat (most of a tree is files); where that fails as it does for a
+/// directory (EISDIR, EPERM, EACCES), fstatat, and for a directory, open, read, each
+/// entry removed, then unlinkat(AT_REMOVEDIR).
 inline void remove_tree(native_handle_type dir, const native_char_type* name, std::error_code& ec) noexcept {
+    sys::unlink(dir, name, ec);
+    if (!ec || ec == std::errc::no_such_file_or_directory) {
+        ec.clear();
+        return;
+    }
+    if (ec != std::errc::is_a_directory && ec != std::errc::operation_not_permitted &&
+        ec != std::errc::permission_denied)
+        return;
+    const std::error_code unlink_error = ec;
+    ec.clear();
     const sys::file_status st = sys::stat_at(dir, name, ec);
     if (ec || st.kind == sys::file_kind::none) return;
     if (st.kind != sys::file_kind::directory) {
-        sys::unlink(dir, name, ec);
-        if (ec == std::errc::no_such_file_or_directory) ec.clear();
+        ec = unlink_error;
         return;
     }
     const native_handle_type h = sys::open_directory(dir, name, ec);
@@ -127,11 +292,15 @@ inline void remove_tree(native_handle_type dir, const native_char_type* name, st
 /// up). With tree_options::exchange it is a real directory instead, swapped with the
 /// new one by renameat2(RENAME_EXCHANGE); previous versions are then kept as `.NAME.vN`.
 ///
-/// Durability (a durable SyncPolicy): every file is synced as it is written (fsync each
-/// file: a batch of files with fewer flushes can replace this loop), then at commit()
-/// each new directory, then the version directory is named and the parent synced (so
-/// that no crash can keep the switch and lose what it points to), then the stable name
-/// switched and the parent synced again. A commit that returned survives a crash.
+/// Durability (a durable SyncPolicy): the files' bytes are synced together by the
+/// GroupPolicy, as a batch's are (at commit(), or in groups of
+/// tree_options::max_open_files as they are written), then every new directory, then the
+/// version directory is named and the parent synced (so that no crash can keep the
+/// switch and lose what it points to), then the stable name switched and the parent
+/// synced again. A commit that returned survives a crash.
+///
+/// Streaming: add() returns a tree_file to write to, for content that is produced
+/// piece by piece; write_file() writes a whole file in one call.
 ///
 /// Previous versions: tree_options::keep of them stay after a commit (the highest
 /// numbers up to the one the link pointed to), the rest are removed, as are versions
@@ -143,14 +312,17 @@ inline void remove_tree(native_handle_type dir, const native_char_type* name, st
 ///
 /// Platforms: POSIX; Windows where the process may make symbolic links (else
 /// commit() fails naming the step; exchange: not_supported). Not thread-safe; movable.
-template <class SyncPolicy = default_sync>
+template <class SyncPolicy = default_sync, class GroupPolicy = default_group>
 class basic_tree_writer {
     static_assert(sync_policy<SyncPolicy>, "SyncPolicy does not satisfy atomicwrites::sync_policy");
+    static_assert(group_policy<GroupPolicy>, "GroupPolicy does not satisfy atomicwrites::group_policy");
 
 public:
     /// Makes the new version's directory beside `name`. Throws filesystem_error naming
     /// the step.
-    explicit basic_tree_writer(const std::filesystem::path& name, const tree_options& options = {}) {
+    explicit basic_tree_writer(const std::filesystem::path& name, const tree_options& options = {},
+                               GroupPolicy group = {})
+        : group_(std::move(group)) {
         std::error_code ec;
         open(name, options, ec);
         if (ec) detail::throw_error(step_, name, {}, ec, commit_state::unchanged);
@@ -159,6 +331,12 @@ public:
     /// Errors: invalid_argument (empty name), is_a_directory (ends in a separator),
     /// filename_too_long, and those of openat, mkdirat (EACCES, EROFS, ENOSPC, ...).
     basic_tree_writer(const std::filesystem::path& name, const tree_options& options, std::error_code& ec) noexcept {
+        open(name, options, ec);
+    }
+    /// \overload
+    basic_tree_writer(const std::filesystem::path& name, const tree_options& options, GroupPolicy group,
+                      std::error_code& ec) noexcept
+        : group_(std::move(group)) {
         open(name, options, ec);
     }
     /// Rolls back an uncommitted tree (removes what was written). Never throws.
@@ -188,52 +366,54 @@ public:
     std::filesystem::path version_path() const { return parent_path() / native_string_view(build_); }
 
     /// Writes the file `relative` (a path inside the tree: no root, no "." or "..") with
-    /// `data`, making its directories as needed, and syncs it. Each file may be written
-    /// once. A failure is kept: commit() reports it and publishes nothing.
+    /// `data`, making its directories as needed; it is synced with the others. Each
+    /// file may be written once. A failure is kept: commit() reports it and publishes
+    /// nothing.
     /// Errors: bad_file_descriptor (not open), invalid_argument (a path outside the
     /// tree), file_exists (written twice), not_a_directory, and those of the calls.
     void write_file(const std::filesystem::path& relative, std::string_view data, std::error_code& ec) noexcept {
-        ec.clear();
-        if (!check_open(ec)) return;
-        if (!detail::is_tree_path(relative)) {
-            step_ = "check path (a relative path inside the tree, without . or ..)";
-            ec = std::make_error_code(std::errc::invalid_argument);
-            return keep_error(ec);
-        }
-        native_char_type leaf[detail::sys::max_name + 1];
-        detail::file_name(relative, leaf, ec);
-        native_handle_type dir = ec ? invalid_handle : directory_for(detail::parent_view(relative), ec);
-        if (ec) return keep_error(ec);
-        step_ = "create file";
-        const native_handle_type f = detail::sys::create_file(dir, leaf, 0666, ec);
-        if (ec) return keep_error(ec);
-        std::error_code ignored;
-        if (mode_ != std::filesystem::perms::unknown) {
-            step_ = "set mode of file";
-            detail::sys::set_mode(f, static_cast<unsigned>(mode_) & 07777u, ec);
-        }
-        if (!ec) {
-            step_ = "write file";
-            detail::sys::write_all(f, data.data(), data.size(), ec);
-        }
-        if (!ec) {
-            step_ = "sync file";
-            sync_.sync_file(f, ec);
-        }
+        const native_handle_type f = create(relative, ec);
+        if (ec) return;
+        step_ = "write file";
+        detail::sys::write_all(f, data.data(), data.size(), ec);
         if (ec) {
+            std::error_code ignored;
             detail::sys::close(f, ignored);
-            return keep_error(ec);
+            return keep_error(ec, relative);
         }
-        step_ = "close file";
-        detail::sys::close(f, ec);
-        if (ec) return keep_error(ec);
-        step_ = nullptr;
+        written(f, relative, ec);
     }
     /// Writes a file; throws filesystem_error naming the step and the file on failure.
     void write_file(const std::filesystem::path& relative, std::string_view data) {
         std::error_code ec;
         write_file(relative, data, ec);
         if (ec) detail::throw_error(step_, name_, version_path() / relative, ec, commit_state::unchanged);
+    }
+
+    /// Starts the file `relative` (a path inside the tree, as for write_file()) and
+    /// returns it to write to piece by piece; close() it when done (commit() closes
+    /// what is still open). The reference stays valid as long as this tree writer.
+    /// Errors: those of write_file() before the first byte; null is returned then.
+    tree_file* add(const std::filesystem::path& relative, std::error_code& ec) noexcept {
+        const native_handle_type f = create(relative, ec);
+        if (ec) return nullptr;
+        try {
+            return &files_.emplace_back(tree_file::key(), version_path() / relative, f);
+        } catch (...) {
+            std::error_code ignored;
+            detail::sys::close(f, ignored);
+            ec = std::make_error_code(std::errc::not_enough_memory);
+            step_ = "add file";
+            keep_error(ec, relative);
+            return nullptr;
+        }
+    }
+    /// Starts a file to write to; throws filesystem_error naming the step and the file.
+    tree_file& add(const std::filesystem::path& relative) {
+        std::error_code ec;
+        tree_file* f = add(relative, ec);
+        if (ec) detail::throw_error(step_, name_, version_path() / relative, ec, commit_state::unchanged);
+        return *f;
     }
 
     /// Makes the directory `relative` (and its parents) in the tree, for an empty one.
@@ -274,16 +454,25 @@ public:
             rollback();
             return commit_state::unchanged;
         }
-        // Every new directory, deepest paths first, then the version directory itself:
-        // a name persists only once the directory that holds it is flushed.
-        for (auto it = dirs_.rbegin(); it != dirs_.rend() && !ec; ++it) {
-            step_ = "sync directory in the tree";
-            sync_.sync_directory(it->second, ec);
+        // The files still being written are done; every file's bytes are synced before
+        // anything else.
+        for (tree_file& f : files_) {
+            if (f.handed_) continue;
+            std::error_code e;
+            f.close(e);
+            if (e && !error_) {
+                error_ = e;
+                step_ = f.step_;
+                failed_path_ = &f.path_;
+            }
         }
-        if (!ec) {
-            step_ = "sync version directory";
-            sync_.sync_directory(build_dir_, ec);
+        if (!error_) hand_over(true);
+        if (error_) {
+            ec = error_;
+            rollback();
+            return commit_state::unchanged;
         }
+        sync_directories(ec);
         close_tree(ec);
         if (ec) return abandon();
         step_ = "look at the stable name";
@@ -297,7 +486,7 @@ public:
     void commit() {
         std::error_code ec;
         const commit_state s = commit(ec);
-        if (ec) detail::throw_error(step_, name_, version_path(), ec, s);
+        if (ec) detail::throw_error(step_, name_, failed_path_ != nullptr ? *failed_path_ : version_path(), ec, s);
     }
 
     /// Abandons the tree: removes what was written. Does nothing on a writer that is not
@@ -305,6 +494,7 @@ public:
     void rollback() noexcept {
         if (parent_ == invalid_handle) return;
         std::error_code ignored;
+        close_files();
         close_tree(ignored);
         if (build_[0] != '\0') detail::remove_tree(parent_, build_, ignored);
         build_[0] = '\0';
@@ -323,6 +513,7 @@ private:
         keep_ = options.keep;
         exchange_ = options.exchange;
         mode_ = options.mode;
+        max_open_ = options.max_open_files;
         step_ = "check path";
         try {
             name_ = name;
@@ -372,6 +563,17 @@ private:
         name_ = std::move(other.name_);
         dirs_ = std::move(other.dirs_);
         other.dirs_.clear();
+        files_ = std::move(other.files_);  // a deque's elements keep their addresses
+        other.files_.clear();
+        pending_ = std::move(other.pending_);
+        other.pending_.clear();
+        const bool own_name = other.failed_path_ == &other.failed_relative_;
+        failed_relative_ = std::move(other.failed_relative_);
+        failed_path_ = own_name ? &failed_relative_ : std::exchange(other.failed_path_, nullptr);
+        other.failed_path_ = nullptr;
+        device_ = other.device_;
+        max_open_ = other.max_open_;
+        group_ = std::move(other.group_);
         parent_ = std::exchange(other.parent_, invalid_handle);
         build_dir_ = std::exchange(other.build_dir_, invalid_handle);
         std::copy(std::begin(other.stable_), std::end(other.stable_), std::begin(stable_));
@@ -396,6 +598,200 @@ private:
 
     void keep_error(const std::error_code& ec) noexcept {
         if (!error_) error_ = ec;
+    }
+
+    /// Keeps the first error, and the file it happened to (for commit()'s message).
+    void keep_error(const std::error_code& ec, const std::filesystem::path& relative) noexcept {
+        if (error_) return;
+        error_ = ec;
+        try {
+            failed_relative_ = version_path() / relative;
+            failed_path_ = &failed_relative_;
+        } catch (...) {
+            // Without memory for the name, commit() names the version directory.
+        }
+    }
+
+    /// Makes the file `relative` (and its directories) with the tree's mode, checking
+    /// the path first. A failure is kept.
+    native_handle_type create(const std::filesystem::path& relative, std::error_code& ec) noexcept {
+        ec.clear();
+        if (!check_open(ec)) return invalid_handle;
+        if (!detail::is_tree_path(relative)) {
+            step_ = "check path (a relative path inside the tree, without . or ..)";
+            ec = std::make_error_code(std::errc::invalid_argument);
+            keep_error(ec, relative);
+            return invalid_handle;
+        }
+        hand_over(false);
+        native_char_type leaf[detail::sys::max_name + 1];
+        detail::file_name(relative, leaf, ec);
+        const native_handle_type dir = ec ? invalid_handle : directory_for(detail::parent_view(relative), ec);
+        if (ec) {
+            keep_error(ec, relative);
+            return invalid_handle;
+        }
+        step_ = "create file";
+        const native_handle_type f = detail::sys::create_file(dir, leaf, 0666, ec);
+        if (ec) {
+            keep_error(ec, relative);
+            return invalid_handle;
+        }
+        if (mode_ != std::filesystem::perms::unknown) {
+            step_ = "set mode of file";
+            detail::sys::set_mode(f, static_cast<unsigned>(mode_) & 07777u, ec);
+            if (ec) {
+                std::error_code ignored;
+                detail::sys::close(f, ignored);
+                keep_error(ec, relative);
+                return invalid_handle;
+            }
+        }
+        step_ = nullptr;
+        return f;
+    }
+
+    /// A file written whole: waits with the others for its sync.
+    void written(native_handle_type f, const std::filesystem::path& relative, std::error_code& ec) noexcept {
+        try {
+            pending_.push_back({f, nullptr});
+        } catch (...) {
+            // No memory to wait: synced and closed on its own, now.
+            step_ = "sync file";
+            sync_.sync_file(f, ec);
+            std::error_code e;
+            detail::sys::close(f, e);
+            if (!ec && e) {
+                step_ = "close file";
+                ec = e;
+            }
+            if (ec) keep_error(ec, relative);
+            if (!ec) step_ = nullptr;
+            return;
+        }
+        step_ = nullptr;
+        if (pending_.size() >= max_open_) sync_pending(ec);
+    }
+
+    /// Puts the close()d files from add() with those waiting for their sync; syncs the
+    /// group if it reached tree_options::max_open_files, or if `all` (commit).
+    void hand_over(bool all) noexcept {
+        for (tree_file& f : files_) {
+            if (f.handed_ || f.open_) continue;
+            if (f.error_) {
+                if (!error_) {
+                    error_ = f.error_;
+                    step_ = f.step_;
+                    failed_path_ = &f.path_;
+                }
+            }
+            try {
+                pending_.push_back({f.file_, &f});
+            } catch (...) {
+                continue;  // handed over at commit(), when it closes what is left
+            }
+            f.handed_ = true;
+        }
+        std::error_code ec;
+        if (!pending_.empty() && (all || pending_.size() >= max_open_)) sync_pending(ec);
+    }
+
+    /// Syncs the waiting files with the group policy, then closes them. A failure is
+    /// kept (commit() reports it and publishes nothing).
+    void sync_pending(std::error_code& ec) noexcept {
+        std::vector<sync_item> items;
+        if (error_) {
+            // The tree will not be published: nothing to sync, only to close.
+            close_pending();
+            return;
+        }
+        try {
+            items.reserve(pending_.size());
+        } catch (...) {
+            ec = std::make_error_code(std::errc::not_enough_memory);
+        }
+        if (!ec && device_ == no_device) {
+            step_ = "look at version directory";
+            device_ = detail::sys::stat_handle(build_dir_, ec).device;
+            if (ec) device_ = no_device;
+        }
+        if (!ec) {
+            for (const waiting& w : pending_) items.push_back({w.file, device_, {}});
+            const sync_step step(
+                &sync_,
+                [](const void* c, sync_item& item) noexcept {
+                    static_cast<const SyncPolicy*>(c)->sync_file(item.handle, item.error);
+                },
+                SyncPolicy::durable);
+            group_.sync_files(std::span<sync_item>(items), step);
+            for (std::size_t i = 0; i < items.size() && !ec; ++i) {
+                if (!items[i].error) continue;
+                ec = items[i].error;
+                step_ = "sync file";
+                if (pending_[i].from != nullptr) failed_path_ = &pending_[i].from->path_;
+            }
+        }
+        if (ec) keep_error(ec);
+        close_pending();
+    }
+
+    /// Closes the files waiting for their sync; a failure is kept.
+    void close_pending() noexcept {
+        for (const waiting& w : pending_) {
+            std::error_code e;
+            detail::sys::close(w.file, e);
+            if (e && !error_) {
+                error_ = e;
+                step_ = "close file";
+                if (w.from != nullptr) failed_path_ = &w.from->path_;
+            }
+        }
+        pending_.clear();
+    }
+
+    /// Closes every file still open (rollback).
+    void close_files() noexcept {
+        for (tree_file& f : files_) {
+            f.end();
+            if (f.handed_) continue;
+            std::error_code ignored;  // the tree is being removed
+            detail::sys::close(f.file_, ignored);
+            f.handed_ = true;
+        }
+        for (const waiting& w : pending_) {
+            std::error_code ignored;
+            detail::sys::close(w.file, ignored);
+        }
+        pending_.clear();
+    }
+
+    /// Every new directory, deepest paths first, then the version directory itself,
+    /// synced with the group policy: a name persists only once the directory that
+    /// holds it is flushed.
+    void sync_directories(std::error_code& ec) noexcept {
+        std::vector<sync_item> items;
+        try {
+            items.reserve(dirs_.size() + 1);
+        } catch (...) {
+            step_ = "sync directory in the tree";
+            ec = std::make_error_code(std::errc::not_enough_memory);
+            return;
+        }
+        for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) items.push_back({it->second, device_, {}});
+        items.push_back({build_dir_, device_, {}});
+        const sync_step step(
+            &sync_,
+            [](const void* c, sync_item& item) noexcept {
+                static_cast<const SyncPolicy*>(c)->sync_directory(item.handle, item.error);
+            },
+            SyncPolicy::durable);
+        group_.sync_directories(std::span<sync_item>(items), step);
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            if (!items[i].error) continue;
+            ec = items[i].error;
+            step_ = i + 1 == items.size() ? "sync version directory" : "sync directory in the tree";
+            return;
+        }
     }
 
     /// The open directory `relative` ("." for the version directory), made with its
@@ -684,8 +1080,22 @@ private:
         return p.empty() ? std::filesystem::path(".") : p;
     }
 
+    /// A written file waiting for its sync: the descriptor, and the tree_file it came
+    /// from (null for write_file()).
+    struct waiting {
+        native_handle_type file;
+        const tree_file* from;
+    };
+    static constexpr std::uint64_t no_device = static_cast<std::uint64_t>(-1);
+
     std::filesystem::path name_;
     std::map<detail::native_string, native_handle_type> dirs_;  // directories made in the tree, by path
+    std::deque<tree_file> files_;                               // from add(), in order
+    std::vector<waiting> pending_;                              // written, not yet synced
+    const std::filesystem::path* failed_path_ = nullptr;        // the file of error_, if known
+    std::filesystem::path failed_relative_;                     // its path, for write_file()'s
+    std::uint64_t device_ = no_device;                          // the version directory's filesystem
+    std::size_t max_open_ = 256;
     native_handle_type parent_ = invalid_handle;
     native_handle_type build_dir_ = invalid_handle;
     native_char_type stable_[detail::sys::max_name + 1] = {};
@@ -697,6 +1107,7 @@ private:
     bool exchange_ = false;
     std::filesystem::perms mode_ = std::filesystem::perms::unknown;
     ATOMICWRITES_NO_UNIQUE_ADDRESS SyncPolicy sync_{};
+    ATOMICWRITES_NO_UNIQUE_ADDRESS GroupPolicy group_{};
 };
 
 /// The tree writer with the platform's durable defaults.

@@ -224,10 +224,18 @@ TEST_CASE("a failure at every call of a write with a backup", "[links][faults][b
 
 namespace {
 
+/// Two files written whole and synced as a group before the commit (max_open_files),
+/// the third streamed through add() and synced at the commit.
 void write_tree(const fs::path& name, int version, const aw::tree_options& options) {
-    aw::tree_writer t(name, options);
-    for (const char* f : {"index.html", "css/main.css", "css/img/logo.svg"})
-        t.write_file(f, "version " + std::to_string(version));
+    aw::tree_options grouped = options;
+    grouped.max_open_files = 2;
+    aw::tree_writer t(name, grouped);
+    const std::string text = "version " + std::to_string(version);
+    t.write_file("index.html", text);
+    t.write_file("css/main.css", text);
+    aw::tree_file& f = t.add("css/img/logo.svg");
+    f.stream() << "version ";
+    f.write(std::to_string(version));
     t.commit();
 }
 
