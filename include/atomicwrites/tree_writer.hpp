@@ -372,7 +372,7 @@ public:
     /// Errors: bad_file_descriptor (not open), invalid_argument (a path outside the
     /// tree), file_exists (written twice), not_a_directory, and those of the calls.
     void write_file(const std::filesystem::path& relative, std::string_view data, std::error_code& ec) noexcept {
-        const native_handle_type f = create(relative, ec);
+        const native_handle_type f = create(relative, mode_, ec);
         if (ec) return;
         step_ = "write file";
         detail::sys::write_all(f, data.data(), data.size(), ec);
@@ -395,7 +395,12 @@ public:
     /// what is still open). The reference stays valid as long as this tree writer.
     /// Errors: those of write_file() before the first byte; null is returned then.
     tree_file* add(const std::filesystem::path& relative, std::error_code& ec) noexcept {
-        const native_handle_type f = create(relative, ec);
+        return add(relative, mode_, ec);
+    }
+    /// add() with the permission bits of this file, set exactly (as tree_options::mode
+    /// is for the others): to copy a tree with its executables, say.
+    tree_file* add(const std::filesystem::path& relative, std::filesystem::perms mode, std::error_code& ec) noexcept {
+        const native_handle_type f = create(relative, mode, ec);
         if (ec) return nullptr;
         try {
             return &files_.emplace_back(tree_file::key(), version_path() / relative, f);
@@ -409,6 +414,13 @@ public:
         }
     }
     /// Starts a file to write to; throws filesystem_error naming the step and the file.
+    tree_file& add(const std::filesystem::path& relative, std::filesystem::perms mode) {
+        std::error_code ec;
+        tree_file* f = add(relative, mode, ec);
+        if (ec) detail::throw_error(step_, name_, version_path() / relative, ec, commit_state::unchanged);
+        return *f;
+    }
+    /// \overload
     tree_file& add(const std::filesystem::path& relative) {
         std::error_code ec;
         tree_file* f = add(relative, ec);
@@ -614,7 +626,8 @@ private:
 
     /// Makes the file `relative` (and its directories) with the tree's mode, checking
     /// the path first. A failure is kept.
-    native_handle_type create(const std::filesystem::path& relative, std::error_code& ec) noexcept {
+    native_handle_type create(const std::filesystem::path& relative, std::filesystem::perms mode,
+                              std::error_code& ec) noexcept {
         ec.clear();
         if (!check_open(ec)) return invalid_handle;
         if (!detail::is_tree_path(relative)) {
@@ -637,9 +650,9 @@ private:
             keep_error(ec, relative);
             return invalid_handle;
         }
-        if (mode_ != std::filesystem::perms::unknown) {
+        if (mode != std::filesystem::perms::unknown) {
             step_ = "set mode of file";
-            detail::sys::set_mode(f, static_cast<unsigned>(mode_) & 07777u, ec);
+            detail::sys::set_mode(f, static_cast<unsigned>(mode) & 07777u, ec);
             if (ec) {
                 std::error_code ignored;
                 detail::sys::close(f, ignored);

@@ -95,7 +95,7 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 # --- usage ---------------------------------------------------------------------------
 t_help() {
   "$aw" --help >out 2>err; expect_status 0 $?
-  for o in --no-clobber --no-empty --sync=LEVEL --mode=MODE --symlink=HOW --help --version; do
+  for o in --no-clobber --no-empty --sync=LEVEL --mode=MODE --symlink=HOW --link --tree --keep=N --help --version; do
     grep -qF -- "$o" out || fail "--help does not mention $o"
   done
   for s in 0 1 2 3 4 5 126; do grep -qE "^  $s " out || fail "--help does not explain exit status $s"; done
@@ -116,7 +116,7 @@ t_version() {
 run_case "--version names the project's version" t_version
 
 t_man() {
-  for o in no-clobber no-empty sync mode symlink link help version; do
+  for o in no-clobber no-empty sync mode symlink link tree keep help version; do
     grep -qF -- "\\-\\-${o//-/\\-}" "$man_page" || fail "the man page does not document --$o"
   done
   for s in 0 1 2 3 4 5 126 127; do grep -qx ".B $s" "$man_page" || fail "the man page lacks exit status $s"; done
@@ -526,6 +526,35 @@ t_link() {
   expect_names . "current err v1 v2 "
 }
 run_case "--link makes and replaces a link, refuses with -n, never a directory" t_link
+
+t_tree() {
+  mkdir -p build/css
+  echo one >build/index.html; echo 'p {}' >build/css/a.css
+  printf '#!/bin/sh\necho hi\n' >build/run; chmod 750 build/run
+  "$aw" --tree build site; expect_status 0 $?
+  [ "$(readlink site)" = .site.v1 ] || fail "site -> $(readlink site), expected .site.v1"
+  expect_content site/index.html one
+  expect_content site/css/a.css 'p {}'
+  [ "$(stat -c %a site/run)" = 750 ] || fail "site/run has mode $(stat -c %a site/run), expected 750"
+  echo two >build/index.html
+  "$aw" --tree --keep=0 build site; expect_status 0 $?
+  expect_content site/index.html two
+  expect_names . ".site.v2 build site "
+  "$aw" -m 600 --tree build site; expect_status 0 $?
+  [ "$(stat -c %a site/index.html)" = 600 ] || fail "-m 600 gave mode $(stat -c %a site/index.html)"
+  # A link in DIR: nothing is published, the half-built version is removed.
+  ln -s index.html build/alias
+  "$aw" --tree build site 2>err; expect_status 4 $?
+  expect_message err "build/alias: a symbolic link (--tree copies regular files and directories) (site not changed)"
+  [ "$(readlink site)" = .site.v3 ] || fail "a failed copy moved site to $(readlink site)"
+  expect_names . ".site.v2 .site.v3 build err site "
+  # Over a real directory or a file: refused, nothing changed.
+  rm build/alias; mkdir real
+  "$aw" --tree build real 2>err; expect_status 1 $?
+  expect_message err "real: look at the stable name (not a symbolic link" "(file not changed)"
+  expect_names . ".site.v2 .site.v3 build err real site "
+}
+run_case "--tree publishes a copy of a directory at a name, keeps modes, refuses links in it" t_tree
 
 echo "1..$n"
 [ $failed -eq 0 ]

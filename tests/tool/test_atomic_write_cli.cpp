@@ -14,11 +14,13 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
 
 namespace cli = atomic_write_cli;
+namespace aw = atomicwrites;
 namespace fs = std::filesystem;
 using test::new_content;
 using test::old_content;
@@ -303,4 +305,88 @@ TEST_CASE("--link makes and replaces a link; a failure at any call: status 1 and
             }
         }
     }
+}
+
+TEST_CASE("--tree publishes a copy of a directory; a failure at any call: status 1 and the old tree, or 5",
+          "[tool][tree]") {
+    auto prepare = [](const test::temp_dir& dir) {
+        fs::create_directories(dir / "build" / "css");
+        test::write_plain(dir / "build" / "index.html", "two");
+        test::write_plain(dir / "build" / "css" / "a.css", "css two");
+        fs::create_directories(dir / "old" / "css");
+        test::write_plain(dir / "old" / "index.html", "one");
+        test::write_plain(dir / "old" / "css" / "a.css", "css one");
+        const outcome first = run_cli({"--tree", (dir / "old").string(), (dir / "site").string()});
+        REQUIRE(first.status == cli::success);
+    };
+    auto tree_is = [](const fs::path& site, const std::string& version) {
+        return test::read_file(site / "index.html") == version &&
+               test::read_file(site / "css" / "a.css") == "css " + version;
+    };
+    std::size_t calls = 0;
+    {
+        test::temp_dir dir;
+        prepare(dir);
+        test::recording_hook count;
+        const outcome r = run_cli_with(count, {"--tree", (dir / "build").string(), (dir / "site").string()}, -1);
+        REQUIRE(r.status == cli::success);
+        CHECK(r.err.empty());
+        CHECK(tree_is(dir / "site", "two"));
+        CHECK(fs::read_symlink(dir / "site") == ".site.v2");
+        calls = count.calls.size();
+    }
+    REQUIRE(calls >= 10);
+    std::size_t before = 0, after = 0;
+    for (std::size_t i = 0; i < calls; ++i) {
+        test::temp_dir dir;
+        prepare(dir);
+        const std::vector<std::string> names = dir.names();
+        test::scripted_hook hook;
+        hook.fail_call(i, EIO);
+        const outcome r = run_cli_with(hook, {"--tree", (dir / "build").string(), (dir / "site").string()}, -1);
+        INFO("call " << i << ": " << hook.trace() << "\n" << r.err);
+        if (r.status == cli::success) {
+            // Only the close of a directory opened to be read may fail unreported.
+            CHECK(hook.calls[i].op == aw::sysop::close);
+            CHECK(tree_is(dir / "site", "two"));
+            continue;
+        }
+        CHECK(contains(r.err, "atomic-write: " + (dir / "site").string() + ": "));
+        CHECK(contains(r.err, ": Input/output error ("));
+        if (r.status == cli::failed) {
+            ++before;
+            CHECK(contains(r.err, "(file not changed)"));
+            CHECK(dir.names() == names);
+            CHECK(tree_is(dir / "site", "one"));
+        } else {
+            ++after;
+            CHECK(r.status == cli::not_durable);
+            CHECK(tree_is(dir / "site", "two"));
+        }
+    }
+    CHECK(before > 0);
+    CHECK(after > 0);
+}
+
+TEST_CASE("--tree refuses what it cannot copy before publishing anything (status 4)", "[tool][tree]") {
+    test::temp_dir dir;
+    fs::create_directories(dir / "build");
+    test::write_plain(dir / "build" / "index.html", "x");
+    outcome r = run_cli({"--tree", (dir / "missing").string(), (dir / "site").string()});
+    CHECK(r.status == cli::input_failed);
+    CHECK(contains(r.err, (dir / "missing").string() + ": read directory: No such file or directory"));
+    r = run_cli({"--tree", (dir / "build" / "index.html").string(), (dir / "site").string()});
+    CHECK(r.status == cli::input_failed);
+    CHECK(contains(r.err, "index.html: not a directory"));
+    fs::create_symlink("index.html", dir / "build" / "alias");
+    r = run_cli({"--tree", (dir / "build").string(), (dir / "site").string()});
+    CHECK(r.status == cli::input_failed);
+    CHECK(contains(r.err, "alias: a symbolic link (--tree copies regular files and directories) (" +
+                              (dir / "site").string() + " not changed)"));
+    fs::remove(dir / "build" / "alias");
+    ::mkfifo((dir / "build" / "fifo").c_str(), 0600);
+    r = run_cli({"--tree", (dir / "build").string(), (dir / "site").string()});
+    CHECK(r.status == cli::input_failed);
+    CHECK(contains(r.err, "fifo: a special file"));
+    CHECK(dir.names() == std::vector<std::string>{"build"});
 }

@@ -357,7 +357,8 @@ TEST_CASE("the help text names every option, value and exit status", "[tool][hel
         CHECK((line.empty() || line.back() != ' '));
     }
     for (const char* option : {"  -n, --no-clobber ", "      --no-empty ", "  -s, --sync=LEVEL ", "  -m, --mode=MODE ",
-                               "  -l, --symlink=HOW ", "      --link ", "  -h, --help ", "  -V, --version "}) {
+                               "  -l, --symlink=HOW ", "      --link ", "      --tree ", "      --keep=N ",
+                               "  -h, --help ", "  -V, --version "}) {
         INFO(option);
         CHECK(help.find(std::string("\n") + option) != help.npos);
     }
@@ -391,7 +392,7 @@ TEST_CASE("the examples of the help text parse as they read", "[tool][help]") {
             examples.emplace_back(at + 1, w.end());
         }
     }
-    REQUIRE(examples.size() == 4);
+    REQUIRE(examples.size() == 5);
     cli::options o = parsed(examples[0]);
     CHECK(o.target == "/etc/app.conf");
     CHECK(o.command.empty());
@@ -406,6 +407,10 @@ TEST_CASE("the examples of the help text parse as they read", "[tool][help]") {
     CHECK(o.link);
     CHECK(o.link_target == "releases/42");
     CHECK(o.target == "current");
+    o = parsed(examples[4]);
+    CHECK(o.tree);
+    CHECK(o.tree_source == "build/site");
+    CHECK(o.target == "/srv/www/site");
 }
 
 TEST_CASE("--link takes TARGET and LINKNAME, and only --no-clobber and --sync", "[tool][parse][link]") {
@@ -442,4 +447,44 @@ TEST_CASE("the version text is the library's version", "[tool][help]") {
     CHECK(cli::version_text() == "atomic-write (atomicwrites) " + std::to_string(ATOMICWRITES_VERSION_MAJOR) + "." +
                                      std::to_string(ATOMICWRITES_VERSION_MINOR) + "." +
                                      std::to_string(ATOMICWRITES_VERSION_PATCH) + "\n");
+}
+
+TEST_CASE("--tree takes DIR and NAME, and only --sync, --mode and --keep", "[tool][parse][tree]") {
+    cli::options o = parsed({"--tree", "build", "site"});
+    CHECK(o.tree);
+    CHECK(o.tree_source == "build");
+    CHECK(o.target == "site");
+    CHECK(o.keep == 1);
+    CHECK(o.mode == fs::perms::unknown);
+    CHECK(o.sync == cli::sync_level::full);
+    o = parsed({"-s", "data", "-m", "644", "--keep=3", "--tree", "--", "-odd dir", "-odd name"});
+    CHECK(o.sync == cli::sync_level::data);
+    CHECK(o.mode == static_cast<fs::perms>(0644));
+    CHECK(o.keep == 3);
+    CHECK(o.tree_source == "-odd dir");
+    CHECK(o.target == "-odd name");
+    CHECK(parsed({"--keep", "0", "--tree", "a", "b"}).keep == 0);
+    const std::pair<std::vector<std::string>, std::string> cases[] = {
+        {{"--tree", "build"}, "--tree needs DIR and NAME"},
+        {{"--tree"}, "--tree needs DIR and NAME"},
+        {{"--tree", "a", "b", "c"}, "--tree needs DIR and NAME"},
+        {{"--tree", "", "site"}, "--tree needs a DIR and a NAME that are not empty"},
+        {{"--tree", "build", ""}, "--tree needs a DIR and a NAME that are not empty"},
+        {{"--tree", "-n", "build", "site"}, "--tree takes only --sync, --mode and --keep"},
+        {{"--tree", "--no-empty", "build", "site"}, "--tree takes only --sync, --mode and --keep"},
+        {{"--tree", "--link", "build", "site"}, "--tree takes only --sync, --mode and --keep"},
+        {{"--tree", "-l", "refuse", "build", "site"}, "--tree takes only --sync, --mode and --keep"},
+        {{"--tree=yes", "build", "site"}, "option '--tree' takes no value"},
+        {{"--keep=2", "f"}, "--keep goes with --tree"},
+        {{"--tree", "--keep=x", "a", "b"}, "invalid --keep 'x' (a number of versions, as 1)"},
+        {{"--tree", "--keep=", "a", "b"}, "invalid --keep ''"},
+        {{"--tree", "--keep=12345", "a", "b"}, "invalid --keep '12345'"},
+        {{"--tree", "-k", "1", "a", "b"}, "unknown option '-k'"},
+    };
+    for (const auto& [args, reason] : cases) {
+        INFO(reason);
+        const parse_result r = parse(args);
+        CHECK(r.status == cli::usage_error);
+        CHECK(r.err == usage_message(reason));
+    }
 }

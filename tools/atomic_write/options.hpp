@@ -60,6 +60,11 @@ struct options {
     /// --link TARGET LINKNAME: make LINKNAME (in `target`) a symbolic link to TARGET.
     bool link = false;
     std::filesystem::path link_target;
+    /// --tree DIR NAME: publish a copy of the directory DIR at NAME (in `target`).
+    bool tree = false;
+    std::filesystem::path tree_source;
+    /// --keep=N: previous versions kept by --tree.
+    unsigned keep = 1;
     bool help = false;
     bool version = false;
 };
@@ -74,6 +79,7 @@ inline std::string version_text() {
 inline constexpr std::string_view help_text =
     R"(Usage: atomic-write [OPTION]... FILE [COMMAND [ARG]...]
   or:  atomic-write --link [-n] [-s LEVEL] TARGET LINKNAME
+  or:  atomic-write --tree [-s LEVEL] [-m MODE] [--keep=N] DIR NAME
 Replace FILE atomically, and durably, with standard input, or with the standard output
 of COMMAND. Readers of FILE, and a crash at any moment, see the complete old content or
 the complete new content, never a mix. The input goes to a temporary file next to FILE,
@@ -103,6 +109,15 @@ Options (before FILE):
                        there, a directory excepted; with -n, only if nothing is):
                        a temporary link renamed over LINKNAME, then the directory
                        synced. Readers find the old link or the new one, never none
+      --tree           publish a copy of the directory DIR at NAME, all or nothing:
+                       the files and directories of DIR (with their permission
+                       bits, or MODE) are copied to a new version '.NAME.vN' beside
+                       NAME, flushed together, then NAME, a symbolic link, is
+                       switched to it in one step. Readers that resolve NAME once
+                       see the whole old tree or the whole new one. A symbolic link
+                       or special file in DIR fails the copy (status 1)
+      --keep=N         with --tree: previous versions kept (default 1); older
+                       ones are removed
   -h, --help           print this help and exit
   -V, --version        print the version and exit
 
@@ -128,6 +143,7 @@ Examples:
   atomic-write -m 600 secrets.env decrypt secrets.env.gpg
   sort data.txt | atomic-write data.txt
   atomic-write --link releases/42 current
+  atomic-write --tree build/site /srv/www/site
 )";
 
 /// Parses the command line. On bad usage writes the problem to `err` and returns
@@ -142,8 +158,9 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
         char short_name;
         std::string_view long_name;
     };
-    constexpr valued with_value[] = {{'s', "sync"}, {'m', "mode"}, {'l', "symlink"}};
+    constexpr valued with_value[] = {{'s', "sync"}, {'m', "mode"}, {'l', "symlink"}, {'k', "keep"}};
     bool symlink_given = false;
+    bool keep_given = false;
 
     auto apply = [&](char name, std::string_view value) -> int {
         if (name == 's') {
@@ -165,6 +182,16 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
             }
             if (mode > 07777) return bad("invalid mode '" + std::string(value) + "' (at most 7777)");
             out.mode = static_cast<std::filesystem::perms>(mode);
+        } else if (name == 'k') {
+            keep_given = true;
+            unsigned n = 0;
+            if (value.empty() || value.size() > 4) return bad("invalid --keep '" + std::string(value) + "'");
+            for (char c : value) {
+                if (c < '0' || c > '9')
+                    return bad("invalid --keep '" + std::string(value) + "' (a number of versions, as 1)");
+                n = n * 10 + static_cast<unsigned>(c - '0');
+            }
+            out.keep = n;
         } else {
             symlink_given = true;
             if (value == "replace") {
@@ -192,9 +219,11 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
             const std::string_view body = arg.substr(2);
             const std::size_t eq = body.find('=');
             const std::string_view name = body.substr(0, eq);
-            if (name == "help" || name == "version" || name == "no-clobber" || name == "no-empty" || name == "link") {
+            if (name == "help" || name == "version" || name == "no-clobber" || name == "no-empty" || name == "link" ||
+                name == "tree") {
                 if (eq != body.npos) return bad("option '--" + std::string(name) + "' takes no value");
                 if (name == "link") out.link = true;
+                if (name == "tree") out.tree = true;
                 if (name == "help") out.help = true;
                 if (name == "version") out.version = true;
                 if (name == "no-clobber") out.no_clobber = true;
@@ -244,6 +273,18 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
         }
     }
     if (out.help || out.version) return success;
+    if (keep_given && !out.tree) return bad("--keep goes with --tree");
+    if (out.tree) {
+        // A tree has no input and no single file: only --sync, --mode and --keep apply.
+        if (out.link || out.no_clobber || out.no_empty || symlink_given)
+            return bad("--tree takes only --sync, --mode and --keep");
+        if (argc - i != 2) return bad("--tree needs DIR and NAME");
+        if (argv[i][0] == '\0' || argv[i + 1][0] == '\0')
+            return bad("--tree needs a DIR and a NAME that are not empty");
+        out.tree_source = argv[i];
+        out.target = argv[i + 1];
+        return success;
+    }
     if (out.link) {
         // A link has no content, mode or input: only --no-clobber and --sync apply.
         if (out.no_empty || out.mode != std::filesystem::perms::unknown || symlink_given)

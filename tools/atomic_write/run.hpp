@@ -11,18 +11,25 @@
 
 #include <atomicwrites/atomic_writer.hpp>
 #include <atomicwrites/links.hpp>
+#include <atomicwrites/tree_writer.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
+#include <cstring>
 #include <filesystem>
+#include <new>
 #include <ostream>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace atomic_write_cli {
 
@@ -192,6 +199,94 @@ int link_with(const options& o, std::ostream& err) {
     }
 }
 
+/// --tree: copies the files and directories of o.tree_source into a tree_writer for
+/// o.target and publishes it, with sync policy Sync. Returns an exit status: a problem
+/// with DIR (unreadable, a link or special file in it) is input_failed, a failed step
+/// of the publication failed (nothing published) or not_durable (published).
+template <class Sync>
+int tree_with(const options& o, std::ostream& err) {
+    namespace fs = std::filesystem;
+    auto input_problem = [&](const fs::path& p, const std::string& what) {
+        err << program << ": " << p.string() << ": " << what << " (" << o.target.string() << " not changed)\n";
+        return input_failed;
+    };
+    // What to copy, read before anything is made: sorted, directories before what is
+    // in them, nothing followed.
+    std::vector<fs::path> dirs, files;
+    {
+        std::error_code ec;
+        const fs::file_status top = fs::status(o.tree_source, ec);
+        if (ec) return input_problem(o.tree_source, "read directory: " + ec.message());
+        if (!fs::is_directory(top)) return input_problem(o.tree_source, "not a directory");
+        fs::recursive_directory_iterator it(o.tree_source, ec), end;
+        for (; !ec && it != end; it.increment(ec)) {
+            const fs::path relative = it->path().lexically_relative(o.tree_source);
+            const fs::file_status st = it->symlink_status(ec);
+            if (ec) break;
+            if (fs::is_directory(st)) {
+                dirs.push_back(relative);
+            } else if (fs::is_regular_file(st)) {
+                files.push_back(relative);
+            } else {
+                return input_problem(it->path(), fs::is_symlink(st)
+                                                     ? "a symbolic link (--tree copies regular files and directories)"
+                                                     : "a special file (--tree copies regular files and directories)");
+            }
+        }
+        if (ec) return input_problem(o.tree_source, "read directory: " + ec.message());
+        std::sort(dirs.begin(), dirs.end());
+        std::sort(files.begin(), files.end());
+    }
+    try {
+        aw::basic_tree_writer<Sync> t(o.target, {.keep = o.keep, .mode = o.mode});
+        for (const fs::path& d : dirs) t.make_directory(d);
+        std::vector<char> buffer(64 * 1024);
+        for (const fs::path& f : files) {
+            const fs::path from = o.tree_source / f;
+            const int fd = ::open(from.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+            struct ::stat st {};
+            if (fd < 0 || ::fstat(fd, &st) != 0) {
+                const int e = errno;
+                if (fd >= 0) ::close(fd);
+                return input_problem(from, std::string("open: ") + std::strerror(e));
+            }
+            if (!S_ISREG(st.st_mode)) {
+                ::close(fd);
+                return input_problem(from, "no longer a regular file");
+            }
+            // Permission bits as in DIR, or MODE; set-id bits are not copied.
+            const fs::perms mode = o.mode != fs::perms::unknown ? o.mode : static_cast<fs::perms>(st.st_mode & 0777);
+            aw::tree_file& out = t.add(f, mode);
+            for (;;) {
+                const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+                if (n < 0 && errno == EINTR) continue;
+                if (n < 0) {
+                    const int e = errno;
+                    ::close(fd);
+                    return input_problem(from, std::string("read: ") + std::strerror(e));
+                }
+                if (n == 0) break;
+                out.write(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+            }
+            ::close(fd);
+            out.close();
+        }
+        t.commit();
+        return success;
+    } catch (const aw::durability_error& e) {
+        report(err, o.target, step_of(e, "publish tree"), e.code().message(), true);
+        return not_durable;
+    } catch (const std::filesystem::filesystem_error& e) {
+        std::string step = step_of(e, "publish tree");
+        if (!e.path2().empty()) step += " '" + e.path2().string() + "'";
+        report(err, o.target, step, e.code().message(), false);
+        return failed;
+    } catch (const std::bad_alloc&) {
+        report(err, o.target, "copy tree", "out of memory", false);
+        return failed;
+    }
+}
+
 /// Runs the command as parsed. `input_fd` is standard input; `wait_mask` comes from a
 /// signal_setup (null without one). Returns an exit status, or -N when stop signal N
 /// ended the write before the input did (the caller then dies by that signal).
@@ -203,6 +298,17 @@ inline int run(const options& o, int input_fd, const sigset_t* wait_mask, std::o
     if (o.version) {
         out << version_text();
         return success;
+    }
+    if (o.tree) {
+        switch (o.sync) {
+            case sync_level::none:
+                return tree_with<aw::sync::none>(o, err);
+            case sync_level::data:
+                return tree_with<aw::sync::fdatasync>(o, err);
+            case sync_level::full:
+                break;
+        }
+        return tree_with<aw::sync::full_fsync>(o, err);
     }
     if (o.link) {
         switch (o.sync) {
