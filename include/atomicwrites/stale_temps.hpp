@@ -284,8 +284,14 @@ inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type
     sys::file_status st = sys::stat_at(dir, name, ec);
     if (ec) return sweep_result::kept;
     if (st.kind == sys::file_kind::none) return sweep_result::gone;
-    if (st.kind != sys::file_kind::regular || st.modified > not_after || st.changed > not_after)
-        return sweep_result::kept;
+    if (st.modified > not_after || st.changed > not_after) return sweep_result::kept;
+    if (st.kind == sys::file_kind::symlink) {
+        // A temporary link (symlink_atomic's, a tree's switch) that a killed process
+        // left: a live one lives for the instant between its symlinkat and its rename.
+        // Only the link goes, never what it points to; claimed first, as a file is.
+        return claim_and_remove(dir, name, st, not_after, affixes, step, ec);
+    }
+    if (st.kind != sys::file_kind::regular) return sweep_result::kept;
 
     native_handle_type f = sys::open_file(dir, name, ec);
     if (ec) {
@@ -421,9 +427,10 @@ inline std::size_t sweep(native_handle_type at, const native_char_type* name, co
 
 /// Removes the temporary files this library's writers left in `directory` and returns
 /// how many it removed: only files whose name is one of ours (is_temp_name()), that are
-/// regular files (links are never followed), unchanged for options.older_than and not
-/// in use by a writer. The file is checked while held open, and a file that replaced it
-/// meanwhile is not removed. Several sweeps may run at once. How "in use" is told on
+/// regular files, unchanged for options.older_than and not in use by a writer, and on
+/// POSIX the temporary symbolic links of symlink_atomic() and tree_writer left as old
+/// (the link itself: links are never followed). The file is checked while held open,
+/// and a file that replaced it meanwhile is not removed. Several sweeps may run at once. How "in use" is told on
 /// each system, and its limits, are in docs/design-notes.md.
 ///
 /// Platforms: all; "in use" is exact on Linux (a read lease) and Windows (an exclusive

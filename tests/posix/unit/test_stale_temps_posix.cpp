@@ -8,6 +8,7 @@
 // another user keeps what it cannot judge.
 #include <catch2/catch.hpp>
 
+#include <atomicwrites/links.hpp>
 #include <atomicwrites/stale_temps.hpp>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -191,12 +193,8 @@ TEST_CASE("a temporary file in use is never removed", "[stale_temps]") {
     CHECK((dir.names() == names{"data"} || dir.names().empty()));
 }
 
-TEST_CASE("links, directories and FIFOs named like temporary files are left alone", "[stale_temps]") {
+TEST_CASE("directories and FIFOs named like temporary files are left alone", "[stale_temps]") {
     test::temp_dir dir;
-    test::temp_dir other;
-    test::write_plain(other / "victim", "not to be touched");
-    fs::create_symlink(other / "victim", dir / ".data.LINKLINK.tmp");
-    fs::create_symlink(other / "missing", dir / ".data.DANGLING.tmp");
     fs::create_directory(dir / ".data.DIRECTOR.tmp");
     test::write_plain(dir / ".data.DIRECTOR.tmp" / "inside", "x");
     REQUIRE(::mkfifo((dir / ".data.FIFOFIFO.tmp").c_str(), 0600) == 0);
@@ -204,9 +202,40 @@ TEST_CASE("links, directories and FIFOs named like temporary files are left alon
     CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 0);
     CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 0s, .target_name = "data"}) == 0);
     CHECK(dir.names() == before);
-    CHECK(test::read_file(other / "victim") == "not to be touched");
-    CHECK(other.names() == names{"victim"});
     CHECK(test::read_file(dir / ".data.DIRECTOR.tmp" / "inside") == "x");
+}
+
+TEST_CASE("stale temporary links are removed, never what they point to; fresh ones stay", "[stale_temps][links]") {
+    test::temp_dir dir;
+    test::temp_dir other;
+    test::write_plain(other / "victim", "not to be touched");
+    fs::create_directory(other / "tree");
+    test::write_plain(other / "tree" / "inside", "x");
+    fs::create_symlink(other / "victim", dir / ".data.LINKLINK.tmp");
+    fs::create_symlink(other / "missing", dir / ".data.DANGLING.tmp");
+    fs::create_symlink(other / "tree", dir / ".site.TREETREE.tmp");
+    test::write_plain(dir / "data", "target");
+    // Made an hour ago, as a killed symlink_atomic or tree_writer leaves them.
+    for (const char* n : {".data.LINKLINK.tmp", ".data.DANGLING.tmp", ".site.TREETREE.tmp"}) {
+        const struct timespec old[2] = {{::time(nullptr) - 7200, 0}, {::time(nullptr) - 7200, 0}};
+        REQUIRE(::utimensat(AT_FDCWD, (dir / n).c_str(), old, AT_SYMLINK_NOFOLLOW) == 0);
+    }
+    // The age is the change time too, which utimensat sets to now: so only a sweep that
+    // takes any age removes them here; the default hour keeps them.
+    CHECK(aw::remove_stale_temps(dir.path()) == 0);
+    CHECK(dir.names() == names{".data.DANGLING.tmp", ".data.LINKLINK.tmp", ".site.TREETREE.tmp", "data"});
+    CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 3);
+    CHECK(dir.names() == names{"data"});
+    CHECK(test::read_file(dir / "data") == "target");
+    CHECK(test::read_file(other / "victim") == "not to be touched");
+    CHECK(test::read_file(other / "tree" / "inside") == "x");
+    CHECK(other.names() == names{"tree", "victim"});
+    // A link symlink_atomic left when killed between its two steps is swept too.
+    aw::symlink_atomic("v1", dir / "current");
+    fs::create_symlink("v2", dir / ".current.AbCdEfGh.tmp");
+    CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 1);
+    CHECK(dir.names() == names{"current", "data"});
+    CHECK(fs::read_symlink(dir / "current") == "v1");
 }
 
 TEST_CASE("a leftover second name of a published file is removed, the file stays", "[stale_temps]") {
