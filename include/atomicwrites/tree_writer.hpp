@@ -969,6 +969,58 @@ private:
         return commit_state::published;
     }
 
+    /// Whether renameat2's RENAME_NOREPLACE is missing here (EINVAL from FUSE and older
+    /// NFS, ENOSYS from old kernels), rather than refused.
+    static bool no_noreplace(const std::error_code& ec) noexcept {
+        return ec == std::errc::invalid_argument || ec == std::errc::function_not_supported ||
+               ec == std::errc::operation_not_supported;
+    }
+
+    /// Renames the build directory to `version` without replacing anything there:
+    /// renameat2(RENAME_NOREPLACE); where the filesystem lacks it, `version` is claimed
+    /// by making it (mkdirat fails if it exists), then the build directory is renamed
+    /// over that empty directory, which rename(2) allows. A crash in between leaves an
+    /// empty version that was never published: the next commit removes it.
+    void name_version(const native_char_type* version, std::error_code& ec) noexcept {
+        if constexpr (detail::sys::has_rename_noreplace) {
+            detail::sys::rename_noreplace(parent_, build_, parent_, version, ec);
+            if (!ec || !no_noreplace(ec)) return;
+            ec.clear();
+        }
+        step_ = "name version directory (claim the name: no RENAME_NOREPLACE here)";
+        detail::sys::make_directory(parent_, version, 0700, ec);
+        if (ec) return;
+        step_ = "name version directory";
+        detail::sys::rename(parent_, build_, parent_, version, ec);
+        if (ec) {
+            std::error_code ignored;  // the empty directory just made
+            detail::sys::remove_directory(parent_, version, ignored);
+        }
+    }
+
+    /// Renames the build directory to the stable name, where nothing is (exchange, the
+    /// first tree): renameat2(RENAME_NOREPLACE); where the filesystem lacks it, a look
+    /// that the name is still free, then rename(2). Not an empty directory made first,
+    /// as for a version: readers would find it at the stable name. So there, a
+    /// directory made at the name in the instant between the look and the rename is
+    /// replaced if empty (rename(2) fails if it is not).
+    void publish_first(std::error_code& ec) noexcept {
+        if constexpr (detail::sys::has_rename_noreplace) {
+            detail::sys::rename_noreplace(parent_, build_, parent_, stable_, ec);
+            if (!ec || !no_noreplace(ec)) return;
+            ec.clear();
+        }
+        step_ = "publish the first tree (look again: no RENAME_NOREPLACE here)";
+        const detail::sys::file_status st = detail::sys::stat_at(parent_, stable_, ec);
+        if (ec) return;
+        if (st.kind != detail::sys::file_kind::none) {
+            ec = std::make_error_code(std::errc::file_exists);
+            return;
+        }
+        step_ = "publish the first tree";
+        detail::sys::rename(parent_, build_, parent_, stable_, ec);
+    }
+
     commit_state commit_link(const detail::sys::file_status& at_name, std::error_code& ec) noexcept {
         if (at_name.kind != detail::sys::file_kind::none && at_name.kind != detail::sys::file_kind::symlink) {
             step_ =
@@ -989,10 +1041,7 @@ private:
         native_char_type version[detail::sys::max_name + 1];
         version_name(number, version);
         step_ = "name version directory";
-        if constexpr (detail::sys::has_rename_noreplace)
-            detail::sys::rename_noreplace(parent_, build_, parent_, version, ec);
-        else
-            detail::sys::rename(parent_, build_, parent_, version, ec);
+        name_version(version, ec);
         if (ec) return abandon();
         detail::copy_c_string(build_, version);  // a failure from here removes it by this name
         native_char_type link[detail::sys::max_name + 1];
@@ -1034,10 +1083,7 @@ private:
         if (at_name.kind == detail::sys::file_kind::none) {
             // The first version: named at the stable name, exclusively.
             step_ = "publish the first tree";
-            if constexpr (detail::sys::has_rename_noreplace)
-                detail::sys::rename_noreplace(parent_, build_, parent_, stable_, ec);
-            else
-                detail::sys::rename(parent_, build_, parent_, stable_, ec);
+            publish_first(ec);
             if (ec) return abandon();
             build_[0] = '\0';
             return finish(found, 0, 0, 0, ec);
