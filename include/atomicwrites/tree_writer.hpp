@@ -730,13 +730,7 @@ private:
         }
         if (!ec) {
             for (const waiting& w : pending_) items.push_back({w.file, device_, {}});
-            const sync_step step(
-                &sync_,
-                [](const void* c, sync_item& item) noexcept {
-                    static_cast<const SyncPolicy*>(c)->sync_file(item.handle, item.error);
-                },
-                SyncPolicy::durable);
-            group_.sync_files(std::span<sync_item>(items), step);
+            group_.sync_files(std::span<sync_item>(items), sync_step(&sync_, &sync_one<false>, SyncPolicy::durable));
             for (std::size_t i = 0; i < items.size() && !ec; ++i) {
                 if (!items[i].error) continue;
                 ec = items[i].error;
@@ -746,6 +740,17 @@ private:
         }
         if (ec) keep_error(ec);
         close_pending();
+    }
+
+    /// The sync a group policy issues for one of the tree's files or directories: the
+    /// SyncPolicy's (`context` is it).
+    template <bool Directory>
+    static void sync_one(const void* context, sync_item& item) noexcept {
+        const auto* sync = static_cast<const SyncPolicy*>(context);
+        if constexpr (Directory)
+            sync->sync_directory(item.handle, item.error);
+        else
+            sync->sync_file(item.handle, item.error);
     }
 
     /// Closes the files waiting for their sync; a failure is kept.
@@ -792,13 +797,7 @@ private:
         }
         for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) items.push_back({it->second, device_, {}});
         items.push_back({build_dir_, device_, {}});
-        const sync_step step(
-            &sync_,
-            [](const void* c, sync_item& item) noexcept {
-                static_cast<const SyncPolicy*>(c)->sync_directory(item.handle, item.error);
-            },
-            SyncPolicy::durable);
-        group_.sync_directories(std::span<sync_item>(items), step);
+        group_.sync_directories(std::span<sync_item>(items), sync_step(&sync_, &sync_one<true>, SyncPolicy::durable));
         for (std::size_t i = 0; i < items.size(); ++i) {
             if (!items[i].error) continue;
             ec = items[i].error;

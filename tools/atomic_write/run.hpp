@@ -287,6 +287,21 @@ int tree_with(const options& o, std::ostream& err) {
     }
 }
 
+/// Calls `f.operator()<Sync>()` with the sync policy --sync=LEVEL names, and returns
+/// what it returns.
+template <class F>
+int with_sync_policy(sync_level level, F&& f) {
+    switch (level) {
+        case sync_level::none:
+            return f.template operator()<aw::sync::none>();
+        case sync_level::data:
+            return f.template operator()<aw::sync::fdatasync>();
+        case sync_level::full:
+            break;
+    }
+    return f.template operator()<aw::sync::full_fsync>();
+}
+
 /// Runs the command as parsed. `input_fd` is standard input; `wait_mask` comes from a
 /// signal_setup (null without one). Returns an exit status, or -N when stop signal N
 /// ended the write before the input did (the caller then dies by that signal).
@@ -299,37 +314,9 @@ inline int run(const options& o, int input_fd, const sigset_t* wait_mask, std::o
         out << version_text();
         return success;
     }
-    if (o.tree) {
-        switch (o.sync) {
-            case sync_level::none:
-                return tree_with<aw::sync::none>(o, err);
-            case sync_level::data:
-                return tree_with<aw::sync::fdatasync>(o, err);
-            case sync_level::full:
-                break;
-        }
-        return tree_with<aw::sync::full_fsync>(o, err);
-    }
-    if (o.link) {
-        switch (o.sync) {
-            case sync_level::none:
-                return link_with<aw::sync::none>(o, err);
-            case sync_level::data:
-                return link_with<aw::sync::fdatasync>(o, err);
-            case sync_level::full:
-                break;
-        }
-        return link_with<aw::sync::full_fsync>(o, err);
-    }
-    switch (o.sync) {
-        case sync_level::none:
-            return write_with<aw::sync::none>(o, input_fd, wait_mask, err);
-        case sync_level::data:
-            return write_with<aw::sync::fdatasync>(o, input_fd, wait_mask, err);
-        case sync_level::full:
-            break;
-    }
-    return write_with<aw::sync::full_fsync>(o, input_fd, wait_mask, err);
+    if (o.tree) return with_sync_policy(o.sync, [&]<class Sync>() { return tree_with<Sync>(o, err); });
+    if (o.link) return with_sync_policy(o.sync, [&]<class Sync>() { return link_with<Sync>(o, err); });
+    return with_sync_policy(o.sync, [&]<class Sync>() { return write_with<Sync>(o, input_fd, wait_mask, err); });
 }
 
 }  // namespace atomic_write_cli
