@@ -93,6 +93,23 @@ enum class commit_state : unsigned char {
     published,
 };
 
+/// What the temporary file holds when the writer is made (write_options::start).
+enum class start_mode : unsigned char {
+    /// Nothing: the new content is written from scratch. The default.
+    empty,
+    /// A copy of the target (a regular file, or with symlink_mode::follow the file a link
+    /// leads to), made by the cheapest method that works: a clone sharing the target's
+    /// blocks (FICLONE: btrfs, XFS with reflink), else a copy in the kernel
+    /// (copy_file_range), else reads and writes. Writes then continue after the copied
+    /// content; pwrite(), truncate() and append() edit it (see edit.hpp). A missing
+    /// target (or, with symlink_mode::replace, a link) starts empty. As for any write, an
+    /// existing target is replaced only with `overwrite`.
+    /// POSIX; on Windows the writer fails with not_supported.
+    copy_of_target,
+    /// As copy_of_target, but a missing target is an error (no_such_file_or_directory).
+    copy_of_existing_target,
+};
+
 /// Options for one atomic write. An aggregate: `{.overwrite = true}` works.
 ///
 /// The string views are read while the writer is constructed and not kept.
@@ -141,6 +158,8 @@ struct write_options {
     /// file is given the backup name before the new one is published: see
     /// docs/links-and-sets.md).
     std::filesystem::path backup{};
+    /// What the temporary file starts as: empty (the default) or a copy of the target.
+    start_mode start = start_mode::empty;
 };
 
 }  // namespace v1
