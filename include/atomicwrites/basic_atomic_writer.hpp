@@ -246,6 +246,17 @@ public:
         or_throw([&](auto& e) { append(data, e); });
     }
 
+    /// Says that the file will hold `size` bytes: its space is reserved where
+    /// write_options::prealloc says it pays (detail/edit.hpp), without changing its size.
+    /// Errors: ENOSPC, EDQUOT, EIO (a filesystem that cannot reserve is not an error).
+    void reserve(std::uint64_t size, std::error_code& ec) noexcept {
+        if (edit_ready(ec)) detail::reserve(s_, size, ec);
+    }
+    /// \overload (throws filesystem_error)
+    void reserve(std::uint64_t size) {
+        or_throw([&](auto& e) { reserve(size, e); });
+    }
+
     /// Writes out buffered data to the temporary file (not a sync).
     void flush(std::error_code& ec) noexcept {
         ec.clear();

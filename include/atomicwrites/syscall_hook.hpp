@@ -86,8 +86,8 @@ enum class sysop : unsigned char {
     truncate,          ///< ftruncate(2) of `file` to `size` bytes; not made on Windows
     seek,              ///< lseek(2) of `file` to `offset` (`size` 0: from the start, 1: from the
                        ///< position, 2: from the end); not made on Windows
-    fallocate,         ///< fallocate(2) (posix_fallocate(3) outside Linux): `size` bytes of `file` at
-                       ///< `offset`; not made on Windows
+    fallocate,         ///< fallocate(2) with FALLOC_FL_KEEP_SIZE (Linux): reserves `size` bytes of
+                       ///< `file` at `offset` (write_options::prealloc)
     statfs,            ///< fstatfs(2) of `file`: which filesystem holds it (Linux); not made on Windows
 };
 

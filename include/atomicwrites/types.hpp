@@ -110,6 +110,21 @@ enum class start_mode : unsigned char {
     copy_of_existing_target,
 };
 
+/// Whether a writer reserves the file's space (fallocate) before writing, when it knows
+/// the size: write_file(), a batch's writes, basic_atomic_writer::reserve(). The space is
+/// reserved without changing the file's size (FALLOC_FL_KEEP_SIZE), so fewer bytes
+/// written than reserved leave no zeros. Linux; elsewhere nothing is reserved.
+enum class prealloc_mode : unsigned char {
+    /// Where it was measured to pay: on ext4, for 1 MiB and more (one fstatfs to know the
+    /// filesystem, at that size only). Not on XFS, btrfs or tmpfs, where it made writes
+    /// slower (docs/big-files.md). The default.
+    automatic,
+    /// Always, whatever the size and the filesystem.
+    always,
+    /// Never.
+    never,
+};
+
 /// Options for one atomic write. An aggregate: `{.overwrite = true}` works.
 ///
 /// The string views are read while the writer is constructed and not kept.
@@ -160,6 +175,8 @@ struct write_options {
     std::filesystem::path backup{};
     /// What the temporary file starts as: empty (the default) or a copy of the target.
     start_mode start = start_mode::empty;
+    /// Whether the file's space is reserved before it is written, when the size is known.
+    prealloc_mode prealloc = prealloc_mode::automatic;
 };
 
 }  // namespace v1

@@ -178,23 +178,28 @@ inline std::uint64_t seek(handle file, std::int64_t offset, seek_from from, std:
     return static_cast<std::uint64_t>(position);
 }
 
-/// fallocate(2) (posix_fallocate(3) outside Linux): reserves `size` bytes of `file` from
-/// `offset`, extending its size. Filesystems without it answer EOPNOTSUPP.
+/// True where space can be reserved without changing a file's size (Linux).
+inline constexpr bool has_allocate = ATOMICWRITES_LINUX;
+
+/// fallocate(2) with FALLOC_FL_KEEP_SIZE (Linux): reserves `size` bytes of `file` from
+/// `offset` without changing its size. Filesystems without it answer EOPNOTSUPP. Where
+/// has_allocate is false: not_supported, no call made.
 inline void allocate(handle file, std::uint64_t offset, std::uint64_t size, std::error_code& ec) noexcept {
+#if ATOMICWRITES_LINUX
     syscall_info info{.op = sysop::fallocate, .file = file, .size = static_cast<std::size_t>(size), .offset = offset};
     long r;
     do {
         r = through_hook(info, [](syscall_info& i) -> long {
-#if ATOMICWRITES_LINUX
-            return ::fallocate(i.file, 0, static_cast<off_t>(i.offset), static_cast<off_t>(i.size));
-#else
-            const int e = ::posix_fallocate(i.file, static_cast<off_t>(i.offset), static_cast<off_t>(i.size));
-            errno = e;
-            return e == 0 ? 0 : -1;
-#endif
+            return ::fallocate(i.file, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(i.offset), static_cast<off_t>(i.size));
         });
     } while (r < 0 && errno == EINTR);
     if (r < 0) set_error(ec);
+#else
+    (void)file;
+    (void)offset;
+    (void)size;
+    ec = std::make_error_code(std::errc::not_supported);
+#endif
 }
 
 /// The type of the filesystem holding `file` (fstatfs(2)'s f_type, Linux's magic

@@ -21,6 +21,7 @@ namespace detail::sys {
 inline constexpr bool has_clone = false;
 inline constexpr bool has_copy_range = false;
 inline constexpr bool has_positioned_io = false;
+inline constexpr bool has_allocate = false;
 
 inline bool is_copy_unsupported(const std::error_code& ec) noexcept { return ec == std::errc::not_supported; }
 
