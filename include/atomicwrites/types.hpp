@@ -115,9 +115,10 @@ enum class start_mode : unsigned char {
 /// reserved without changing the file's size (FALLOC_FL_KEEP_SIZE), so fewer bytes
 /// written than reserved leave no zeros. Linux; elsewhere nothing is reserved.
 enum class prealloc_mode : unsigned char {
-    /// Where it was measured to pay: on ext4, for 1 MiB and more (one fstatfs to know the
-    /// filesystem, at that size only). Not on XFS, btrfs or tmpfs, where it made writes
-    /// slower (docs/big-files.md). The default.
+    /// Where it was measured to pay: on ext4, for 16 MiB and more (one fstatfs to know
+    /// the filesystem, at that size only). Not on XFS, btrfs or tmpfs, nor for smaller
+    /// files, where it did not help or made writes slower (docs/big-files.md). The
+    /// default.
     automatic,
     /// Always, whatever the size and the filesystem.
     always,

@@ -56,7 +56,7 @@ std::uint64_t allocated(int fd) {
 TEST_CASE("prealloc reserves space where it pays: automatic on ext4 for big writes; always; never", "[prealloc]") {
     test::temp_dir base(test::fast_base());
     std::vector<std::unique_ptr<test::loop_image>> images;
-    const std::string big = test::pattern(2 * 1024 * 1024 + 5, 4);
+    const std::string big = test::pattern(16 * 1024 * 1024 + 5, 4);
     const std::string small = test::pattern(4096, 4);
     for (const place& p : places(base, images)) {
         INFO("filesystem " << p.name);
@@ -154,12 +154,14 @@ TEST_CASE("a filesystem that cannot reserve is no error; a full one names the st
         CHECK(dir.names() == std::vector<std::string>{"target"});
     }
     // A failure of the fstatfs that chooses is no error: nothing is reserved.
+    const std::string big = test::pattern(16 * 1024 * 1024, 3);
     test::scripted_hook hook;
     hook.fail_every(sysop::statfs, EIO);
     {
         aw::scoped_syscall_hook scope(hook);
-        aw::write_file(target, data, {.overwrite = true});
+        aw::write_file(target, big, {.overwrite = true});
     }
+    CHECK(hook.count(sysop::statfs) == 1);
     CHECK(hook.count(sysop::fallocate) == 0);
-    CHECK(test::read_file(target) == data);
+    CHECK(test::read_file(target) == big);
 }
