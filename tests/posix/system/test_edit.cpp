@@ -5,16 +5,22 @@
 // the middle, the end, past the end, and cuts give exactly the expected bytes; the target
 // is untouched until the commit; a failed copy leaves nothing; a failure injected at
 // every call of an edit leaves the old file or the new one and no temporary file; every
-// crash state of an edit by a durable writer is the old file or the new one.
+// crash state of an edit by a durable writer is the old file or the new one. The stream's
+// position shows a long write's progress; in the long run, writes over 2 GiB loop.
 #include <catch2/catch.hpp>
 
 #include <atomicwrites/edit.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "support.hpp"
 #include "support/crash_model.hpp"
@@ -343,4 +349,115 @@ TEST_CASE("every crash state of an edit is the old file or the new one; sync::no
         check_crash_states<aw::basic_atomic_writer<aw::sync::fdatasync>>(p.dir, true);
         check_crash_states<aw::basic_atomic_writer<aw::sync::none>>(p.dir, false);
     }
+}
+
+TEST_CASE("the stream's position shows how far a long write got, and seeks", "[edit][progress]") {
+    test::temp_dir dir(test::fast_base());
+    const std::string chunk = test::pattern(100000, 8);
+    aw::atomic_write(dir / "f",
+                     [&](aw::atomic_writer& w) {
+                         std::ostream& out = w.stream();
+                         CHECK(out.tellp() == 0);
+                         for (int i = 1; i <= 5; ++i) {
+                             out << chunk;
+                             CHECK(out.tellp() == static_cast<std::streamoff>(i * chunk.size()));
+                         }
+                         w.write(std::string_view("abc"));  // write() and the stream share the buffer and the position
+                         CHECK(out.tellp() == static_cast<std::streamoff>(5 * chunk.size() + 3));
+                         out.seekp(2);
+                         out << "XY";
+                         CHECK(out.tellp() == 4);
+                         CHECK(out.good());
+                     },
+                     {.overwrite = true});
+    std::string expected;
+    for (int i = 0; i < 5; ++i) expected += chunk;
+    expected += "abc";
+    expected.replace(2, 2, "XY");
+    CHECK(test::read_file(dir / "f") == expected);
+}
+
+namespace {
+
+/// `size` bytes of zeros that cost no memory (untouched anonymous pages all map the zero
+/// page) but for a marker byte every 256 MiB; unmapped on destruction.
+class zero_pages {
+public:
+    explicit zero_pages(std::size_t size) : size_(size) {
+        void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        REQUIRE(p != MAP_FAILED);
+        data_ = static_cast<char*>(p);
+        for (std::size_t at = 0; at < size; at += marker_step) data_[at] = marker(at);
+        data_[size - 1] = 'E';
+    }
+    ~zero_pages() { ::munmap(data_, size_); }
+    zero_pages(const zero_pages&) = delete;
+    zero_pages& operator=(const zero_pages&) = delete;
+
+    std::string_view view() const { return {data_, size_}; }
+    static constexpr std::size_t marker_step = std::size_t{256} << 20;
+    static char marker(std::size_t at) { return static_cast<char>('A' + at / marker_step); }
+
+private:
+    char* data_ = nullptr;
+    std::size_t size_;
+};
+
+/// The byte at `at` of the file `p`.
+char byte_at(const fs::path& p, std::uint64_t at) {
+    const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    char c = '?';
+    const ssize_t n = ::pread(fd, &c, 1, static_cast<off_t>(at));
+    ::close(fd);
+    REQUIRE(n == 1);
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("writes over the 2 GiB of one system call loop correctly (long run)", "[edit][long]") {
+    if (!test::long_run()) {
+        WARN("skipped: a 2.5 GiB write, only in the long run (ATOMICWRITES_LONG_TESTS=1, scripts/test-long)");
+        return;
+    }
+    // On the disk's filesystem: 2.5 GiB of file would take as much memory on a tmpfs.
+    test::temp_dir dir;
+    const std::size_t size = (std::size_t{5} << 29) + 7;  // 2.5 GiB and a bit
+    const zero_pages source(size);
+    const fs::path target = dir / "big";
+    test::scripted_hook hook;
+    {
+        aw::scoped_syscall_hook scope(hook);
+        aw::write_file(target, source.view(), {.overwrite = true});
+    }
+    // write(2) moves at most 0x7ffff000 bytes per call: the library looped.
+    std::size_t writes = 0, most = 0;
+    for (const auto& c : hook.calls)
+        if (c.op == sysop::write) ++writes, most = std::max(most, c.size);
+    CHECK(writes >= 2);
+    CHECK(most <= 0x7ffff000u);
+    CHECK(fs::file_size(target) == size);
+    for (std::size_t at = 0; at < size; at += zero_pages::marker_step) {
+        CHECK(byte_at(target, at) == zero_pages::marker(at));
+        CHECK(byte_at(target, at + 1) == '\0');
+    }
+    CHECK(byte_at(target, size - 1) == 'E');
+
+    // pwrite() of more than 2 GiB at an offset past 2 GiB, in a copy of the file.
+    const std::uint64_t offset = std::uint64_t{3} << 30;
+    hook.calls.clear();
+    {
+        aw::scoped_syscall_hook scope(hook);
+        aw::atomic_edit(target, [&](aw::atomic_writer& w) { w.pwrite(offset, source.view()); });
+    }
+    std::size_t pwrites = 0;
+    for (const auto& c : hook.calls)
+        if (c.op == sysop::pwrite) ++pwrites;
+    CHECK(pwrites >= 2);
+    CHECK(fs::file_size(target) == offset + size);
+    CHECK(byte_at(target, 0) == 'A');
+    CHECK(byte_at(target, size) == '\0');  // the hole between the old end and the offset
+    CHECK(byte_at(target, offset + zero_pages::marker_step) == 'B');
+    CHECK(byte_at(target, offset + size - 1) == 'E');
 }
