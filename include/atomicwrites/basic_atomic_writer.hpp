@@ -211,11 +211,11 @@ public:
     void pwrite(std::uint64_t offset, std::string_view data, std::error_code& ec) noexcept {
         if (edit_ready(ec)) detail::edit_pwrite(s_, offset, data.data(), data.size(), ec);
     }
-    /// \overload (throws filesystem_error)
+    /// As above; throws filesystem_error naming the step on failure.
     void pwrite(std::uint64_t offset, std::span<const std::byte> data) {
         or_throw([&](auto& e) { pwrite(offset, data, e); });
     }
-    /// \overload (throws filesystem_error)
+    /// As above; throws filesystem_error naming the step on failure.
     void pwrite(std::uint64_t offset, std::string_view data) {
         or_throw([&](auto& e) { pwrite(offset, data, e); });
     }
@@ -224,7 +224,7 @@ public:
     void truncate(std::uint64_t size, std::error_code& ec) noexcept {
         if (edit_ready(ec)) detail::edit_truncate(s_, size, ec);
     }
-    /// \overload (throws filesystem_error)
+    /// As above; throws filesystem_error naming the step on failure.
     void truncate(std::uint64_t size) {
         or_throw([&](auto& e) { truncate(size, e); });
     }
@@ -237,11 +237,11 @@ public:
     void append(std::string_view data, std::error_code& ec) noexcept {
         if (edit_ready(ec)) detail::edit_append(s_, data.data(), data.size(), ec);
     }
-    /// \overload (throws filesystem_error)
+    /// As above; throws filesystem_error naming the step on failure.
     void append(std::span<const std::byte> data) {
         or_throw([&](auto& e) { append(data, e); });
     }
-    /// \overload (throws filesystem_error)
+    /// As above; throws filesystem_error naming the step on failure.
     void append(std::string_view data) {
         or_throw([&](auto& e) { append(data, e); });
     }
@@ -252,7 +252,7 @@ public:
     void reserve(std::uint64_t size, std::error_code& ec) noexcept {
         if (edit_ready(ec)) detail::reserve(s_, size, ec);
     }
-    /// \overload (throws filesystem_error)
+    /// As above; throws filesystem_error naming the step on failure.
     void reserve(std::uint64_t size) {
         or_throw([&](auto& e) { reserve(size, e); });
     }
