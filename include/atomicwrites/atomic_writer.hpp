@@ -138,7 +138,9 @@ struct writer_access {
     template <class Writer>
     static void write_through(Writer& w, const char* p, std::size_t n, std::error_code& ec) noexcept {
         ec.clear();
-        if (w.check_open(ec)) w.s_.write_through(p, n, ec);
+        if (!w.check_open(ec)) return;
+        reserve(w.s_, n, ec);  // write_options::prealloc: the size is known (detail/edit.hpp)
+        if (!ec) w.s_.write_through(p, n, ec);
     }
 };
 
@@ -164,7 +166,9 @@ void write_whole(const char* p, std::size_t n, const write_options& options, con
     Writer w(where..., options);
     std::error_code ec;
     writer_access::write_through(w, p, n, ec);
-    if (ec) throw_error("write temporary file", w.target(), w.temp_path(), ec, commit_state::unchanged);
+    if (ec)
+        throw_error(w.failed_step() != nullptr ? w.failed_step() : "write temporary file", w.target(), w.temp_path(),
+                    ec, commit_state::unchanged);
     w.commit();
 }
 

@@ -9,6 +9,7 @@
 #include <atomicwrites/config.hpp>
 #include <atomicwrites/defaults.hpp>
 #include <atomicwrites/detail/backup.hpp>
+#include <atomicwrites/detail/edit.hpp>
 #include <atomicwrites/detail/metadata.hpp>
 #include <atomicwrites/detail/path.hpp>
 #include <atomicwrites/detail/stream_buffer.hpp>
@@ -197,6 +198,65 @@ public:
         if (ec) throw_step(ec);
     }
 
+    /// Writes `data` at `offset` of the temporary file (after what is buffered), leaving
+    /// the position of write() and stream() where it was; a hole before `offset` reads
+    /// as zeros. For editing a copy of the target (write_options::start, edit.hpp).
+    /// Errors: those of write(); an error sticks, and commit() then fails with it.
+    /// Platforms: POSIX (not_supported on Windows).
+    void pwrite(std::uint64_t offset, std::span<const std::byte> data, std::error_code& ec) noexcept {
+        if (edit_ready(ec))
+            detail::edit_pwrite(s_, offset, reinterpret_cast<const char*>(data.data()), data.size(), ec);
+    }
+    /// \overload
+    void pwrite(std::uint64_t offset, std::string_view data, std::error_code& ec) noexcept {
+        if (edit_ready(ec)) detail::edit_pwrite(s_, offset, data.data(), data.size(), ec);
+    }
+    /// As above; throws filesystem_error naming the step on failure.
+    void pwrite(std::uint64_t offset, std::span<const std::byte> data) {
+        or_throw([&](auto& e) { pwrite(offset, data, e); });
+    }
+    /// As above; throws filesystem_error naming the step on failure.
+    void pwrite(std::uint64_t offset, std::string_view data) {
+        or_throw([&](auto& e) { pwrite(offset, data, e); });
+    }
+    /// Cuts the temporary file to `size` bytes, or extends it with zeros; the position of
+    /// write() is unchanged. Errors and platforms: as pwrite().
+    void truncate(std::uint64_t size, std::error_code& ec) noexcept {
+        if (edit_ready(ec)) detail::edit_truncate(s_, size, ec);
+    }
+    /// As above; throws filesystem_error naming the step on failure.
+    void truncate(std::uint64_t size) {
+        or_throw([&](auto& e) { truncate(size, e); });
+    }
+    /// Writes `data` at the end of the temporary file; later write()s follow it. Errors
+    /// and platforms: as pwrite().
+    void append(std::span<const std::byte> data, std::error_code& ec) noexcept {
+        if (edit_ready(ec)) detail::edit_append(s_, reinterpret_cast<const char*>(data.data()), data.size(), ec);
+    }
+    /// \overload
+    void append(std::string_view data, std::error_code& ec) noexcept {
+        if (edit_ready(ec)) detail::edit_append(s_, data.data(), data.size(), ec);
+    }
+    /// As above; throws filesystem_error naming the step on failure.
+    void append(std::span<const std::byte> data) {
+        or_throw([&](auto& e) { append(data, e); });
+    }
+    /// As above; throws filesystem_error naming the step on failure.
+    void append(std::string_view data) {
+        or_throw([&](auto& e) { append(data, e); });
+    }
+
+    /// Says that the file will hold `size` bytes: its space is reserved where
+    /// write_options::prealloc says it pays (detail/edit.hpp), without changing its size.
+    /// Errors: ENOSPC, EDQUOT, EIO (a filesystem that cannot reserve is not an error).
+    void reserve(std::uint64_t size, std::error_code& ec) noexcept {
+        if (edit_ready(ec)) detail::reserve(s_, size, ec);
+    }
+    /// As above; throws filesystem_error naming the step on failure.
+    void reserve(std::uint64_t size) {
+        or_throw([&](auto& e) { reserve(size, e); });
+    }
+
     /// Writes out buffered data to the temporary file (not a sync).
     void flush(std::error_code& ec) noexcept {
         ec.clear();
@@ -328,6 +388,8 @@ private:
         s_.setid_mode = detail::apply_metadata(s_.file.file, plan, s_.step, ec,
                                                detail::metadata_source_of(st, options, s_.dir, s_.name));
         if (ec) return abandon();
+        detail::start_from_target(s_, st, options.start, ec);  // write_options::start (detail/edit.hpp)
+        if (ec) return abandon();
         s_.step = nullptr;
     }
 
@@ -348,6 +410,18 @@ private:
         s_.step = s_.state == phase::published ? "use writer (already committed)" : "use writer (not open)";
         ec = std::make_error_code(std::errc::bad_file_descriptor);
         return false;
+    }
+
+    bool edit_ready(std::error_code& ec) noexcept {
+        ec.clear();
+        return check_open(ec);
+    }
+
+    template <class F>
+    void or_throw(F&& f) {
+        std::error_code ec;
+        f(ec);
+        if (ec) throw_step(ec);
     }
 
     void write_bytes(const char* p, std::size_t n, std::error_code& ec) noexcept {

@@ -21,6 +21,7 @@
 #include <atomicwrites/types.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace atomicwrites {
@@ -75,6 +76,19 @@ enum class sysop : unsigned char {
     make_directory,    ///< mkdirat(2), `size` the mode; CreateDirectoryW
     remove_directory,  ///< unlinkat(2) with AT_REMOVEDIR; RemoveDirectoryW
     syncfs,            ///< syncfs(2): flush the whole filesystem holding `file` (Linux only; group::syncfs)
+    clone,             ///< ioctl(FICLONE) (Linux): `file` becomes a copy of the file `dir` sharing its
+                       ///< blocks (reflink; write_options::start); not made on Windows
+    copy_range,        ///< copy_file_range(2) (Linux): up to `size` bytes from the file `dir` to `file`,
+                       ///< at both files' positions; not made on Windows
+    read,              ///< read(2) of up to `size` bytes from `file`; not made on Windows
+    pwrite,            ///< pwrite(2) of `size` bytes to `file` at `offset`; `size` may be lowered by
+                       ///< the hook, as for write; not made on Windows
+    truncate,          ///< ftruncate(2) of `file` to `size` bytes; not made on Windows
+    seek,              ///< lseek(2) of `file` to `offset` (`size` 0: from the start, 1: from the
+                       ///< position, 2: from the end); not made on Windows
+    fallocate,         ///< fallocate(2) with FALLOC_FL_KEEP_SIZE (Linux): reserves `size` bytes of
+                       ///< `file` at `offset` (write_options::prealloc)
+    statfs,            ///< fstatfs(2) of `file`: which filesystem holds it (Linux); not made on Windows
 };
 
 /// The name of an operation, as used in error messages and traces.
@@ -94,13 +108,17 @@ constexpr std::string_view to_string(sysop op) noexcept {
         "set_xattr",      "open_beneath",
         "symlink",        "rename_exchange",
         "make_directory", "remove_directory",
-        "syncfs",
+        "syncfs",         "clone",
+        "copy_range",     "read",
+        "pwrite",         "truncate",
+        "seek",           "fallocate",
+        "statfs",
     };
     return names[static_cast<unsigned>(op)];
 }
 
 /// The number of sysop values.
-inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::syncfs) + 1;
+inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::statfs) + 1;
 
 /// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
 struct syscall_info {
@@ -118,6 +136,8 @@ struct syscall_info {
     const native_char_type* name2 = nullptr;
     /// Bytes to write (write); mode bits (create_file, create_anonymous, chmod).
     std::size_t size = 0;
+    /// Where in `file` (pwrite, seek, fallocate).
+    std::uint64_t offset = 0;
 };
 
 /// Observes, and may fail, the operations of the calling thread. Install with

@@ -93,6 +93,39 @@ enum class commit_state : unsigned char {
     published,
 };
 
+/// What the temporary file holds when the writer is made (write_options::start).
+enum class start_mode : unsigned char {
+    /// Nothing: the new content is written from scratch. The default.
+    empty,
+    /// A copy of the target (a regular file, or with symlink_mode::follow the file a link
+    /// leads to), made by the cheapest method that works: a clone sharing the target's
+    /// blocks (FICLONE: btrfs, XFS with reflink), else a copy in the kernel
+    /// (copy_file_range), else reads and writes. Writes then continue after the copied
+    /// content; pwrite(), truncate() and append() edit it (see edit.hpp). A missing
+    /// target (or, with symlink_mode::replace, a link) starts empty. As for any write, an
+    /// existing target is replaced only with `overwrite`.
+    /// POSIX; on Windows the writer fails with not_supported.
+    copy_of_target,
+    /// As copy_of_target, but a missing target is an error (no_such_file_or_directory).
+    copy_of_existing_target,
+};
+
+/// Whether a writer reserves the file's space (fallocate) before writing, when it knows
+/// the size: write_file(), a batch's writes, basic_atomic_writer::reserve(). The space is
+/// reserved without changing the file's size (FALLOC_FL_KEEP_SIZE), so fewer bytes
+/// written than reserved leave no zeros. Linux; elsewhere nothing is reserved.
+enum class prealloc_mode : unsigned char {
+    /// Where it was measured to pay: on ext4, for 16 MiB and more (one fstatfs to know
+    /// the filesystem, at that size only). Not on XFS, btrfs or tmpfs, nor for smaller
+    /// files, where it did not help or made writes slower (docs/big-files.md). The
+    /// default.
+    automatic,
+    /// Always, whatever the size and the filesystem.
+    always,
+    /// Never.
+    never,
+};
+
 /// Options for one atomic write. An aggregate: `{.overwrite = true}` works.
 ///
 /// The string views are read while the writer is constructed and not kept.
@@ -141,6 +174,10 @@ struct write_options {
     /// file is given the backup name before the new one is published: see
     /// docs/links-and-sets.md).
     std::filesystem::path backup{};
+    /// What the temporary file starts as: empty (the default) or a copy of the target.
+    start_mode start = start_mode::empty;
+    /// Whether the file's space is reserved before it is written, when the size is known.
+    prealloc_mode prealloc = prealloc_mode::automatic;
 };
 
 }  // namespace v1

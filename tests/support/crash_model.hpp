@@ -13,6 +13,9 @@
 //   once), and effects are kept or lost independently of each other;
 // - a new directory (mkdir) is an entry like any other; a symbolic link's text is
 //   written with its entry (a link cannot be flushed on its own);
+// - a call that changes a file's data other than by write(2) (a clone, a copy in the
+//   kernel, pwrite, truncate, fallocate) is recorded as the whole content it left, and
+//   persists as a write does: only if a later fsync/fdatasync of its file was issued;
 // - nothing issued after the crash persists.
 #ifndef ATOMICWRITES_TESTS_SUPPORT_CRASH_MODEL_HPP
 #define ATOMICWRITES_TESTS_SUPPORT_CRASH_MODEL_HPP
@@ -144,6 +147,12 @@ public:
     };
     std::vector<detail> details;
 
+    /// Whether `op` changes a file's data other than by write(2).
+    static bool changes_data(sysop op) {
+        return op == sysop::clone || op == sysop::copy_range || op == sysop::pwrite || op == sysop::truncate ||
+               op == sysop::fallocate;
+    }
+
     int before(aw::syscall_info& info) noexcept override {
         const int error = scripted_hook::before(info);
         detail d;
@@ -178,6 +187,22 @@ public:
             }
             if (fd >= 0) ::close(fd);
         }
+        if (changes_data(info.op)) {
+            const std::string proc = "/proc/self/fd/" + std::to_string(info.file);
+            const int fd = ::open(proc.c_str(), O_RDONLY | O_CLOEXEC);
+            struct ::stat fst {};
+            if (fd >= 0 && ::fstat(fd, &fst) == 0) {
+                d.bytes.resize(static_cast<std::size_t>(fst.st_size));
+                std::size_t got = 0;
+                while (got < d.bytes.size()) {
+                    const ssize_t n = ::pread(fd, d.bytes.data() + got, d.bytes.size() - got, static_cast<off_t>(got));
+                    if (n <= 0) break;
+                    got += static_cast<std::size_t>(n);
+                }
+                d.bytes.resize(got);
+            }
+            if (fd >= 0) ::close(fd);
+        }
     }
 };
 
@@ -190,6 +215,7 @@ struct effect {
     std::vector<std::pair<entry_key, std::uint64_t>> changes;  // entries: name -> inode (0: removed)
     std::size_t offset = 0;                                    // write
     std::string bytes;                                         // write
+    bool whole = false;                                        // write: `bytes` is the whole file
 };
 
 /// The durable state before the operation, and the effects of its calls.
@@ -233,6 +259,16 @@ inline model build(const recorder& rec, disk initial) {
                 e.offset = static_cast<std::size_t>(d.offset);
                 e.bytes = d.bytes;
                 break;
+            case sysop::clone:
+            case sysop::copy_range:
+            case sysop::pwrite:
+            case sysop::truncate:
+            case sysop::fallocate:
+                e.kind = effect::write;
+                e.inode = d.file;
+                e.bytes = d.bytes;
+                e.whole = true;
+                break;
             case sysop::fsync:
             case sysop::fdatasync:
             case sysop::full_fsync:
@@ -270,6 +306,9 @@ inline model build(const recorder& rec, disk initial) {
             case sysop::set_xattr:  // metadata, as chmod: the model follows names and bytes
             case sysop::open_beneath:
             case sysop::read_directory:
+            case sysop::read:
+            case sysop::seek:
+            case sysop::statfs:
                 continue;
             default:
                 m.unknown.insert(std::string(aw::to_string(c.op)));
@@ -308,6 +347,10 @@ inline disk replay(const model& m, std::size_t prefix, const std::vector<fate>& 
             std::string bytes = x.bytes;
             if (fates[e] == fate::torn) bytes.resize(bytes.size() / 2);
             if (fates[e] == fate::zeros) bytes.assign(bytes.size(), '\0');
+            if (x.whole) {
+                data = bytes;
+                continue;
+            }
             if (data.size() < x.offset + bytes.size()) data.resize(x.offset + bytes.size(), '\0');
             data.replace(x.offset, bytes.size(), bytes);
         }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Real filesystems for the tests: a small tmpfs mounted for a test's lifetime (root).
+// Real filesystems for the tests: a small tmpfs, or a loop-mounted ext4, XFS or btrfs
+// image, mounted for a test's lifetime (root).
 #ifndef ATOMICWRITES_TESTS_SUPPORT_MOUNTS_HPP
 #define ATOMICWRITES_TESTS_SUPPORT_MOUNTS_HPP
 
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -57,6 +59,53 @@ private:
     std::string size_;
     bool mounted_ = false;
     int error_ = 0;
+};
+
+/// A filesystem image of `size` (sparse) made with mkfs.`type` (ext4, xfs, btrfs) inside
+/// `dir`, and loop-mounted at `dir`/mnt for the object's lifetime (root, and the mkfs
+/// tool, needed; otherwise mounted() is false and why_not() says why).
+class loop_image {
+public:
+    loop_image(const fs::path& dir, const std::string& type, const std::string& size = "320M")
+        : image_(dir / (type + ".img")), where_(dir / "mnt") {
+        fs::create_directory(where_);
+        if (!is_root()) {
+            why_ = "mounting a loop image needs root";
+            return;
+        }
+        const std::string mkfs = "mkfs." + type;
+        if (std::system(("command -v " + mkfs + " >/dev/null 2>&1").c_str()) != 0) {
+            why_ = mkfs + " is not installed (scripts/install-deps)";
+            return;
+        }
+        const std::string make = "truncate -s " + size + " '" + image_.string() + "' && " + mkfs + " -q " +
+                                 (type == "ext4" ? "-F " : "-f ") + "'" + image_.string() + "' >/dev/null 2>&1";
+        if (std::system(make.c_str()) != 0) {
+            why_ = mkfs + " failed";
+            return;
+        }
+        mounted_ =
+            std::system(("mount -o loop '" + image_.string() + "' '" + where_.string() + "' 2>/dev/null").c_str()) == 0;
+        if (!mounted_) why_ = "cannot loop-mount a " + type + " image here";
+    }
+    ~loop_image() {
+        // A lazy unmount frees the loop device once the last file on it is closed.
+        if (mounted_) ::umount2(where_.c_str(), MNT_DETACH);
+        std::error_code ec;
+        fs::remove(image_, ec);
+    }
+    loop_image(const loop_image&) = delete;
+    loop_image& operator=(const loop_image&) = delete;
+
+    bool mounted() const { return mounted_; }
+    const fs::path& path() const { return where_; }
+    const std::string& why_not() const { return why_; }
+
+private:
+    fs::path image_;
+    fs::path where_;
+    bool mounted_ = false;
+    std::string why_;
 };
 #endif  // !_WIN32
 

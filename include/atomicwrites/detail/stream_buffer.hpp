@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
+#include <ios>
 #include <memory>
 #include <new>
 #include <optional>
@@ -130,6 +132,31 @@ protected:
         std::error_code ec;
         flush(ec);
         return ec ? -1 : 0;
+    }
+
+    // Seeking (seekp(), tellp()) moves the file's position, after writing out what is
+    // buffered; tellp() asks the position without writing anything out, so that the
+    // progress of a long write can be shown. Not in text mode, whose translation makes
+    // positions in the stream differ from those in the file; not where the platform
+    // cannot seek (sys::has_positioned_io).
+    pos_type seekoff(off_type off, std::ios_base::seekdir dir, std::ios_base::openmode which) override {
+        const pos_type failed(off_type(-1));
+        if ((which & std::ios_base::out) == 0 || translate_ || error_ || !sys::has_positioned_io) return failed;
+        std::error_code ec;
+        if (off == 0 && dir == std::ios_base::cur) {
+            const std::uint64_t at = sys::seek(file_, 0, sys::seek_from::position, ec);
+            return ec ? failed : pos_type(static_cast<off_type>(at) + (pptr() - pbase()));
+        }
+        flush(ec);
+        if (ec) return failed;
+        const sys::seek_from from = dir == std::ios_base::beg   ? sys::seek_from::start
+                                    : dir == std::ios_base::cur ? sys::seek_from::position
+                                                                : sys::seek_from::end;
+        const std::uint64_t at = sys::seek(file_, static_cast<std::int64_t>(off), from, ec);
+        return ec ? failed : pos_type(static_cast<off_type>(at));
+    }
+    pos_type seekpos(pos_type pos, std::ios_base::openmode which) override {
+        return seekoff(off_type(pos), std::ios_base::beg, which);
     }
 
 private:

@@ -17,7 +17,9 @@
 /// rename_open_file (a rename through the open file's handle). For links and trees
 /// (detail/posix/links.hpp, detail/windows/links.hpp): symlink, rename_exchange (where
 /// has_rename_exchange; ATOMICWRITES_HAS_RENAME_EXCHANGE on POSIX), make_directory,
-/// remove_directory.
+/// remove_directory. For write_options::start and editing in place (detail/posix/copy.hpp;
+/// on Windows answering not_supported): clone, copy_range, read, pwrite_all, truncate,
+/// seek, allocate, filesystem_type.
 ///
 /// And what a platform says about names: current_directory, max_name, max_path,
 /// is_separator, root_length, to_native (a UTF-8 string into the system's characters),

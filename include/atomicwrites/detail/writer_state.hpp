@@ -51,6 +51,7 @@ struct writer_state {
     unsigned setid_mode = 0;  // the final mode, when it has set-id bits to restore
     bool overwrite = false;
     bool text = false;
+    prealloc_mode prealloc = prealloc_mode::automatic;  // write_options::prealloc
     const char* step = nullptr;
     // The process that made the writer (and so its temporary file): a copy of the writer
     // in a forked child must not remove the parent's file.
@@ -217,6 +218,7 @@ inline bool take_options(writer_state& s, const std::filesystem::path& target, c
         return false;
     }
     s.overwrite = options.overwrite;
+    s.prealloc = options.prealloc;
     // Text mode only changes anything where the newline is not "\n": elsewhere the
     // writer makes exactly the calls of binary mode.
     s.text = options.text && sys::text_newline != "\n";

@@ -5,6 +5,7 @@
 #ifndef ATOMICWRITES_DETAIL_POSIX_SYS_HPP
 #define ATOMICWRITES_DETAIL_POSIX_SYS_HPP
 
+#include <atomicwrites/detail/posix/copy.hpp>   // clone, copy_range, read, pwrite_all, truncate, seek, allocate
 #include <atomicwrites/detail/posix/file.hpp>   // names, files, sync, rename, link, owners, the probes
 #include <atomicwrites/detail/posix/links.hpp>  // symlink, rename_exchange, make/remove_directory
 #include <atomicwrites/detail/posix/sweep.hpp>  // directory_reader, try_read_lease, removal stubs

@@ -5,6 +5,7 @@
 #define ATOMICWRITES_DETAIL_WINDOWS_SYS_HPP
 
 #include <atomicwrites/detail/sys_types.hpp>
+#include <atomicwrites/detail/windows/copy.hpp>    // copying and editing in place: not supported
 #include <atomicwrites/detail/windows/file.hpp>    // open, create, stat, read_link, write, flush, mode
 #include <atomicwrites/detail/windows/links.hpp>   // symlink, make/remove_directory; no exchange
 #include <atomicwrites/detail/windows/path.hpp>    // names, paths in an open directory, <windows.h>
