@@ -75,6 +75,12 @@ enum class sysop : unsigned char {
     make_directory,    ///< mkdirat(2), `size` the mode; CreateDirectoryW
     remove_directory,  ///< unlinkat(2) with AT_REMOVEDIR; RemoveDirectoryW
     syncfs,            ///< syncfs(2): flush the whole filesystem holding `file` (Linux only; group::syncfs)
+    read,              ///< read(2) of `size` bytes at most from `file` (read_file()); ReadFile
+    open_lock_file,    ///< openat(2) with O_RDWR|O_CREAT|O_NOFOLLOW of the lock file `name` beside a
+                       ///< target (write_options::lock, update_file()); CreateFileW(OPEN_ALWAYS)
+    lock,              ///< fcntl(2) F_OFD_SETLK (`size` 0) or F_OFD_SETLKW (`size` 1) of the whole lock
+                       ///< file `file` for writing (flock(2) where there are no OFD locks); LockFileEx
+    unlock,            ///< fcntl(2) F_OFD_SETLK with F_UNLCK (flock(2) LOCK_UN); UnlockFileEx
 };
 
 /// The name of an operation, as used in error messages and traces.
@@ -94,13 +100,15 @@ constexpr std::string_view to_string(sysop op) noexcept {
         "set_xattr",      "open_beneath",
         "symlink",        "rename_exchange",
         "make_directory", "remove_directory",
-        "syncfs",
+        "syncfs",         "read",
+        "open_lock_file", "lock",
+        "unlock",
     };
     return names[static_cast<unsigned>(op)];
 }
 
 /// The number of sysop values.
-inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::syncfs) + 1;
+inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::unlock) + 1;
 
 /// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
 struct syscall_info {

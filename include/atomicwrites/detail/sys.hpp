@@ -17,7 +17,8 @@
 /// rename_open_file (a rename through the open file's handle). For links and trees
 /// (detail/posix/links.hpp, detail/windows/links.hpp): symlink, rename_exchange (where
 /// has_rename_exchange; ATOMICWRITES_HAS_RENAME_EXCHANGE on POSIX), make_directory,
-/// remove_directory.
+/// remove_directory. For versions.hpp (detail/posix/lock.hpp, detail/windows/lock.hpp):
+/// open_for_reading, read_some, open_lock_file, lock, lock_busy, unlock.
 ///
 /// And what a platform says about names: current_directory, max_name, max_path,
 /// is_separator, root_length, to_native (a UTF-8 string into the system's characters),
