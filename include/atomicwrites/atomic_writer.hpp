@@ -140,6 +140,12 @@ struct writer_access {
         ec.clear();
         if (w.check_open(ec)) w.s_.write_through(p, n, ec);
     }
+    /// Hands the writer a lock on its target's lock file that the caller took
+    /// (update_file()): the writer holds it as with write_options::lock.
+    template <class Writer>
+    static void adopt_lock(Writer& w, native_handle_type lock) noexcept {
+        w.s_.lock = lock;
+    }
 };
 
 template <byte_range R>
