@@ -94,6 +94,9 @@ void read_until(const fs::path& p, const std::atomic<bool>& stop, std::atomic<lo
 
 }  // namespace
 
+// POSIX only for now: under Wine some of the racing replacements fail while the reader
+// holds the file open (reported as errors, never lost; docs/updates.md, Windows).
+#if !defined(_WIN32)
 TEST_CASE("update_file from many threads loses no increment", "[versions][race]") {
     test::temp_dir dir(test::fast_base());
     const fs::path p = dir / "counter";
@@ -152,7 +155,6 @@ TEST_CASE("expect without a lock: every lost race is reported, none is silent (t
                         " target_changed, 0 silent");
 }
 
-#if !defined(_WIN32)
 namespace {
 
 struct counts {
