@@ -142,6 +142,12 @@ struct writer_access {
         reserve(w.s_, n, ec);  // write_options::prealloc: the size is known (detail/edit.hpp)
         if (!ec) w.s_.write_through(p, n, ec);
     }
+    /// Hands the writer a lock on its target's lock file that the caller took
+    /// (update_file()): the writer holds it as with write_options::lock.
+    template <class Writer>
+    static void adopt_lock(Writer& w, native_handle_type lock) noexcept {
+        w.s_.lock = lock;
+    }
 };
 
 template <byte_range R>

@@ -10,6 +10,7 @@
 #include <atomicwrites/defaults.hpp>
 #include <atomicwrites/detail/backup.hpp>
 #include <atomicwrites/detail/edit.hpp>
+#include <atomicwrites/detail/expect.hpp>
 #include <atomicwrites/detail/metadata.hpp>
 #include <atomicwrites/detail/path.hpp>
 #include <atomicwrites/detail/stream_buffer.hpp>
@@ -346,7 +347,7 @@ private:
 
     void open(const std::filesystem::path& target, const write_options& options, std::error_code& ec) noexcept {
         if (take_options(target, options, ec) && detail::take_backup(s_, options, ec) &&
-            detail::open_target_directory(s_, target, ec))
+            detail::open_target_directory(s_, target, ec) && detail::take_lock(s_, options, ec))
             prepare(options, ec);
     }
 
@@ -354,7 +355,7 @@ private:
                  std::error_code& ec) noexcept {
         s_.base = &dir;
         if (take_options(name, options, ec) && detail::take_backup(s_, options, ec) &&
-            detail::open_target_directory(s_, dir, name, ec))
+            detail::open_target_directory(s_, dir, name, ec) && detail::take_lock(s_, options, ec))
             prepare(options, ec);
     }
 
@@ -368,6 +369,7 @@ private:
     void prepare(const write_options& options, std::error_code& ec) noexcept {
         s_.state = phase::open;  // from here on, failures clean up through discard()
         const detail::sys::file_status st = detail::inspect_target(s_, options, ec);
+        detail::check_expected_early(s_, st, ec);  // write_options::expect
         if (ec) return abandon();
         detail::open_temp_directory(s_, options, ec);
         if (ec) return abandon();
@@ -482,18 +484,28 @@ private:
     /// (with `ec` and the step set) if nothing was published; published otherwise, with
     /// `ec` set if a later part of the publication failed.
     commit_state publish(std::error_code& ec) noexcept {
+        // write_options::expect: the last look at the target before it is replaced,
+        // under its lock file until the publication is done (detail/expect.hpp).
+        detail::held_lock lock;
+        if (!detail::check_expected(s_, CommitPolicy::can_keep, lock, ec)) return commit_state::unchanged;
         if (!s_.backup.empty()) {
             // write_options::backup: the old file gets its second name durably before
             // the publication takes the first (detail/backup.hpp).
             detail::make_backup(sync_, s_, ec);
             if (ec) return commit_state::unchanged;
         }
-        const commit_request request{s_.temp_dir_handle(), s_.file.name, s_.file.file, s_.dir, s_.name, s_.overwrite};
+        const commit_request request{s_.temp_dir_handle(),
+                                     s_.file.name,
+                                     s_.file.file,
+                                     s_.dir,
+                                     s_.name,
+                                     s_.overwrite && !detail::publication_checks_absence(s_, CommitPolicy::can_keep)};
         const commit_result r = commit_.publish(request, ec);
         if (r.state == commit_state::unchanged) {
             s_.step = r.failed_step != nullptr ? r.failed_step : "commit";
             if (!ec) ec = std::make_error_code(std::errc::io_error);
             detail::explain_refused_publish(s_, ec);
+            detail::explain_changed(s_, ec);
             return commit_state::unchanged;
         }
         s_.state = phase::published;

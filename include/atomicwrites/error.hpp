@@ -47,7 +47,51 @@ namespace detail {
 }
 
 }  // namespace detail
+
+/// The library's own error codes, in their own category (atomicwrites_category()); an
+/// error_code compares equal to them: `ec == atomicwrites::errc::target_changed`.
+enum class errc {
+    /// write_options::expect: the target is no longer the version expected (another
+    /// writer changed, replaced, created or removed it); nothing was published.
+    target_changed = 1,
+    /// write_options::lock_timeout passed while another writer held the target's lock.
+    /// Equivalent to std::errc::timed_out.
+    lock_timeout,
+};
+
+namespace detail {
+class error_category final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "atomicwrites"; }
+    std::string message(int value) const override {
+        switch (static_cast<errc>(value)) {
+            case errc::target_changed:
+                return "the target is not the version expected";
+            case errc::lock_timeout:
+                return "timed out waiting for the target's lock";
+        }
+        return "unknown atomicwrites error";
+    }
+    std::error_condition default_error_condition(int value) const noexcept override {
+        if (static_cast<errc>(value) == errc::lock_timeout) return std::make_error_condition(std::errc::timed_out);
+        return {value, *this};
+    }
+};
+}  // namespace detail
+
+/// The category of atomicwrites::errc.
+inline const std::error_category& atomicwrites_category() noexcept {
+    static const detail::error_category category;
+    return category;
+}
+
+/// An error_code of the library's own category.
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), atomicwrites_category()}; }
+
 }  // namespace v1
 }  // namespace atomicwrites
+
+template <>
+struct std::is_error_code_enum<atomicwrites::errc> : std::true_type {};
 
 #endif  // ATOMICWRITES_ERROR_HPP

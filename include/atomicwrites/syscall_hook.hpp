@@ -80,7 +80,8 @@ enum class sysop : unsigned char {
                        ///< blocks (reflink; write_options::start); not made on Windows
     copy_range,        ///< copy_file_range(2) (Linux): up to `size` bytes from the file `dir` to `file`,
                        ///< at both files' positions; not made on Windows
-    read,              ///< read(2) of up to `size` bytes from `file`; not made on Windows
+    read,              ///< read(2) of up to `size` bytes from `file` (a copy of the target done by
+                       ///< hand, read_file()); ReadFile (read_file())
     pwrite,            ///< pwrite(2) of `size` bytes to `file` at `offset`; `size` may be lowered by
                        ///< the hook, as for write; not made on Windows
     truncate,          ///< ftruncate(2) of `file` to `size` bytes; not made on Windows
@@ -89,6 +90,11 @@ enum class sysop : unsigned char {
     fallocate,         ///< fallocate(2) with FALLOC_FL_KEEP_SIZE (Linux): reserves `size` bytes of
                        ///< `file` at `offset` (write_options::prealloc)
     statfs,            ///< fstatfs(2) of `file`: which filesystem holds it (Linux); not made on Windows
+    open_lock_file,    ///< openat(2) with O_RDWR|O_CREAT|O_NOFOLLOW of the lock file `name` beside a
+                       ///< target (write_options::lock, update_file()); CreateFileW(OPEN_ALWAYS)
+    lock,              ///< fcntl(2) F_OFD_SETLK (`size` 0) or F_OFD_SETLKW (`size` 1) of the whole lock
+                       ///< file `file` for writing (flock(2) where there are no OFD locks); LockFileEx
+    unlock,            ///< fcntl(2) F_OFD_SETLK with F_UNLCK (flock(2) LOCK_UN); UnlockFileEx
 };
 
 /// The name of an operation, as used in error messages and traces.
@@ -112,13 +118,14 @@ constexpr std::string_view to_string(sysop op) noexcept {
         "copy_range",     "read",
         "pwrite",         "truncate",
         "seek",           "fallocate",
-        "statfs",
+        "statfs",         "open_lock_file",
+        "lock",           "unlock",
     };
     return names[static_cast<unsigned>(op)];
 }
 
 /// The number of sysop values.
-inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::statfs) + 1;
+inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::unlock) + 1;
 
 /// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
 struct syscall_info {

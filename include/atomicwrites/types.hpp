@@ -6,7 +6,10 @@
 
 #include <atomicwrites/config.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string_view>
 
 namespace atomicwrites {
@@ -126,6 +129,41 @@ enum class prealloc_mode : unsigned char {
     never,
 };
 
+/// What a file was, at one moment: its identity (device and inode; Windows: volume
+/// serial number and file index), size, and last modification and change times in ns
+/// (POSIX st_mtim and st_ctim; Windows LastWriteTime and ChangeTime). Any replacement
+/// (a new inode), write (size, mtime), chmod or chown (ctime) gives another version.
+/// A default-constructed version is "no file": `exists` false, every field 0.
+/// Taken by read_file() and version_of() (versions.hpp); write_options::expect makes a
+/// commit conditional on it.
+struct file_version {
+    /// False for "no file at that name".
+    bool exists = false;
+    /// The filesystem (st_dev; Windows: the volume serial number).
+    std::uint64_t device = 0;
+    /// The file on it (st_ino; Windows: the file index).
+    std::uint64_t inode = 0;
+    /// Its size in bytes.
+    std::uint64_t size = 0;
+    /// Last change of the content, ns since the Unix epoch.
+    std::int64_t modified = 0;
+    /// Last change of the content or status, ns since the Unix epoch.
+    std::int64_t changed = 0;
+
+    /// Equal when every field is.
+    friend bool operator==(const file_version&, const file_version&) = default;
+};
+
+/// Whether a writer serialises itself with other writers of the same target.
+enum class lock_mode : unsigned char {
+    /// No lock (the default).
+    none,
+    /// Hold the target's lock file exclusively from the writer's construction until its
+    /// commit or rollback is complete (see versions.hpp and docs/updates.md). Cooperative:
+    /// it excludes only writers that ask for it too.
+    exclusive,
+};
+
 /// Options for one atomic write. An aggregate: `{.overwrite = true}` works.
 ///
 /// The string views are read while the writer is constructed and not kept.
@@ -178,6 +216,20 @@ struct write_options {
     start_mode start = start_mode::empty;
     /// Whether the file's space is reserved before it is written, when the size is known.
     prealloc_mode prealloc = prealloc_mode::automatic;
+    /// Compare-and-swap: the commit publishes only if the target is still this version
+    /// (a default file_version{}: only if there is still no file), else it fails with
+    /// atomicwrites::errc::target_changed and the target is untouched. Checked when the
+    /// writer is made and right before the publication (one fstatat); a version of an
+    /// existing file needs `overwrite`. The window left is in docs/updates.md. Empty
+    /// (the default): no condition.
+    std::optional<file_version> expect{};
+    /// Serialise with other writers of the target that ask for it (lock_mode::exclusive):
+    /// the lock file ".NAME.lock" beside the target is locked while the writer is open.
+    lock_mode lock = lock_mode::none;
+    /// How long to wait for the lock: milliseconds::max() (the default) or any negative
+    /// value waits as long as it takes, zero tries once; then the write fails with
+    /// atomicwrites::errc::lock_timeout.
+    std::chrono::milliseconds lock_timeout = std::chrono::milliseconds::max();
 };
 
 }  // namespace v1

@@ -15,6 +15,7 @@
 #include <atomicwrites/syscall_hook.hpp>
 #include <atomicwrites/temp.hpp>
 #include <atomicwrites/types.hpp>
+#include <atomicwrites/versions.hpp>
 #if ATOMICWRITES_TEST_BOOST_FILESYSTEM
 #include <atomicwrites/boost_filesystem.hpp>
 #endif

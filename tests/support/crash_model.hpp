@@ -173,7 +173,8 @@ public:
         detail& d = details.back();
         if (error != 0) return;
         struct ::stat st {};
-        if ((info.op == sysop::create_file || info.op == sysop::symlink || info.op == sysop::make_directory) &&
+        if ((info.op == sysop::create_file || info.op == sysop::symlink || info.op == sysop::make_directory ||
+             info.op == sysop::open_lock_file) &&
             ::fstatat(info.dir, info.name, &st, AT_SYMLINK_NOFOLLOW) == 0)
             d.created = st.st_ino;
         if (info.op == sysop::write) {
@@ -253,6 +254,11 @@ inline model build(const recorder& rec, disk initial) {
                 initial.objects[d.created] = {object::directory, ""};
                 e.changes = {{{d.dir, c.name}, d.created}};
                 break;
+            case sysop::open_lock_file:  // creates the (empty) lock file if it is not there
+                if (lookup(d.dir, c.name) == d.created) continue;
+                initial.objects[d.created] = {object::file, ""};
+                e.changes = {{{d.dir, c.name}, d.created}};
+                break;
             case sysop::write:
                 e.kind = effect::write;
                 e.inode = d.file;
@@ -309,6 +315,8 @@ inline model build(const recorder& rec, disk initial) {
             case sysop::read:
             case sysop::seek:
             case sysop::statfs:
+            case sysop::lock:
+            case sysop::unlock:
                 continue;
             default:
                 m.unknown.insert(std::string(aw::to_string(c.op)));

@@ -95,10 +95,10 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 # --- usage ---------------------------------------------------------------------------
 t_help() {
   "$aw" --help >out 2>err; expect_status 0 $?
-  for o in --no-clobber --no-empty --sync=LEVEL --mode=MODE --symlink=HOW --link --tree --keep=N --help --version; do
+  for o in --no-clobber --no-empty --sync=LEVEL --mode=MODE --symlink=HOW --link --tree --keep=N --expect-unchanged --lock --help --version; do
     grep -qF -- "$o" out || fail "--help does not mention $o"
   done
-  for s in 0 1 2 3 4 5 126; do grep -qE "^  $s " out || fail "--help does not explain exit status $s"; done
+  for s in 0 1 2 3 4 5 6 126; do grep -qE "^  $s " out || fail "--help does not explain exit status $s"; done
   "$aw" -h | cmp -s - out || fail "-h differs from --help"
   [ ! -s err ] || fail "--help wrote to standard error"
   # A kill between naming the unnamed file and the rename leaves that name: neither
@@ -116,10 +116,10 @@ t_version() {
 run_case "--version names the project's version" t_version
 
 t_man() {
-  for o in no-clobber no-empty sync mode symlink link tree keep help version; do
+  for o in no-clobber no-empty sync mode symlink link tree keep expect-unchanged lock help version; do
     grep -qF -- "\\-\\-${o//-/\\-}" "$man_page" || fail "the man page does not document --$o"
   done
-  for s in 0 1 2 3 4 5 126 127; do grep -qx ".B $s" "$man_page" || fail "the man page lacks exit status $s"; done
+  for s in 0 1 2 3 4 5 6 126 127; do grep -qx ".B $s" "$man_page" || fail "the man page lacks exit status $s"; done
   for v in full data none replace follow keep refuse; do grep -qE "^\.BR? (.* )?$v( |$)" "$man_page" || fail "no entry for $v"; done
   if command -v groff >/dev/null; then
     warnings=$(LC_ALL=C.UTF-8 groff -man -ww -z -Tutf8 "$man_page" 2>&1)
@@ -555,6 +555,58 @@ t_tree() {
   expect_names . ".site.v2 .site.v3 build err real site "
 }
 run_case "--tree publishes a copy of a directory at a name, keeps modes, refuses links in it" t_tree
+
+t_expect_unchanged() {
+  echo old >f
+  echo new | "$aw" --expect-unchanged f; expect_status 0 $?
+  expect_content f new
+  # COMMAND itself replaces FILE while it produces the input: a change.
+  "$aw" --expect-unchanged f sh -c 'echo other >g && mv g f && echo mine' 2>err; expect_status 6 $?
+  expect_content f other
+  expect_message err "f: --expect-unchanged: FILE changed while the input was read (file not changed)"
+  # A file that appears where there was none is a change too; none that stays none is not.
+  "$aw" --expect-unchanged h sh -c 'echo theirs >h && echo mine' 2>err; expect_status 6 $?
+  expect_content h theirs
+  echo created | "$aw" --expect-unchanged i; expect_status 0 $?
+  expect_content i created
+  expect_names . ".f.lock err f h i "
+}
+run_case "--expect-unchanged: status 6 and the other writer's file when FILE changed meanwhile" t_expect_unchanged
+
+t_lock() {
+  echo 0 >f
+  "$aw" --lock f sh -c 'touch started; sleep 1; echo first' &
+  local first=$! start end
+  wait_until test -e started || fail "the first writer did not start"
+  start=$(date +%s%N)
+  echo second | "$aw" --lock f; expect_status 0 $?
+  end=$(date +%s%N)
+  # The second waited for the first (which sleeps a second), whose commit came first.
+  [ $(((end - start) / 1000000)) -ge 500 ] || fail "the second writer did not wait for the lock"
+  wait $first; expect_status 0 $?
+  expect_content f second
+  # Without --lock nothing waits: the lock is cooperative.
+  rm -f started
+  "$aw" --lock f sh -c 'touch started; sleep 3; echo third' &
+  first=$!
+  wait_until test -e started || fail "the locked writer did not start"
+  echo unlocked | "$aw" f; expect_status 0 $?
+  expect_content f unlocked
+  kill -0 $first 2>/dev/null || fail "a writer without --lock waited"
+  wait $first
+  expect_content f third
+  # A killed holder releases the lock with its death.
+  "$aw" --lock f sh -c 'echo $$ >holder.pid; exec sleep 30 2>/dev/null' &
+  first=$!
+  wait_until test -s holder.pid || fail "the holder did not start"
+  kill -KILL $first
+  wait $first 2>/dev/null
+  echo after | timeout 10 "$aw" --lock f; local status=$?
+  kill "$(cat holder.pid)" 2>/dev/null
+  expect_status 0 $status
+  expect_content f after
+}
+run_case "--lock: a second locked writer waits for the first; an unlocked one does not; SIGKILL frees it" t_lock
 
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -362,6 +362,8 @@ TEST_CASE("the help text names every option, value and exit status", "[tool][hel
         INFO(option);
         CHECK(help.find(std::string("\n") + option) != help.npos);
     }
+    CHECK(help.find("\n      --expect-unchanged\n") != help.npos);
+    CHECK(help.find("\n      --lock ") != help.npos);
     // Each value the parser accepts has its line.
     for (const char* level : {"full", "data", "none", "replace", "follow", "keep", "refuse"}) {
         INFO(level);
@@ -369,7 +371,7 @@ TEST_CASE("the help text names every option, value and exit status", "[tool][hel
     }
     // Each exit status has its line (127 shares the one of 126).
     for (const int status : {cli::success, cli::failed, cli::usage_error, cli::target_exists, cli::input_failed,
-                             cli::not_durable, cli::cannot_run}) {
+                             cli::not_durable, cli::target_changed, cli::cannot_run}) {
         INFO(status);
         const std::string number = std::to_string(status);
         CHECK(help.find("\n  " + number + std::string(5 - number.size(), ' ')) != help.npos);
@@ -392,7 +394,7 @@ TEST_CASE("the examples of the help text parse as they read", "[tool][help]") {
             examples.emplace_back(at + 1, w.end());
         }
     }
-    REQUIRE(examples.size() == 5);
+    REQUIRE(examples.size() == 6);
     cli::options o = parsed(examples[0]);
     CHECK(o.target == "/etc/app.conf");
     CHECK(o.command.empty());
@@ -411,6 +413,37 @@ TEST_CASE("the examples of the help text parse as they read", "[tool][help]") {
     CHECK(o.tree);
     CHECK(o.tree_source == "build/site");
     CHECK(o.target == "/srv/www/site");
+    o = parsed(examples[5]);
+    CHECK(o.lock);
+    CHECK(o.expect_unchanged);
+    CHECK(o.target == "hosts.txt");
+    CHECK(o.command.size() == 5);
+}
+
+TEST_CASE("--expect-unchanged and --lock take no value and go with a write only", "[tool][parse][versions]") {
+    cli::options o = parsed({"f"});
+    CHECK_FALSE(o.expect_unchanged);
+    CHECK_FALSE(o.lock);
+    o = parsed({"--expect-unchanged", "--lock", "-s", "none", "f", "cmd"});
+    CHECK(o.expect_unchanged);
+    CHECK(o.lock);
+    CHECK(o.target == "f");
+    o = parsed({"--expect-unchanged", "-l", "refuse", "f"});
+    CHECK(o.expect_unchanged);
+    const std::pair<std::vector<std::string>, std::string> cases[] = {
+        {{"--lock=yes", "f"}, "option '--lock' takes no value"},
+        {{"--expect-unchanged=1", "f"}, "option '--expect-unchanged' takes no value"},
+        {{"--expect-unchanged", "-l", "replace", "f"},
+         "--expect-unchanged compares the file a link leads to: it cannot go with --symlink=replace"},
+        {{"--link", "--lock", "v2", "current"}, "--link takes only --no-clobber and --sync"},
+        {{"--link", "--expect-unchanged", "v2", "current"}, "--link takes only --no-clobber and --sync"},
+    };
+    for (const auto& [args, reason] : cases) {
+        INFO(reason);
+        const parse_result r = parse(args);
+        CHECK(r.status == cli::usage_error);
+        CHECK(r.err == usage_message(reason));
+    }
 }
 
 TEST_CASE("--link takes TARGET and LINKNAME, and only --no-clobber and --sync", "[tool][parse][link]") {
@@ -474,6 +507,8 @@ TEST_CASE("--tree takes DIR and NAME, and only --sync, --mode and --keep", "[too
         {{"--tree", "--no-empty", "build", "site"}, "--tree takes only --sync, --mode and --keep"},
         {{"--tree", "--link", "build", "site"}, "--tree takes only --sync, --mode and --keep"},
         {{"--tree", "-l", "refuse", "build", "site"}, "--tree takes only --sync, --mode and --keep"},
+        {{"--tree", "--lock", "build", "site"}, "--tree takes only --sync, --mode and --keep"},
+        {{"--tree", "--expect-unchanged", "build", "site"}, "--tree takes only --sync, --mode and --keep"},
         {{"--tree=yes", "build", "site"}, "option '--tree' takes no value"},
         {{"--keep=2", "f"}, "--keep goes with --tree"},
         {{"--tree", "--keep=x", "a", "b"}, "invalid --keep 'x' (a number of versions, as 1)"},

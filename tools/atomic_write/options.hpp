@@ -36,6 +36,9 @@ enum exit_status : int {
     /// FILE has the new content, but a step after it was put in place failed (the
     /// directory sync): the change may not survive a crash.
     not_durable = 5,
+    /// --expect-unchanged and FILE changed (or appeared, or went) while the input was
+    /// read: FILE is left as the other writer made it.
+    target_changed = 6,
     /// COMMAND was found but could not be run.
     cannot_run = 126,
     /// COMMAND was not found.
@@ -67,6 +70,12 @@ struct options {
     unsigned keep = 1;
     bool help = false;
     bool version = false;
+    /// --expect-unchanged: FILE's version is taken at the start and must be the same at
+    /// the commit (status 6 otherwise).
+    bool expect_unchanged = false;
+    /// --lock: hold FILE's lock file (.FILE.lock) from the start to the end, waiting for
+    /// other writers that hold it.
+    bool lock = false;
 };
 
 inline constexpr std::string_view program = "atomic-write";
@@ -115,9 +124,19 @@ Options (before FILE):
                        NAME, flushed together, then NAME, a symbolic link, is
                        switched to it in one step. Readers that resolve NAME once
                        see the whole old tree or the whole new one. A symbolic link
-                       or special file in DIR fails the copy (status 1)
+                       or special file in DIR fails the copy (status 4)
       --keep=N         with --tree: previous versions kept (default 1); older
                        ones are removed
+      --expect-unchanged
+                       fail (status 6) if FILE changed while the input was read:
+                       its version (inode, size, times) is taken at the start
+                       (before waiting for --lock) and checked right before the
+                       rename; FILE is then left as the other writer made it
+      --lock           serialise with other writers of FILE that lock it (--lock,
+                       update_file in the library): hold the lock file '.FILE.lock'
+                       beside FILE from the start until FILE is synced, waiting for
+                       it first. Cooperative: it does not stop writers that do not
+                       lock. The lock file stays; the lock dies with the process
   -h, --help           print this help and exit
   -V, --version        print the version and exit
 
@@ -130,6 +149,8 @@ Exit status:
        empty with --no-empty; FILE is unchanged
   5    FILE has the new content, but syncing the directory failed: a crash may
        still lose it
+  6    --expect-unchanged and FILE changed while the input was read; FILE is as
+       the other writer left it
   126  COMMAND could not be run; 127: COMMAND was not found; FILE is unchanged
   If atomic-write is killed by SIGINT, SIGTERM or SIGHUP before its input ended,
   FILE is unchanged and no temporary file is left. Killed by SIGKILL, FILE is
@@ -144,6 +165,7 @@ Examples:
   sort data.txt | atomic-write data.txt
   atomic-write --link releases/42 current
   atomic-write --tree build/site /srv/www/site
+  atomic-write --lock --expect-unchanged hosts.txt sh -c 'edit-hosts < hosts.txt'
 )";
 
 /// Parses the command line. On bad usage writes the problem to `err` and returns
@@ -220,7 +242,7 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
             const std::size_t eq = body.find('=');
             const std::string_view name = body.substr(0, eq);
             if (name == "help" || name == "version" || name == "no-clobber" || name == "no-empty" || name == "link" ||
-                name == "tree") {
+                name == "tree" || name == "expect-unchanged" || name == "lock") {
                 if (eq != body.npos) return bad("option '--" + std::string(name) + "' takes no value");
                 if (name == "link") out.link = true;
                 if (name == "tree") out.tree = true;
@@ -228,6 +250,8 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
                 if (name == "version") out.version = true;
                 if (name == "no-clobber") out.no_clobber = true;
                 if (name == "no-empty") out.no_empty = true;
+                if (name == "expect-unchanged") out.expect_unchanged = true;
+                if (name == "lock") out.lock = true;
                 continue;
             }
             const valued* v = nullptr;
@@ -276,7 +300,7 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
     if (keep_given && !out.tree) return bad("--keep goes with --tree");
     if (out.tree) {
         // A tree has no input and no single file: only --sync, --mode and --keep apply.
-        if (out.link || out.no_clobber || out.no_empty || symlink_given)
+        if (out.link || out.no_clobber || out.no_empty || symlink_given || out.expect_unchanged || out.lock)
             return bad("--tree takes only --sync, --mode and --keep");
         if (argc - i != 2) return bad("--tree needs DIR and NAME");
         if (argv[i][0] == '\0' || argv[i + 1][0] == '\0')
@@ -287,7 +311,8 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
     }
     if (out.link) {
         // A link has no content, mode or input: only --no-clobber and --sync apply.
-        if (out.no_empty || out.mode != std::filesystem::perms::unknown || symlink_given)
+        if (out.no_empty || out.mode != std::filesystem::perms::unknown || symlink_given || out.expect_unchanged ||
+            out.lock)
             return bad("--link takes only --no-clobber and --sync");
         if (argc - i != 2) return bad("--link needs TARGET and LINKNAME");
         if (argv[i][0] == '\0') return bad("--link needs a TARGET that is not empty");
@@ -295,6 +320,10 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
         out.target = argv[i + 1];
         return success;
     }
+    // A version is of the file a link leads to: with --symlink=replace the link itself
+    // would be compared, which no version taken through it can match.
+    if (out.expect_unchanged && out.symlinks == aw::symlink_mode::replace)
+        return bad("--expect-unchanged compares the file a link leads to: it cannot go with --symlink=replace");
     if (i >= argc) return bad("missing FILE");
     out.target = argv[i++];
     if (i < argc && std::string_view(argv[i]) == "--") {

@@ -12,6 +12,7 @@
 #include <atomicwrites/atomic_writer.hpp>
 #include <atomicwrites/links.hpp>
 #include <atomicwrites/tree_writer.hpp>
+#include <atomicwrites/versions.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -55,6 +56,7 @@ inline void report(std::ostream& err, const std::filesystem::path& target, std::
 inline std::string step_in_command_terms(const options& o, const char* step, const char* otherwise,
                                          const std::error_code& ec) {
     if (o.no_clobber && ec == std::errc::file_exists) return "--no-clobber";
+    if (ec == aw::errc::target_changed) return "--expect-unchanged";
     std::string s = step != nullptr ? step : otherwise;
     if (s == "open directory") {
         const std::filesystem::path dir = o.target.parent_path();
@@ -66,6 +68,12 @@ inline std::string step_in_command_terms(const options& o, const char* step, con
         if (const std::size_t at = s.find(t[0]); at != s.npos) s.replace(at, t[0].size(), t[1]);
     }
     return s;
+}
+
+/// The reason for a failure, in the command's terms for a changed FILE.
+inline std::string changed_reason(const std::error_code& ec) {
+    if (ec == aw::errc::target_changed) return "FILE changed while the input was read";
+    return ec.message();
 }
 
 /// The size of the chunks the input is read and written in: the input is streamed,
@@ -81,13 +89,24 @@ int write_with(const options& o, int input_fd, const sigset_t* wait_mask, std::o
     wo.overwrite = !o.no_clobber;
     wo.mode = o.mode;
     wo.symlinks = o.symlinks;
+    wo.lock = o.lock ? aw::lock_mode::exclusive : aw::lock_mode::none;
 
     std::error_code ec;
+    if (o.expect_unchanged && !o.no_clobber) {  // --no-clobber already refuses any file
+        // The snapshot comes before the lock: a writer that held the lock and changed
+        // FILE meanwhile is a change too.
+        wo.expect = aw::version_of(o.target, ec);
+        if (ec) {
+            report(err, o.target, "inspect file (--expect-unchanged)", ec.message(), false);
+            return failed;
+        }
+    }
     // The writer comes first: a target that cannot be written is reported before any
     // input is consumed or COMMAND is run.
     writer_type w(o.target, wo, ec);
     if (ec) {
-        report(err, o.target, step_in_command_terms(o, w.failed_step(), "open", ec), ec.message(), false);
+        report(err, o.target, step_in_command_terms(o, w.failed_step(), "open", ec), changed_reason(ec), false);
+        if (ec == aw::errc::target_changed) return target_changed;
         return o.no_clobber && ec == std::errc::file_exists ? target_exists : failed;
     }
 
@@ -161,8 +180,9 @@ int write_with(const options& o, int input_fd, const sigset_t* wait_mask, std::o
     const aw::commit_state state = w.commit(ec);
     if (!ec) return success;
     const bool published = state == aw::commit_state::published;
-    report(err, o.target, step_in_command_terms(o, w.failed_step(), "commit", ec), ec.message(), published);
+    report(err, o.target, step_in_command_terms(o, w.failed_step(), "commit", ec), changed_reason(ec), published);
     if (published) return not_durable;
+    if (ec == aw::errc::target_changed) return target_changed;
     return o.no_clobber && ec == std::errc::file_exists ? target_exists : failed;
 }
 

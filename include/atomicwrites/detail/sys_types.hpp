@@ -26,6 +26,7 @@ struct file_status {
     std::uint64_t inode = 0;    ///< Windows: the file index (NTFS: the file reference number)
     std::int64_t modified = 0;  ///< last change of the content (st_mtim; LastWriteTime), ns since the Unix epoch
     std::int64_t changed = 0;   ///< last change of the content or status (st_ctim; ChangeTime), ns since the Unix epoch
+    std::uint64_t size = 0;     ///< bytes (st_size; the end of file). Windows: by stat_at() and stat_handle()
 };
 
 /// A file's owner and group.

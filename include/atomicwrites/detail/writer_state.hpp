@@ -13,6 +13,7 @@
 #include <atomicwrites/directory.hpp>
 #include <atomicwrites/types.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -56,6 +57,12 @@ struct writer_state {
     // The process that made the writer (and so its temporary file): a copy of the writer
     // in a forked child must not remove the parent's file.
     std::uint64_t creator = sys::process_generation();
+    // write_options::expect and lock (detail/expect.hpp): the version the target must
+    // still be at the commit, and the lock file held until the writer closes.
+    bool expecting = false;
+    file_version expected;
+    native_handle_type lock = invalid_handle;
+    std::chrono::milliseconds lock_timeout = std::chrono::milliseconds::max();
 
     // The paths are built on demand: the state keeps the target as a string, which is
     // cheaper to copy than a path.
@@ -106,6 +113,13 @@ struct writer_state {
         }
         if (ec != nullptr) *ec = e;
         if (buffer) buffer->close();
+        if (lock != invalid_handle) {
+            // Last: the lock is held until the publication is durable. Closing the
+            // file releases it; a failure to close cannot keep it held.
+            std::error_code ignored;
+            sys::release_lock(lock, ignored);
+            lock = invalid_handle;
+        }
     }
 
     /// Closes and removes the temporary file, closes the directories. Ignores errors. In
@@ -217,6 +231,14 @@ inline bool take_options(writer_state& s, const std::filesystem::path& target, c
         s.step = "check options (temp_prefix and temp_suffix must be UTF-8)";
         return false;
     }
+    if (options.expect && options.expect->exists && !options.overwrite) {
+        s.step = "check options (expect names an existing file: overwrite must be true to replace it)";
+        ec = std::make_error_code(std::errc::invalid_argument);
+        return false;
+    }
+    s.expecting = options.expect.has_value();
+    if (s.expecting) s.expected = *options.expect;
+    s.lock_timeout = options.lock_timeout;
     s.overwrite = options.overwrite;
     s.prealloc = options.prealloc;
     // Text mode only changes anything where the newline is not "\n": elsewhere the

@@ -305,6 +305,7 @@ inline file_status to_status(const struct ::stat& st) noexcept {
     s.gid = static_cast<unsigned>(st.st_gid);
     s.device = static_cast<std::uint64_t>(st.st_dev);
     s.inode = static_cast<std::uint64_t>(st.st_ino);
+    s.size = static_cast<std::uint64_t>(st.st_size);
 #if ATOMICWRITES_APPLE
     s.modified = static_cast<std::int64_t>(st.st_mtimespec.tv_sec) * 1000000000 + st.st_mtimespec.tv_nsec;
     s.changed = static_cast<std::int64_t>(st.st_ctimespec.tv_sec) * 1000000000 + st.st_ctimespec.tv_nsec;

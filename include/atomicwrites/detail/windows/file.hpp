@@ -195,6 +195,7 @@ inline file_status stat_at(handle dir, const wchar_t* name, std::error_code& ec)
     else
         s.kind = file_kind::regular;
     s.mode = (data.dwFileAttributes & FILE_ATTRIBUTE_READONLY) != 0 ? 0444u : 0666u;
+    s.size = (static_cast<std::uint64_t>(data.nFileSizeHigh) << 32) | data.nFileSizeLow;
     return s;
 }
 
@@ -226,6 +227,7 @@ inline file_status stat_handle(handle file, std::error_code& ec) noexcept {
     s.inode = (static_cast<std::uint64_t>(by_handle.nFileIndexHigh) << 32) | by_handle.nFileIndexLow;
     s.modified = unix_ns(basic.LastWriteTime.QuadPart);
     s.changed = unix_ns(basic.ChangeTime.QuadPart);
+    s.size = (static_cast<std::uint64_t>(by_handle.nFileSizeHigh) << 32) | by_handle.nFileSizeLow;
     return s;
 }
 

@@ -8,6 +8,7 @@
 #include <atomicwrites/detail/windows/copy.hpp>    // copying and editing in place: not supported
 #include <atomicwrites/detail/windows/file.hpp>    // open, create, stat, read_link, write, flush, mode
 #include <atomicwrites/detail/windows/links.hpp>   // symlink, make/remove_directory; no exchange
+#include <atomicwrites/detail/windows/lock.hpp>    // open_for_reading, read_some, lock files
 #include <atomicwrites/detail/windows/path.hpp>    // names, paths in an open directory, <windows.h>
 #include <atomicwrites/detail/windows/rename.hpp>  // rename, rename_open_file, link, unlink
 #include <atomicwrites/detail/windows/retry.hpp>   // the hook, errors, transient answers

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+// What versions.hpp costs against the sequences written by hand, measured in the same
+// loop (alternating, so that neither always runs on a cache the other warmed), on a
+// 4 KiB file:
+//
+//   versions/update_file  update_file() (lock, read, transform, commit with expect) vs
+//                         open the lock file, fcntl(F_OFD_SETLKW), open the target,
+//                         read it, close, open dir, O_EXCL temp, write, fsync, close,
+//                         fstatat (the check), renameat, fsync dir, close dir, close
+//                         the lock file
+//   versions/expect       write_file() with write_options::expect (the version taken by
+//                         version_of() after each commit, on both sides) vs the plain
+//                         sequence with the check under the lock file: open it, lock,
+//                         fstatat, renameat, close it
+//   versions/plain        write_file() without expect vs the plain sequence: what
+//                         expect adds, on each side
+//
+// Counters: lib_us, raw_us (median µs per operation), vs_raw (raw_us / lib_us: the
+// library's speed relative to the hand-written sequence), calls, raw_calls.
+//
+// Usage: bench_versions [--dir=PATH] [Google Benchmark options] (see common.hpp)
+#include "common.hpp"
+
+#include <atomicwrites/versions.hpp>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace {
+
+using namespace bench;
+
+// --- the hand-written sequences ---------------------------------------------------
+
+int fail_errno(int a, int b = -1, int c = -1) {
+    const int e = errno;
+    for (int fd : {a, b, c})
+        if (fd >= 0) ::close(fd);
+    return e;
+}
+
+/// The lock of `name`'s lock file, taken: its descriptor, or -1.
+int raw_lock(int dir, const char* name) {
+    const std::string lock_name = std::string(".") + name + ".lock";
+    const int lock = ::openat(dir, lock_name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (lock < 0) return -1;
+    struct ::flock l {};
+    l.l_type = F_WRLCK;
+    l.l_whence = SEEK_SET;
+#if defined(F_OFD_SETLKW)
+    if (::fcntl(lock, F_OFD_SETLKW, &l) != 0) {
+#else
+    if (::fcntl(lock, F_SETLKW, &l) != 0) {
+#endif
+        const int e = errno;
+        ::close(lock);
+        errno = e;
+        return -1;
+    }
+    return lock;
+}
+
+/// Writes `data` to a temporary file in `dir` and publishes it at `name`, durably; with
+/// `expected`, only if `name` is still that inode and size (fstatat, under the lock file
+/// unless `held` is one already).
+int raw_commit(int dir, const char* name, const std::string& data, const struct ::stat* expected, int held) {
+    const std::string temp = std::string(".") + name + ".tmp";
+    const int f = ::openat(dir, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (f < 0) return errno;
+    if (::write(f, data.data(), data.size()) != static_cast<ssize_t>(data.size())) return fail_errno(f);
+    if (::fsync(f) != 0 || ::close(f) != 0) return errno;
+    int lock = -1;
+    if (expected != nullptr) {
+        if (held < 0 && (lock = raw_lock(dir, name)) < 0) return errno;
+        struct ::stat now {};
+        if (::fstatat(dir, name, &now, AT_SYMLINK_NOFOLLOW) != 0) return fail_errno(lock);
+        if (now.st_dev != expected->st_dev || now.st_ino != expected->st_ino || now.st_size != expected->st_size ||
+            now.st_mtim.tv_sec != expected->st_mtim.tv_sec || now.st_mtim.tv_nsec != expected->st_mtim.tv_nsec ||
+            now.st_ctim.tv_sec != expected->st_ctim.tv_sec || now.st_ctim.tv_nsec != expected->st_ctim.tv_nsec) {
+            if (lock >= 0) ::close(lock);
+            return ESTALE;
+        }
+    }
+    if (::renameat(dir, temp.c_str(), dir, name) != 0) return fail_errno(lock);
+    if (lock >= 0) ::close(lock);
+    return ::fsync(dir) == 0 ? 0 : errno;
+}
+
+/// Lock, read, transform, commit by hand.
+int raw_update(const char* name, std::string& buffer) {
+    const int dir = ::open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return errno;
+    const int lock = raw_lock(dir, name);
+    if (lock < 0) return fail_errno(dir);
+    const int f = ::openat(dir, name, O_RDONLY | O_CLOEXEC);
+    if (f < 0) return fail_errno(dir, lock);
+    struct ::stat st {};
+    if (::fstat(f, &st) != 0) return fail_errno(dir, lock, f);
+    buffer.resize(static_cast<std::size_t>(st.st_size) + 1);
+    std::size_t used = 0;
+    for (ssize_t n; (n = ::read(f, buffer.data() + used, buffer.size() - used)) > 0;) {
+        used += static_cast<std::size_t>(n);
+        if (used == buffer.size()) buffer.resize(buffer.size() * 2);
+    }
+    buffer.resize(used);
+    ::close(f);
+    buffer[0] = buffer[0] == 'a' ? 'b' : 'a';  // the transformation
+    const int e = raw_commit(dir, name, buffer, &st, lock);
+    ::close(lock);
+    ::close(dir);
+    return e;
+}
+
+/// The plain or expecting commit by hand, with the version taken afterwards as the
+/// library side does (version_of).
+int raw_write(const char* name, const std::string& data, struct ::stat* expected) {
+    const int dir = ::open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return errno;
+    int e = raw_commit(dir, name, data, expected, -1);
+    if (e == 0 && expected != nullptr && ::fstatat(dir, name, expected, 0) != 0) e = errno;
+    ::close(dir);
+    return e;
+}
+
+// --- the measurement --------------------------------------------------------------
+
+/// Times `lib` and `raw` alternately; `lib` returns an error message or "", `raw` an errno.
+void compare(benchmark::State& state, const std::function<std::string()>& lib, const std::function<int()>& raw,
+             unsigned long lib_calls, int raw_calls) {
+    samples lib_samples, raw_samples;
+    std::uint64_t n = 0;
+    for (auto _ : state) {
+        std::string lib_error;
+        int raw_error = 0;
+        double lib_time = 0;
+        auto run_lib = [&] { lib_time = timed([&] { lib_error = lib(); }); };
+        auto run_raw = [&] { raw_samples.add(timed([&] { raw_error = raw(); })); };
+        if (n++ % 2 == 0) {
+            run_lib();
+            run_raw();
+        } else {
+            run_raw();
+            run_lib();
+        }
+        if (!lib_error.empty()) return fail(state, "library", lib_error);
+        if (raw_error != 0) return fail(state, "raw sequence", std::strerror(raw_error));
+        lib_samples.add(lib_time);
+        state.SetIterationTime(lib_time);
+    }
+    const double lib_median = lib_samples.median();
+    const double raw_median = raw_samples.median();
+    state.counters["lib_us"] = lib_median * 1e6;
+    state.counters["raw_us"] = raw_median * 1e6;
+    state.counters["vs_raw"] = lib_median > 0 ? raw_median / lib_median : 0;
+    state.counters["calls"] = static_cast<double>(lib_calls);
+    state.counters["raw_calls"] = raw_calls;
+}
+
+/// The library's calls for one run of `f`.
+template <class F>
+unsigned long count_calls(F&& f) {
+    aw::syscall_counter calls;
+    aw::scoped_syscall_hook counting(calls);
+    f();
+    return calls.total();
+}
+
+std::string flip(std::string_view old) {
+    std::string s(old);
+    s[0] = s[0] == 'a' ? 'b' : 'a';
+    return s;
+}
+
+void bm_update(benchmark::State& state) {
+    if (!make_file("lib-target", 4 * KiB, state) || !make_file("raw-target", 4 * KiB, state)) return;
+    const fs::path target = work_dir / "lib-target";
+    std::error_code ec;
+    std::string buffer;
+    const unsigned long calls = count_calls([&] { aw::update_file(target, flip, {}, ec); });
+    compare(
+        state,
+        [&]() -> std::string {
+            aw::update_file(target, flip, {}, ec);
+            return ec ? ec.message() : "";
+        },
+        [&] { return raw_update("raw-target", buffer); }, calls, 17);
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * 4 * KiB);
+}
+
+void bm_write(benchmark::State& state, bool expect) {
+    const std::string data(4 * KiB, 'n');
+    if (!make_file("lib-target", data.size(), state) || !make_file("raw-target", data.size(), state)) return;
+    const fs::path target = work_dir / "lib-target";
+    std::error_code ec;
+    aw::file_version version = aw::version_of(target);
+    struct ::stat raw_version {};
+    ::stat((work_dir / "raw-target").c_str(), &raw_version);
+    auto lib = [&]() -> std::string {
+        if (expect) {
+            aw::write_file(target, data, {.overwrite = true, .expect = version}, ec);
+            if (!ec) version = aw::version_of(target, ec);
+        } else {
+            aw::write_file(target, data, {.overwrite = true}, ec);
+        }
+        return ec ? ec.message() : "";
+    };
+    const unsigned long calls = count_calls([&] { lib(); });
+    compare(
+        state, lib, [&] { return raw_write("raw-target", data, expect ? &raw_version : nullptr); }, calls,
+        expect ? 13 : 8);
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * 4 * KiB);
+}
+
+void add() {
+    benchmark::RegisterBenchmark("versions/update_file", bm_update)->UseManualTime()->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("versions/expect", bm_write, true)->UseManualTime()->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("versions/plain", bm_write, false)->UseManualTime()->Unit(benchmark::kMicrosecond);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return bench::run(argc, argv,
+                      {.name = "bench_versions", .options = "", .full_set = false, .chart_data = false, .add = add});
+}
