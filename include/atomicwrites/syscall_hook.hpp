@@ -75,6 +75,7 @@ enum class sysop : unsigned char {
     make_directory,    ///< mkdirat(2), `size` the mode; CreateDirectoryW
     remove_directory,  ///< unlinkat(2) with AT_REMOVEDIR; RemoveDirectoryW
     syncfs,            ///< syncfs(2): flush the whole filesystem holding `file` (Linux only; group::syncfs)
+    statfs,            ///< fstatfs(2) of `file`: which filesystem holds it (Linux only; the sweep)
 };
 
 /// The name of an operation, as used in error messages and traces.
@@ -94,13 +95,13 @@ constexpr std::string_view to_string(sysop op) noexcept {
         "set_xattr",      "open_beneath",
         "symlink",        "rename_exchange",
         "make_directory", "remove_directory",
-        "syncfs",
+        "syncfs",         "statfs",
     };
     return names[static_cast<unsigned>(op)];
 }
 
 /// The number of sysop values.
-inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::syncfs) + 1;
+inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::statfs) + 1;
 
 /// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
 struct syscall_info {

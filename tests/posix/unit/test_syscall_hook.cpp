@@ -427,7 +427,7 @@ TEST_CASE("a hook may shorten writes", "[hook]") {
 }
 
 TEST_CASE("operation names", "[hook]") {
-    CHECK(aw::sysop_count == 29);
+    CHECK(aw::sysop_count == 30);
     const char* names[] = {"open_directory", "open_file",
                            "stat",           "readlink",
                            "create_file",    "create_anonymous",
@@ -442,7 +442,7 @@ TEST_CASE("operation names", "[hook]") {
                            "set_xattr",      "open_beneath",
                            "symlink",        "rename_exchange",
                            "make_directory", "remove_directory",
-                           "syncfs"};
+                           "syncfs",         "statfs"};
     REQUIRE(aw::sysop_count == std::size(names));
     for (unsigned i = 0; i < aw::sysop_count; ++i) CHECK(aw::to_string(static_cast<sysop>(i)) == names[i]);
     static_assert(aw::to_string(sysop::rename) == "rename");
