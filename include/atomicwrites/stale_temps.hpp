@@ -281,8 +281,8 @@ inline sweep_result claim_and_remove(native_handle_type dir, const native_char_t
 /// given to another file meanwhile (a live writer of temp::named re-creates the same
 /// name); a claimed file that turns out not to be the one looked at is given back.
 /// `ec` is set only for errors that stop the sweep.
-/// On NFS (`nfs`) the lease's EAGAIN tells nothing (see sys::on_nfs()): the age alone
-/// decides, and ESTALE, the answer for a file another client removed, counts as gone.
+/// On NFS (`nfs`) no lease is asked (see sys::on_nfs()): the age alone decides, and
+/// ESTALE, the answer for a file another client removed, counts as gone.
 inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type* name, std::int64_t not_after,
                                   const native_temp_affixes& affixes, bool nfs, const char*& step,
                                   std::error_code& ec) noexcept {
@@ -326,14 +326,18 @@ inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type
     if (!ec && result == sweep_result::kept && held.kind == sys::file_kind::regular && held.device == st.device &&
         held.inode == st.inode && held.modified <= not_after && held.changed <= not_after) {
         bool unused = true;
-        if constexpr (sys::has_read_lease) {
+        // Not on NFS: its answer tells nothing there (v4 refuses every lease without a
+        // read delegation, v3 every lease), and a lease granted on top of a delegation
+        // would block the claim's own rename: the server recalls the delegation, whose
+        // return waits for this lease to be broken (lease-break-time, 45 s by default).
+        if (sys::has_read_lease && !nfs) {
             std::error_code lease;
             sys::try_read_lease(f, lease);
             // EAGAIN: open for writing somewhere, a writer at work. EACCES, EPERM: another
             // user's file, which we cannot tell about. ENOENT, ESTALE: removed meanwhile.
-            // Other errors (EINVAL: no leases on this filesystem), and EAGAIN on NFS, which
-            // v4 answers for every file: the age alone decides, as on systems without leases.
-            if ((lease == std::errc::resource_unavailable_try_again && !nfs) || lease == std::errc::permission_denied ||
+            // Other errors (EINVAL: no leases on this filesystem): the age alone decides,
+            // as on systems without leases.
+            if (lease == std::errc::resource_unavailable_try_again || lease == std::errc::permission_denied ||
                 lease == std::errc::operation_not_permitted)
                 unused = false;
             else if (vanished(lease)) {
@@ -457,8 +461,8 @@ inline std::size_t sweep(native_handle_type at, const native_char_type* name, co
 ///
 /// Platforms: all; "in use" is exact on Linux (a read lease) and Windows (an exclusive
 /// open), the age alone decides elsewhere and on filesystems without leases. On NFS
-/// (Linux tells it by the directory's filesystem) the lease's answer is not used: the
-/// age alone decides for this client and every other one (docs/nfs.md).
+/// (Linux tells it by the directory's filesystem) no lease is asked: the age alone
+/// decides for this client and every other one (docs/nfs.md).
 /// On POSIX a candidate is first claimed: renamed, exclusively (renameat2 with
 /// RENAME_NOREPLACE; rename(2) to a fresh random name where the filesystem lacks it), to
 /// a random temporary name of its own, checked again under that name and removed, or
@@ -470,7 +474,7 @@ inline std::size_t sweep(native_handle_type at, const native_char_type* name, co
 /// backing directory, an overlay's upper directory) can meet this, once its file is
 /// older than options.older_than.
 /// System calls: the directory's open, its fstatfs (Linux), reads and close; per candidate on POSIX a stat,
-/// an open, an fstat, a lease (Linux), the claim's rename, a second stat and the
+/// an open, an fstat, a lease (Linux, not on NFS), the claim's rename, a second stat and the
 /// unlink; on Windows an open, a stat of the handle and the removal through it.
 /// Errors: invalid_argument (a separator or NUL in the options; on Windows, not UTF-8;
 /// or prefix and suffix both empty with no target), and those of opening, inspecting and reading
