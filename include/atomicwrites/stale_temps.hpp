@@ -345,6 +345,13 @@ inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type
                 result = sweep_result::gone;
             }
         }
+        if (unused && nfs) {
+            // An NFS client turns the unlink of a file open on it into a rename to a
+            // ".nfs..." name until the last close: this sweep's own descriptor must not
+            // be the one that keeps it.
+            sys::close(f, ignored);
+            return claim_and_remove(dir, name, held, not_after, affixes, step, ec);
+        }
         if (unused) result = claim_and_remove(dir, name, held, not_after, affixes, step, ec);
     }
     sys::close(f, ignored);
