@@ -235,7 +235,7 @@ inline sweep_result claim_and_remove(native_handle_type dir, const native_char_t
         if (!ec) rename_exclusive(dir, name, claimed, ec);
         if (!ec) break;
         // Another sweep took it first: not an error, and not ours to count.
-        if (ec == std::errc::no_such_file_or_directory) {
+        if (vanished(ec)) {
             ec.clear();
             return sweep_result::gone;
         }
@@ -247,6 +247,10 @@ inline sweep_result claim_and_remove(native_handle_type dir, const native_char_t
     std::error_code ignored;
     step = "inspect stale temporary file";
     const sys::file_status now = sys::stat_at(dir, claimed, ec);
+    if (ec && vanished(ec)) {
+        ec.clear();
+        return sweep_result::gone;  // claimed from us in turn (NFS: ESTALE)
+    }
     if (ec) {
         give_back(dir, claimed, name, ignored);
         return sweep_result::kept;
@@ -262,7 +266,7 @@ inline sweep_result claim_and_remove(native_handle_type dir, const native_char_t
     step = "remove stale temporary file";
     sys::unlink(dir, claimed, ec);
     if (!ec) return sweep_result::removed;
-    if (ec == std::errc::no_such_file_or_directory) {
+    if (vanished(ec)) {
         ec.clear();
         return sweep_result::gone;
     }
@@ -277,11 +281,18 @@ inline sweep_result claim_and_remove(native_handle_type dir, const native_char_t
 /// given to another file meanwhile (a live writer of temp::named re-creates the same
 /// name); a claimed file that turns out not to be the one looked at is given back.
 /// `ec` is set only for errors that stop the sweep.
+/// On NFS (`nfs`) no lease is asked (see sys::on_nfs()): the age alone decides, and
+/// ESTALE, the answer for a file another client removed, counts as gone.
 inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type* name, std::int64_t not_after,
-                                  const native_temp_affixes& affixes, const char*& step, std::error_code& ec) noexcept {
+                                  const native_temp_affixes& affixes, bool nfs, const char*& step,
+                                  std::error_code& ec) noexcept {
     // Look before opening: a device or FIFO named like a temporary file is not opened.
     step = "inspect stale temporary file";
     sys::file_status st = sys::stat_at(dir, name, ec);
+    if (ec && vanished(ec)) {
+        ec.clear();
+        return sweep_result::gone;
+    }
     if (ec) return sweep_result::kept;
     if (st.kind == sys::file_kind::none) return sweep_result::gone;
     if (st.modified > not_after || st.changed > not_after) return sweep_result::kept;
@@ -296,7 +307,7 @@ inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type
     native_handle_type f = sys::open_file(dir, name, ec);
     if (ec) {
         // Gone, replaced by a link, or not readable by us: not ours to judge.
-        const bool gone = ec == std::errc::no_such_file_or_directory;
+        const bool gone = vanished(ec);
         if (gone || ec == std::errc::too_many_symbolic_link_levels || ec == std::errc::permission_denied ||
             ec == std::errc::operation_not_permitted) {
             ec.clear();
@@ -315,7 +326,11 @@ inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type
     if (!ec && result == sweep_result::kept && held.kind == sys::file_kind::regular && held.device == st.device &&
         held.inode == st.inode && held.modified <= not_after && held.changed <= not_after) {
         bool unused = true;
-        if constexpr (sys::has_read_lease) {
+        // Not on NFS: its answer tells nothing there (v4 refuses every lease without a
+        // read delegation, v3 every lease), and a lease granted on top of a delegation
+        // would block the claim's own rename: the server recalls the delegation, whose
+        // return waits for this lease to be broken (lease-break-time, 45 s by default).
+        if (sys::has_read_lease && !nfs) {
             std::error_code lease;
             sys::try_read_lease(f, lease);
             // EAGAIN: open for writing somewhere, a writer at work. EACCES, EPERM: another
@@ -329,6 +344,13 @@ inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type
                 unused = false;
                 result = sweep_result::gone;
             }
+        }
+        if (unused && nfs) {
+            // An NFS client turns the unlink of a file open on it into a rename to a
+            // ".nfs..." name until the last close: this sweep's own descriptor must not
+            // be the one that keeps it.
+            sys::close(f, ignored);
+            return claim_and_remove(dir, name, held, not_after, affixes, step, ec);
         }
         if (unused) result = claim_and_remove(dir, name, held, not_after, affixes, step, ec);
     }
@@ -362,11 +384,12 @@ inline sweep_result sweep_held(native_handle_type dir, const native_char_type* n
 
 /// Looks at one candidate the platform's way.
 inline sweep_result sweep_one(native_handle_type dir, const native_char_type* name, std::int64_t not_after,
-                              const native_temp_affixes& affixes, const char*& step, std::error_code& ec) noexcept {
+                              const native_temp_affixes& affixes, bool nfs, const char*& step,
+                              std::error_code& ec) noexcept {
     if constexpr (sys::has_open_for_removal)
         return sweep_held(dir, name, not_after, step, ec);
     else
-        return sweep_by_name(dir, name, not_after, affixes, step, ec);
+        return sweep_by_name(dir, name, not_after, affixes, nfs, step, ec);
 }
 
 /// Where a sweep stopped: the step and the file's name (empty if none).
@@ -397,6 +420,17 @@ inline std::size_t sweep(native_handle_type at, const native_char_type* name, co
     failure.step = "open directory";
     const native_handle_type dir = sys::open_directory(at, name, ec);
     if (ec) return 0;
+    std::error_code ignored;
+    bool nfs = false;
+    if constexpr (sys::has_read_lease) {
+        // Where leases are asked, whether their answer means anything.
+        failure.step = "inspect the directory's filesystem";
+        nfs = sys::on_nfs(dir, ec);
+        if (ec) {
+            sys::close(dir, ignored);
+            return 0;
+        }
+    }
     std::size_t removed = 0;
     {
         sys::directory_reader reader(dir);
@@ -405,14 +439,13 @@ inline std::size_t sweep(native_handle_type at, const native_char_type* name, co
             const native_char_type* entry = reader.next(ec);
             if (entry == nullptr) break;
             if (!affixes.usable || !matches_temp_name(entry, affixes.prefix, affixes.suffix, affixes.target)) continue;
-            if (sweep_one(dir, entry, not_after, affixes, failure.step, ec) == sweep_result::removed) ++removed;
+            if (sweep_one(dir, entry, not_after, affixes, nfs, failure.step, ec) == sweep_result::removed) ++removed;
             if (ec) {
                 copy_c_string(failure.name, entry);
                 break;
             }
         }
     }
-    std::error_code ignored;
     sys::close(dir, ignored);
     return removed;
 }
@@ -434,7 +467,9 @@ inline std::size_t sweep(native_handle_type at, const native_char_type* name, co
 /// each system, and its limits, are in docs/design-notes.md.
 ///
 /// Platforms: all; "in use" is exact on Linux (a read lease) and Windows (an exclusive
-/// open), the age alone decides elsewhere and on filesystems without leases (NFS).
+/// open), the age alone decides elsewhere and on filesystems without leases. On NFS
+/// (Linux tells it by the directory's filesystem) no lease is asked: the age alone
+/// decides for this client and every other one (docs/nfs.md).
 /// On POSIX a candidate is first claimed: renamed, exclusively (renameat2 with
 /// RENAME_NOREPLACE; rename(2) to a fresh random name where the filesystem lacks it), to
 /// a random temporary name of its own, checked again under that name and removed, or
@@ -445,11 +480,11 @@ inline std::size_t sweep(native_handle_type at, const native_char_type* name, co
 /// leases tell (Linux), so only a writer on another view of the same files (a FUSE
 /// backing directory, an overlay's upper directory) can meet this, once its file is
 /// older than options.older_than.
-/// System calls: the directory's open, reads and close; per candidate on POSIX a stat,
-/// an open, an fstat, a lease (Linux), the claim's rename, a second stat and the
+/// System calls: the directory's open, its fstatfs (Linux), reads and close; per candidate on POSIX a stat,
+/// an open, an fstat, a lease (Linux, not on NFS), the claim's rename, a second stat and the
 /// unlink; on Windows an open, a stat of the handle and the removal through it.
 /// Errors: invalid_argument (a separator or NUL in the options; on Windows, not UTF-8;
-/// or prefix and suffix both empty with no target), and those of opening and reading
+/// or prefix and suffix both empty with no target), and those of opening, inspecting and reading
 /// the directory (ENOENT, ENOTDIR, EACCES, EMFILE, EIO), of looking at a file (EACCES,
 /// EMFILE, EIO), of claiming it (step "claim stale temporary file": EACCES, EPERM,
 /// EROFS, EBUSY) and of removing it (EACCES, EPERM, EROFS, EBUSY), or their Windows

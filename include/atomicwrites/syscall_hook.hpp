@@ -89,7 +89,8 @@ enum class sysop : unsigned char {
                        ///< position, 2: from the end); not made on Windows
     fallocate,         ///< fallocate(2) with FALLOC_FL_KEEP_SIZE (Linux): reserves `size` bytes of
                        ///< `file` at `offset` (write_options::prealloc)
-    statfs,            ///< fstatfs(2) of `file`: which filesystem holds it (Linux); not made on Windows
+    statfs,            ///< fstatfs(2) of `file`: which filesystem holds it (Linux: prealloc_mode::automatic,
+                       ///< the sweep on NFS); not made on Windows
     open_lock_file,    ///< openat(2) with O_RDWR|O_CREAT|O_NOFOLLOW of the lock file `name` beside a
                        ///< target (write_options::lock, update_file()); CreateFileW(OPEN_ALWAYS)
     lock,              ///< fcntl(2) F_OFD_SETLK (`size` 0) or F_OFD_SETLKW (`size` 1) of the whole lock

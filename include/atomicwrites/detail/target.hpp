@@ -182,6 +182,16 @@ inline bool is_caller(unsigned uid) noexcept {
 /// remove a file there). System calls: fstat of the directory, on this error path only;
 /// its own failure leaves the step as it was.
 inline void explain_refused_publish(writer_state& s, const std::error_code& ec) noexcept {
+#if ATOMICWRITES_POSIX
+    // Still there after the retries (sys::retry_transient): what an NFS client answers
+    // while another client replaces or removes the same name.
+    if (ec.category() == std::system_category() && sys::is_transient(ec.value())) {
+        s.step =
+            "rename into place (busy or stale on NFS, likely: another client replaced or removed the file at the "
+            "same moment; the target is unchanged, try again)";
+        return;
+    }
+#endif
     if (ec != std::errc::operation_not_permitted) return;
     std::error_code ignored;
     const sys::file_status dir = sys::stat_handle(s.dir, ignored);

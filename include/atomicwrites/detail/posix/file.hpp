@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #if ATOMICWRITES_LINUX
 #if __has_include(<linux/openat2.h>)
@@ -134,6 +135,39 @@ inline long through_hook(syscall_info& info, Call&& call) noexcept {
 }
 
 inline void set_error(std::error_code& ec) noexcept { ec.assign(errno, std::system_category()); }
+
+/// Whether an answer may go away by itself: an NFS client answers ETXTBSY to a rename
+/// while it is renaming the target away (a "silly rename" of a file open on this
+/// client, which another client is replacing), and ESTALE for a name whose file
+/// another client has just replaced or removed. No local filesystem answers either.
+inline bool is_transient(int error) noexcept { return error == ETXTBSY || error == ESTALE; }
+
+/// Attempts of a call that keeps answering a transient error: the first and 5 more,
+/// after pauses of 1, 2, 4, 8 and 16 ms (31 ms in all): what a silly rename or a
+/// cache's revalidation needs, with no cost where the answer never comes.
+inline constexpr int transient_attempts = 6;
+
+/// Makes `attempt` (which returns what the system call returned, negative with errno
+/// set on failure) until it succeeds, fails with a lasting error, or has been made
+/// transient_attempts times; the last answer is returned. Each attempt goes through
+/// the hook, as Windows' retry_transient does.
+template <class Attempt>
+inline long retry_transient(Attempt&& attempt) noexcept {
+    for (int made = 1;; ++made) {
+        const long r = attempt();
+        if (r >= 0) return r;
+        const int error = errno;
+        if (!is_transient(error) || made == transient_attempts) {
+            errno = error;
+            return r;
+        }
+        struct ::timespec pause {
+            0, (1L << (made - 1)) * 1000000L
+        };
+        while (::nanosleep(&pause, &pause) < 0 && errno == EINTR) {
+        }
+    }
+}
 
 /// Opens a directory (for openat-relative work and for fsync): O_RDONLY|O_DIRECTORY.
 inline handle open_directory(handle at, const char* path, std::error_code& ec) noexcept {
@@ -319,9 +353,13 @@ inline file_status to_status(const struct ::stat& st) noexcept {
 /// fstatat(2) with AT_SYMLINK_NOFOLLOW. A missing name is not an error: kind == none.
 inline file_status stat_at(handle dir, const char* name, std::error_code& ec) noexcept {
     struct ::stat st {};
-    syscall_info info{.op = sysop::stat, .dir = dir, .name = name};
-    long r = through_hook(
-        info, [&st](syscall_info& i) { return static_cast<long>(::fstatat(i.dir, i.name, &st, AT_SYMLINK_NOFOLLOW)); });
+    // Retried on ESTALE (NFS: another client replaced the file meanwhile).
+    long r = retry_transient([&] {
+        syscall_info info{.op = sysop::stat, .dir = dir, .name = name};
+        return through_hook(info, [&st](syscall_info& i) {
+            return static_cast<long>(::fstatat(i.dir, i.name, &st, AT_SYMLINK_NOFOLLOW));
+        });
+    });
     if (r < 0) {
         if (errno != ENOENT) set_error(ec);
         return {};
@@ -591,9 +629,12 @@ inline void set_owner(handle file, unsigned uid, unsigned gid, std::error_code& 
 
 /// renameat(2): atomically replaces `to` (if it exists) with `from`.
 inline void rename(handle from_dir, const char* from, handle to_dir, const char* to, std::error_code& ec) noexcept {
-    syscall_info info{.op = sysop::rename, .dir = from_dir, .name = from, .dir2 = to_dir, .name2 = to};
-    long r = through_hook(
-        info, [](syscall_info& i) { return static_cast<long>(::renameat(i.dir, i.name, i.dir2, i.name2)); });
+    // Retried on ETXTBSY and ESTALE (NFS: another client replaces the same name).
+    long r = retry_transient([&] {
+        syscall_info info{.op = sysop::rename, .dir = from_dir, .name = from, .dir2 = to_dir, .name2 = to};
+        return through_hook(
+            info, [](syscall_info& i) { return static_cast<long>(::renameat(i.dir, i.name, i.dir2, i.name2)); });
+    });
     if (r < 0) set_error(ec);
 }
 /// True where renameat2(2) with RENAME_NOREPLACE exists.
@@ -604,9 +645,11 @@ inline constexpr bool has_rename_noreplace = ATOMICWRITES_HAS_RENAME_NOREPLACE;
 /// in one step. Filesystems without it answer EINVAL; kernels before 3.15, ENOSYS.
 inline void rename_noreplace(handle from_dir, const char* from, handle to_dir, const char* to,
                              std::error_code& ec) noexcept {
-    syscall_info info{.op = sysop::rename_noreplace, .dir = from_dir, .name = from, .dir2 = to_dir, .name2 = to};
-    long r = through_hook(info, [](syscall_info& i) {
-        return static_cast<long>(::renameat2(i.dir, i.name, i.dir2, i.name2, RENAME_NOREPLACE));
+    long r = retry_transient([&] {
+        syscall_info info{.op = sysop::rename_noreplace, .dir = from_dir, .name = from, .dir2 = to_dir, .name2 = to};
+        return through_hook(info, [](syscall_info& i) {
+            return static_cast<long>(::renameat2(i.dir, i.name, i.dir2, i.name2, RENAME_NOREPLACE));
+        });
     });
     if (r < 0) set_error(ec);
 }

@@ -18,6 +18,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 #if ATOMICWRITES_HAS_READ_LEASE
+#include <sys/vfs.h>
+#endif
+#if ATOMICWRITES_HAS_READ_LEASE
 #include <csignal>
 #endif
 
@@ -119,7 +122,8 @@ inline constexpr bool has_read_lease = ATOMICWRITES_HAS_READ_LEASE;
 /// Takes a read lease on `file` (opened read-only), which the kernel grants only while no
 /// descriptor anywhere has the file open for writing (fcntl(2), "Leases"): EAGAIN means
 /// some process has it open for writing. EACCES: not the file's owner and no
-/// CAP_LEASE; EINVAL: the filesystem has no leases (NFS, FUSE, ...). The lease lasts
+/// CAP_LEASE; EINVAL: the filesystem has no leases (NFS v3, FUSE, ...); NFS v4 answers
+/// EAGAIN for every file it holds no read delegation for (see on_nfs()). The lease lasts
 /// until `file` is closed. Whoever opens the file for writing meanwhile waits until
 /// then: hold it for as short a time as possible.
 ///
@@ -142,11 +146,34 @@ inline void try_read_lease(handle file, std::error_code& ec) noexcept {
     });
     if (r < 0) set_error(ec);
 }
+
+/// Whether the directory `dir` is on NFS (fstatfs(2): NFS_SUPER_MAGIC), whose client
+/// answers a read lease without telling whether a file is in use: v4 refuses it with
+/// EAGAIN unless it holds a read delegation, open or not; v3 answers EINVAL. Sysop:
+/// statfs.
+inline bool on_nfs(handle dir, std::error_code& ec) noexcept {
+    constexpr long nfs_super_magic = 0x6969;
+    struct ::statfs st {};
+    syscall_info info{.op = sysop::statfs, .file = dir};
+    const long r = through_hook(info, [&st](syscall_info& i) -> long { return ::fstatfs(i.file, &st); });
+    if (r < 0) {
+        set_error(ec);
+        return false;
+    }
+    return static_cast<long>(st.f_type) == nfs_super_magic;
+}
 #else
 /// Never called (has_read_lease is false): answers ENOTSUP.
 inline void try_read_lease(handle file, std::error_code& ec) noexcept {
     (void)file;
     ec = std::make_error_code(std::errc::not_supported);
+}
+
+/// Never called (has_read_lease is false): answers ENOTSUP.
+inline bool on_nfs(handle dir, std::error_code& ec) noexcept {
+    (void)dir;
+    ec = std::make_error_code(std::errc::not_supported);
+    return false;
 }
 #endif
 

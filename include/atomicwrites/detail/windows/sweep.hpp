@@ -67,6 +67,13 @@ inline void try_read_lease(handle file, std::error_code& ec) noexcept {
     ec.assign(ERROR_NOT_SUPPORTED, std::system_category());
 }
 
+/// Never called (has_read_lease is false): answers ERROR_NOT_SUPPORTED.
+inline bool on_nfs(handle dir, std::error_code& ec) noexcept {
+    (void)dir;
+    ec.assign(ERROR_NOT_SUPPORTED, std::system_category());
+    return false;
+}
+
 /// A file can be opened so that nobody else can write, rename or delete it, and removed
 /// through that handle: open_for_removal() and remove_open_file().
 inline constexpr bool has_open_for_removal = true;
