@@ -26,6 +26,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <string>
@@ -194,6 +195,52 @@ inline bool probe_anonymous_files(const fs::path& dir) {
     (void)dir;
     return false;
 #endif
+}
+
+// --- one operation against the hand-written sequence -------------------------------
+
+/// One operation of the library against the same work written by hand: times `lib` and
+/// `raw` alternately (so that neither always runs on a cache the other warmed), and
+/// reports the medians (lib_us, raw_us), their ratio (vs_raw: raw_us / lib_us) and the
+/// calls each makes. `lib` returns an error message or "", `raw` an errno.
+inline void compare(benchmark::State& state, const std::function<std::string()>& lib, const std::function<int()>& raw,
+                    unsigned long lib_calls, int raw_calls) {
+    samples lib_samples, raw_samples;
+    std::uint64_t n = 0;
+    for (auto _ : state) {
+        std::string lib_error;
+        int raw_error = 0;
+        double lib_time = 0;
+        auto run_lib = [&] { lib_time = timed([&] { lib_error = lib(); }); };
+        auto run_raw = [&] { raw_samples.add(timed([&] { raw_error = raw(); })); };
+        if (n++ % 2 == 0) {
+            run_lib();
+            run_raw();
+        } else {
+            run_raw();
+            run_lib();
+        }
+        if (!lib_error.empty()) return fail(state, "library", lib_error);
+        if (raw_error != 0) return fail(state, "raw sequence", std::strerror(raw_error));
+        lib_samples.add(lib_time);
+        state.SetIterationTime(lib_time);
+    }
+    const double lib_median = lib_samples.median();
+    const double raw_median = raw_samples.median();
+    state.counters["lib_us"] = lib_median * 1e6;
+    state.counters["raw_us"] = raw_median * 1e6;
+    state.counters["vs_raw"] = lib_median > 0 ? raw_median / lib_median : 0;
+    state.counters["calls"] = static_cast<double>(lib_calls);
+    state.counters["raw_calls"] = raw_calls;
+}
+
+/// The library's calls for one run of `f`.
+template <class F>
+unsigned long count_calls(F&& f) {
+    aw::syscall_counter calls;
+    aw::scoped_syscall_hook counting(calls);
+    f();
+    return calls.total();
 }
 
 // --- the program ------------------------------------------------------------------
