@@ -91,7 +91,10 @@ inline std::error_code make_error_code(errc e) noexcept { return {static_cast<in
 }  // namespace v1
 }  // namespace atomicwrites
 
+/// \cond
+// atomicwrites::errc values convert to std::error_code (not API documentation).
 template <>
 struct std::is_error_code_enum<atomicwrites::errc> : std::true_type {};
+/// \endcond
 
 #endif  // ATOMICWRITES_ERROR_HPP

@@ -181,7 +181,8 @@ inline file_version version_of(const std::filesystem::path& path, std::error_cod
     ec.clear();
     return detail::version_following(detail::sys::current_directory, path.c_str(), ec);
 }
-/// \overload Throws filesystem_error on failure.
+/// \overload
+/// Throws filesystem_error on failure.
 inline file_version version_of(const std::filesystem::path& path) {
     std::error_code ec;
     const file_version v = version_of(path, ec);

@@ -155,13 +155,15 @@ TEST_CASE("every system call of the locked and compare-and-swap paths fails in t
                     }
                 }
                 CHECK(hook.injected() == 1);
-                // Only a failed close (the descriptor is released all the same) and
-                // the extended attributes a replacement keeps where it can (see
-                // write_options::xattrs) may go unreported.
+                // Only a failed close (the descriptor is released all the same), a
+                // failed unlock (the lock file's close that follows releases the lock:
+                // the explicit UnlockFileEx on Windows is a courtesy) and the extended
+                // attributes a replacement keeps where it can (see write_options::xattrs)
+                // may go unreported.
                 const aw::sysop op = hook.calls[i].op;
                 if (!failed)
-                    CHECK((op == aw::sysop::close || op == aw::sysop::set_xattr || op == aw::sysop::list_xattrs ||
-                           op == aw::sysop::get_xattr));
+                    CHECK((op == aw::sysop::close || op == aw::sysop::unlock || op == aw::sysop::set_xattr ||
+                           op == aw::sysop::list_xattrs || op == aw::sysop::get_xattr));
                 check_after(dir, s, failed, published);
                 ++injected;
             }

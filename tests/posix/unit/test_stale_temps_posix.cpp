@@ -400,6 +400,11 @@ TEST_CASE("on a case-insensitive filesystem a leftover named in another case is 
         });
     for (auto& t : sweeps) t.join();
     CHECK(errors.load() == 0);
+    // FAT through FUSE has no stable inode numbers: a node the kernel forgot comes back
+    // under another st_ino, and a sweep that cannot prove the file it claimed is the one
+    // it judged gives it back rather than remove it. What must hold is that no sweep
+    // errs or removes anything twice; one more sweep takes what was given back.
+    removed += aw::remove_stale_temps(m, now_stale);
     CHECK(removed.load() == 20);
     CHECK(test::temp_dir::list(m) == names{"n.txt"});
 }
