@@ -40,13 +40,6 @@ namespace {
 
 using namespace bench;
 
-int fail_errno(int a, int b = -1, int c = -1) {
-    const int e = errno;
-    for (int fd : {a, b, c})
-        if (fd >= 0) ::close(fd);
-    return e;
-}
-
 /// Whether a clone or copy_file_range answer says "not here, try the next way".
 bool unsupported(int e) { return e == EOPNOTSUPP || e == EXDEV || e == EINVAL || e == ENOTTY || e == ENOSYS; }
 

@@ -46,12 +46,6 @@ using namespace bench;
 
 // --- the hand-written sequences ---------------------------------------------------
 
-int fail_errno(int dir) {
-    const int e = errno;
-    if (dir >= 0) ::close(dir);
-    return e;
-}
-
 /// Replaces the link `name` with one to `text`, durably.
 int raw_symlink(const char* text, const char* name) {
     const int dir = ::open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -40,13 +40,6 @@ using namespace bench;
 
 // --- the hand-written sequences ---------------------------------------------------
 
-int fail_errno(int a, int b = -1, int c = -1) {
-    const int e = errno;
-    for (int fd : {a, b, c})
-        if (fd >= 0) ::close(fd);
-    return e;
-}
-
 /// The lock of `name`'s lock file, taken: its descriptor, or -1.
 int raw_lock(int dir, const char* name) {
     const std::string lock_name = std::string(".") + name + ".lock";

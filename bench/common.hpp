@@ -197,6 +197,14 @@ inline bool probe_anonymous_files(const fs::path& dir) {
 #endif
 }
 
+/// For the hand-written sequences: errno, after closing the descriptors given (-1: none).
+inline int fail_errno(int a, int b = -1, int c = -1) {
+    const int e = errno;
+    for (int fd : {a, b, c})
+        if (fd >= 0) ::close(fd);
+    return e;
+}
+
 // --- one operation against the hand-written sequence -------------------------------
 
 /// One operation of the library against the same work written by hand: times `lib` and
