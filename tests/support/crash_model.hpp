@@ -22,6 +22,8 @@
 
 #include <atomicwrites/syscall_hook.hpp>
 
+#include <catch2/catch.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -379,6 +381,38 @@ inline bool covered(const model& m, std::size_t e, std::size_t prefix) {
         if (x.kind == effect::entries && y.kind == effect::sync_directory) dirs.erase(y.dir);
     }
     return x.kind == effect::entries && dirs.empty();
+}
+
+/// One operation recorded in a directory, and its model.
+struct recording {
+    model m;
+    std::uint64_t root = 0;  // the directory's inode: where names are looked up
+    disk after;              // what is on disk once the operation returned
+    std::string trace;       // the calls, for messages
+};
+
+/// Runs `action` in `dir` under a recorder (given its `rules` first), and builds the
+/// model of its calls. Checks what every use of the model rests on: it knows every call,
+/// and it replays, with every effect kept, to what is really on disk.
+inline recording record(const fs::path& dir, const std::function<void()>& action,
+                        const std::function<void(recorder&)>& rules = {}) {
+    recording out;
+    disk before = snapshot(dir);
+    recorder rec;
+    if (rules) rules(rec);
+    {
+        aw::scoped_syscall_hook scope(rec);
+        action();
+    }
+    out.trace = rec.trace();
+    INFO("calls: " << out.trace);
+    out.m = build(rec, std::move(before));
+    CHECK(out.m.unknown.empty());
+    out.root = inode_at(dir);
+    out.after = snapshot(dir);
+    const disk all = replay(out.m, out.m.calls, std::vector<fate>(out.m.effects.size(), fate::kept));
+    CHECK(all.entries == out.after.entries);
+    return out;
 }
 
 /// What enumerating the crash states found.

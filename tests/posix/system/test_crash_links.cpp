@@ -30,24 +30,12 @@ using crash::disk;
 /// enumerates the crash states with `check`.
 crash::findings run(const test::temp_dir& dir, const std::function<void(std::error_code&)>& action,
                     const std::function<std::string(const disk&, std::uint64_t, bool)>& check) {
-    const disk before = crash::snapshot(dir.path());
-    crash::recorder rec;
     std::error_code ec;
-    {
-        aw::scoped_syscall_hook scope(rec);
-        action(ec);
-    }
-    INFO("calls: " << rec.trace());
+    const crash::recording r = crash::record(dir.path(), [&] { action(ec); });
+    INFO("calls: " << r.trace);
     REQUIRE_FALSE(ec);
-    const crash::model m = crash::build(rec, before);
-    CHECK(m.unknown.empty());
-    const std::uint64_t root = crash::inode_at(dir.path());
-    // Every effect kept is what is really on disk now.
-    const disk all = crash::replay(m, m.calls, std::vector<crash::fate>(m.effects.size(), crash::fate::kept));
-    const disk real = crash::snapshot(dir.path());
-    CHECK(all.entries == real.entries);
-    CHECK(check(real, root, true) == "");
-    return crash::enumerate(m, [&](const disk& d, bool returned) { return check(d, root, returned); });
+    CHECK(check(r.after, r.root, true) == "");
+    return crash::enumerate(r.m, [&](const disk& d, bool returned) { return check(d, r.root, returned); });
 }
 
 std::string link_text(const disk& d, std::uint64_t root, const std::string& name) {

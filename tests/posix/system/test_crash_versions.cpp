@@ -31,21 +31,12 @@ const std::string new_content = "the new content, longer than the old";
 /// enumerates the crash states: "f" old (or missing, when `existed` is false) or new,
 /// new once returned.
 crash::findings run(const test::temp_dir& dir, bool existed, const std::function<void(std::error_code&)>& action) {
-    const disk before = crash::snapshot(dir.path());
-    crash::recorder rec;
     std::error_code ec;
-    {
-        aw::scoped_syscall_hook scope(rec);
-        action(ec);
-    }
-    INFO("calls: " << rec.trace());
+    const crash::recording r = crash::record(dir.path(), [&] { action(ec); });
+    INFO("calls: " << r.trace);
     REQUIRE_FALSE(ec);
-    const crash::model m = crash::build(rec, before);
-    CHECK(m.unknown.empty());
-    const std::uint64_t root = crash::inode_at(dir.path());
-    const disk all = crash::replay(m, m.calls, std::vector<crash::fate>(m.effects.size(), crash::fate::kept));
-    CHECK(all.entries == crash::snapshot(dir.path()).entries);
-    return crash::enumerate(m, [&](const disk& d, bool returned) -> std::string {
+    const std::uint64_t root = r.root;
+    return crash::enumerate(r.m, [&](const disk& d, bool returned) -> std::string {
         const std::string* f = d.read(root, "f");
         const std::string* lock = d.read(root, ".f.lock");
         if (lock != nullptr && !lock->empty()) return "the lock file has content";

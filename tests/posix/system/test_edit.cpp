@@ -287,27 +287,20 @@ crash::findings crash_states(const fs::path& dir, const std::function<void(test:
     expected.replace(3000, 5, "EDIT!");
     expected = expected.substr(0, 5000) + "end";
     test::write_plain(dir / "target", original);
-    const crash::disk before = crash::snapshot(dir);
-    crash::recorder rec;
-    rules(rec);
-    {
-        aw::scoped_syscall_hook scope(rec);
-        aw::atomic_edit<Writer>(dir / "target", [](Writer& w) {
-            w.pwrite(3000, std::string_view("EDIT!"));
-            w.truncate(5000);
-            w.append("end");
-        });
-    }
-    INFO("calls: " << rec.trace());
+    const crash::recording r = crash::record(
+        dir,
+        [&] {
+            aw::atomic_edit<Writer>(dir / "target", [](Writer& w) {
+                w.pwrite(3000, std::string_view("EDIT!"));
+                w.truncate(5000);
+                w.append("end");
+            });
+        },
+        [&](crash::recorder& rec) { rules(rec); });
+    INFO("calls: " << r.trace);
     REQUIRE(test::read_file(dir / "target") == expected);
-    const crash::model m = crash::build(rec, before);
-    CHECK(m.unknown.empty());
-    const std::uint64_t root = crash::inode_at(dir);
-    const crash::disk all = crash::replay(m, m.calls, std::vector<crash::fate>(m.effects.size(), crash::fate::kept));
-    const std::string* replayed = all.read(root, "target");
-    REQUIRE(replayed != nullptr);
-    CHECK(*replayed == expected);
-    return crash::enumerate(m, [&](const crash::disk& d, bool returned) -> std::string {
+    const std::uint64_t root = r.root;
+    return crash::enumerate(r.m, [&](const crash::disk& d, bool returned) -> std::string {
         const std::string* s = d.read(root, "target");
         if (s == nullptr) return "target missing";
         if (*s == expected) return "";
