@@ -170,12 +170,15 @@ public:
     native_handle_type native_handle() const noexcept { return is_open() ? s_.file.file : invalid_handle; }
 
     /// A std::ostream writing to the temporary file (through a 64 KiB buffer).
-    /// Errors: a write error sets badbit on the stream, and commit() then fails with it.
+    /// Errors: a write error sets badbit on the stream, and commit() then fails with it;
+    /// the stream of a writer no longer open is bad from the start.
     std::ostream& stream() {
         if (!s_.buffer)
             s_.buffer = std::make_unique<detail::stream_buffer>(is_open() ? s_.file.file : invalid_handle, s_.text);
+        // The stream exists before close() so that close() can put it in a failed state.
+        std::ostream& out = s_.buffer->stream();
         if (!is_open()) s_.buffer->close();
-        return s_.buffer->stream();
+        return out;
     }
 
     /// Appends bytes. Small writes are buffered, large ones go straight to the file.

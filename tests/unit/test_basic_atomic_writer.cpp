@@ -546,6 +546,17 @@ void refuses_use_after_commit(const writer_kind& k) {
         w->stream() << "later";
         CHECK(w->stream().bad());
     }
+    SECTION("stream() first asked for after the commit") {
+        test::temp_dir dir2;
+        auto w2 = k.make(dir2 / "other", {.overwrite = k.new_file_overwrite()});
+        w2->write(std::string_view("committed"));
+        w2->commit();
+        // Failed before the first write, like the stream of a file that did not open.
+        CHECK(w2->stream().bad());
+        w2->stream() << "late";
+        CHECK(w2->stream().bad());
+        CHECK(test::read_file(dir2 / "other") == "committed");
+    }
     SECTION("flush()") {
         const auto err = test::catch_error([&] { w->flush(); });
         CHECK(err.code == std::errc::bad_file_descriptor);
