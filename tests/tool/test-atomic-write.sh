@@ -116,7 +116,7 @@ t_version() {
 run_case "--version names the project's version" t_version
 
 t_man() {
-  for o in no-clobber no-empty sync mode symlink link tree keep expect-unchanged lock help version; do
+  for o in no-clobber no-empty sync mode symlink link tree keep expect-unchanged lock progress help version; do
     grep -qF -- "\\-\\-${o//-/\\-}" "$man_page" || fail "the man page does not document --$o"
   done
   for s in 0 1 2 3 4 5 6 126 127; do grep -qx ".B $s" "$man_page" || fail "the man page lacks exit status $s"; done
@@ -607,6 +607,23 @@ t_lock() {
   expect_content f after
 }
 run_case "--lock: a second locked writer waits for the first; an unlocked one does not; SIGKILL frees it" t_lock
+
+t_progress() {
+  # A producer slower than the one-second interval: at least one line while writing.
+  (head -c 3000000 /dev/zero; sleep 1.2; head -c 1000000 /dev/zero) | "$aw" --progress f 2>err
+  expect_status 0 $?
+  [ "$(stat -c %s f)" -eq 4000000 ] || fail "f has $(stat -c %s f) bytes, expected 4000000"
+  grep -qE '^atomic-write: f: [0-9.]+ MiB written, [0-9.]+ [KMG]?i?B/s$' err || fail "no line while writing: $(cat err)"
+  expect_message err "atomic-write: f: 3.81 MiB written in " "; syncing" ", synced in "
+  [ "$(grep -c . err)" -ge 3 ] || fail "expected a line while writing and two at the end: $(cat err)"
+  if command -v script >/dev/null; then
+    # On a terminal: one line rewritten in place, ended once.
+    script -qec "head -c 100000 /dev/zero | '$aw' --progress g" /dev/null >tty </dev/null
+    expect_status 0 $?
+    grep -q $'\r'"atomic-write: g: 97.7 KiB written in .*, synced in .*"$'\e\\[K' tty || fail "no line rewritten in place: $(cat -v tty)"
+  fi
+}
+run_case "--progress: a line while writing, then the time of the writing and of the sync" t_progress
 
 echo "1..$n"
 [ $failed -eq 0 ]

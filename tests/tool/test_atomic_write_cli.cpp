@@ -97,6 +97,34 @@ TEST_CASE("input larger than a chunk arrives byte for byte", "[tool]") {
     CHECK(test::read_file(dir / "f") == content);
 }
 
+TEST_CASE("--progress ends with the size written and the time taken; a failure on a line of its own",
+          "[tool][progress]") {
+    test::temp_dir dir;
+    const std::string content = test::pattern(3 * cli::chunk_size);
+    const std::string lead = "atomic-write: " + (dir / "f").string() + ": ";
+    {
+        input_file in(dir, content);
+        const outcome r = run_cli({"--progress", (dir / "f").string()}, in.fd());
+        CHECK(r.status == cli::success);
+        CHECK(test::read_file(dir / "f") == content);
+        // Not a terminal: whole lines; the input is too small for a line while writing.
+        CHECK(r.err.starts_with(lead + "192 KiB written in "));
+        CHECK(contains(r.err, "; syncing\n" + lead + "192 KiB written in "));
+        CHECK(contains(r.err, ", synced in "));
+        CHECK(r.err.ends_with(" s\n"));
+    }
+    {
+        input_file in(dir, new_content);
+        test::scripted_hook hook;
+        hook.fail_op(aw::sysop::fsync, EIO);
+        const outcome r = run_cli_with(hook, {"--progress", (dir / "f").string()}, in.fd());
+        CHECK(r.status == cli::failed);
+        CHECK(test::read_file(dir / "f") == content);
+        CHECK(contains(r.err, "; syncing\n" + lead + "sync temporary file: "));
+        CHECK_FALSE(contains(r.err, "synced in"));
+    }
+}
+
 TEST_CASE("each sync level makes its syncs", "[tool][sync]") {
     struct level {
         const char* name;

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
-// The atomic-write command's command line and help text. The parser is pure and
-// portable: these tests include only its header, start no process and touch no file.
+// The atomic-write command's command line, help text and --progress lines. The parser
+// and the progress meter are pure and portable: these tests include only their headers,
+// start no process and touch no file.
 // What the command then does is tested by test_atomic_write_cli.cpp and
 // test-atomic-write.sh.
 #include <catch2/catch.hpp>
 
 #include "atomic_write/options.hpp"
+#include "atomic_write/progress.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <sstream>
@@ -394,7 +397,7 @@ TEST_CASE("the examples of the help text parse as they read", "[tool][help]") {
             examples.emplace_back(at + 1, w.end());
         }
     }
-    REQUIRE(examples.size() == 6);
+    REQUIRE(examples.size() == 7);
     cli::options o = parsed(examples[0]);
     CHECK(o.target == "/etc/app.conf");
     CHECK(o.command.empty());
@@ -418,6 +421,10 @@ TEST_CASE("the examples of the help text parse as they read", "[tool][help]") {
     CHECK(o.expect_unchanged);
     CHECK(o.target == "hosts.txt");
     CHECK(o.command.size() == 5);
+    o = parsed(examples[6]);
+    CHECK(o.progress);
+    CHECK(o.target == "disk.img");
+    CHECK(o.command == std::vector<std::string>{"xz", "-dc", "disk.img.xz"});
 }
 
 TEST_CASE("--expect-unchanged and --lock take no value and go with a write only", "[tool][parse][versions]") {
@@ -521,5 +528,80 @@ TEST_CASE("--tree takes DIR and NAME, and only --sync, --mode and --keep", "[too
         const parse_result r = parse(args);
         CHECK(r.status == cli::usage_error);
         CHECK(r.err == usage_message(reason));
+    }
+}
+
+TEST_CASE("--progress takes no value and goes with a write only", "[tool][parse][progress]") {
+    CHECK_FALSE(parsed({"f"}).progress);
+    const cli::options o = parsed({"--progress", "-s", "data", "f", "cmd"});
+    CHECK(o.progress);
+    CHECK(o.target == "f");
+    const std::pair<std::vector<std::string>, std::string> cases[] = {
+        {{"--progress=yes", "f"}, "option '--progress' takes no value"},
+        {{"--link", "--progress", "v2", "current"}, "--link takes only --no-clobber and --sync"},
+        {{"--tree", "--progress", "dir", "name"}, "--tree takes only --sync, --mode and --keep"},
+    };
+    for (const auto& [args, reason] : cases) {
+        INFO(reason);
+        const parse_result r = parse(args);
+        CHECK(r.status == cli::usage_error);
+        CHECK(r.err == usage_message(reason));
+    }
+}
+
+TEST_CASE("sizes in the progress lines", "[tool][progress]") {
+    CHECK(cli::human_bytes(0) == "0 B");
+    CHECK(cli::human_bytes(1023) == "1023 B");
+    CHECK(cli::human_bytes(1024) == "1.00 KiB");
+    CHECK(cli::human_bytes(65536) == "64.0 KiB");
+    CHECK(cli::human_bytes(1048575) == "1.00 MiB");  // not "1024 KiB"
+    CHECK(cli::human_bytes(300u << 20) == "300 MiB");
+    CHECK(cli::human_bytes(5ull << 30) == "5.00 GiB");
+    CHECK(cli::human_bytes(1342177280ull) == "1.25 GiB");
+    CHECK(cli::human_bytes(~0ull) == "16.0 EiB");
+}
+
+TEST_CASE("progress lines: every second in a log, in place every 200 ms on a terminal", "[tool][progress]") {
+    using namespace std::chrono_literals;
+    const cli::progress_meter::clock::time_point t0{};
+    const std::string lead = "atomic-write: big.img: ";
+    SECTION("a log") {
+        std::ostringstream err;
+        cli::progress_meter m(err, "big.img", true, false, t0);
+        m.written(64 << 20, t0 + 500ms);  // too soon
+        CHECK(err.str().empty());
+        m.written(100 << 20, t0 + 1s);
+        m.written(150 << 20, t0 + 1500ms);  // too soon after the last line
+        m.written(200 << 20, t0 + 2s);
+        m.committing(t0 + 2500ms);
+        m.done(t0 + 4s);
+        m.end_line();  // nothing left open: no empty line
+        CHECK(err.str() == lead + "100 MiB written, 100 MiB/s\n" + lead + "200 MiB written, 100 MiB/s\n" + lead +
+                               "200 MiB written in 2.5 s; syncing\n" + lead +
+                               "200 MiB written in 2.5 s, synced in 1.5 s\n");
+    }
+    SECTION("a terminal") {
+        std::ostringstream err;
+        cli::progress_meter m(err, "big.img", true, true, t0);
+        m.written(1 << 20, t0 + 100ms);
+        CHECK(err.str().empty());
+        m.written(2 << 20, t0 + 200ms);
+        CHECK(err.str() == "\r" + lead + "2.00 MiB written, 10.0 MiB/s\x1b[K");
+        m.end_line();  // an error message follows on its own line
+        CHECK(err.str().back() == '\n');
+        m.end_line();
+        CHECK(err.str().find("\n\n") == std::string::npos);
+        m.committing(t0 + 300ms);
+        m.done(t0 + 400ms);
+        CHECK(err.str().ends_with("\r" + lead + "2.00 MiB written in 0.3 s, synced in 0.1 s\x1b[K\n"));
+    }
+    SECTION("not asked for") {
+        std::ostringstream err;
+        cli::progress_meter m(err, "big.img", false, true, t0);
+        m.written(1 << 30, t0 + 10s);
+        m.committing(t0 + 10s);
+        m.done(t0 + 20s);
+        m.end_line();
+        CHECK(err.str().empty());
     }
 }

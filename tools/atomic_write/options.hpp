@@ -76,6 +76,8 @@ struct options {
     /// --lock: hold FILE's lock file (.FILE.lock) from the start to the end, waiting for
     /// other writers that hold it.
     bool lock = false;
+    /// --progress: how much has been written, on standard error, while it is written.
+    bool progress = false;
 };
 
 inline constexpr std::string_view program = "atomic-write";
@@ -137,6 +139,9 @@ Options (before FILE):
                        beside FILE from the start until FILE is synced, waiting for
                        it first. Cooperative: it does not stop writers that do not
                        lock. The lock file stays; the lock dies with the process
+      --progress       show on standard error how much has been written, while it
+                       is written (a line rewritten in place on a terminal, a line
+                       a second elsewhere), then how long the sync took
   -h, --help           print this help and exit
   -V, --version        print the version and exit
 
@@ -166,6 +171,7 @@ Examples:
   atomic-write --link releases/42 current
   atomic-write --tree build/site /srv/www/site
   atomic-write --lock --expect-unchanged hosts.txt sh -c 'edit-hosts < hosts.txt'
+  atomic-write --progress disk.img xz -dc disk.img.xz
 )";
 
 /// Parses the command line. On bad usage writes the problem to `err` and returns
@@ -242,7 +248,7 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
             const std::size_t eq = body.find('=');
             const std::string_view name = body.substr(0, eq);
             if (name == "help" || name == "version" || name == "no-clobber" || name == "no-empty" || name == "link" ||
-                name == "tree" || name == "expect-unchanged" || name == "lock") {
+                name == "tree" || name == "expect-unchanged" || name == "lock" || name == "progress") {
                 if (eq != body.npos) return bad("option '--" + std::string(name) + "' takes no value");
                 if (name == "link") out.link = true;
                 if (name == "tree") out.tree = true;
@@ -252,6 +258,7 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
                 if (name == "no-empty") out.no_empty = true;
                 if (name == "expect-unchanged") out.expect_unchanged = true;
                 if (name == "lock") out.lock = true;
+                if (name == "progress") out.progress = true;
                 continue;
             }
             const valued* v = nullptr;
@@ -300,7 +307,8 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
     if (keep_given && !out.tree) return bad("--keep goes with --tree");
     if (out.tree) {
         // A tree has no input and no single file: only --sync, --mode and --keep apply.
-        if (out.link || out.no_clobber || out.no_empty || symlink_given || out.expect_unchanged || out.lock)
+        if (out.link || out.no_clobber || out.no_empty || symlink_given || out.expect_unchanged || out.lock ||
+            out.progress)
             return bad("--tree takes only --sync, --mode and --keep");
         if (argc - i != 2) return bad("--tree needs DIR and NAME");
         if (argv[i][0] == '\0' || argv[i + 1][0] == '\0')
@@ -312,7 +320,7 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
     if (out.link) {
         // A link has no content, mode or input: only --no-clobber and --sync apply.
         if (out.no_empty || out.mode != std::filesystem::perms::unknown || symlink_given || out.expect_unchanged ||
-            out.lock)
+            out.lock || out.progress)
             return bad("--link takes only --no-clobber and --sync");
         if (argc - i != 2) return bad("--link needs TARGET and LINKNAME");
         if (argv[i][0] == '\0') return bad("--link needs a TARGET that is not empty");

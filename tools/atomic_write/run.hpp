@@ -8,6 +8,7 @@
 
 #include "options.hpp"
 #include "process.hpp"
+#include "progress.hpp"
 
 #include <atomicwrites/atomic_writer.hpp>
 #include <atomicwrites/links.hpp>
@@ -16,7 +17,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <new>
@@ -24,6 +27,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <fcntl.h>
@@ -91,13 +95,21 @@ int write_with(const options& o, int input_fd, const sigset_t* wait_mask, std::o
     wo.symlinks = o.symlinks;
     wo.lock = o.lock ? aw::lock_mode::exclusive : aw::lock_mode::none;
 
+    progress_meter meter(err, o.target, o.progress, o.progress && ::isatty(STDERR_FILENO) == 1,
+                         progress_meter::clock::now());
+    // A failure's message starts on a line of its own, after a progress line.
+    auto failure = [&](auto&&... args) {
+        meter.end_line();
+        report(err, std::forward<decltype(args)>(args)...);
+    };
+
     std::error_code ec;
     if (o.expect_unchanged && !o.no_clobber) {  // --no-clobber already refuses any file
         // The snapshot comes before the lock: a writer that held the lock and changed
         // FILE meanwhile is a change too.
         wo.expect = aw::version_of(o.target, ec);
         if (ec) {
-            report(err, o.target, "inspect file (--expect-unchanged)", ec.message(), false);
+            failure(o.target, "inspect file (--expect-unchanged)", ec.message(), false);
             return failed;
         }
     }
@@ -105,7 +117,7 @@ int write_with(const options& o, int input_fd, const sigset_t* wait_mask, std::o
     // input is consumed or COMMAND is run.
     writer_type w(o.target, wo, ec);
     if (ec) {
-        report(err, o.target, step_in_command_terms(o, w.failed_step(), "open", ec), changed_reason(ec), false);
+        failure(o.target, step_in_command_terms(o, w.failed_step(), "open", ec), changed_reason(ec), false);
         if (ec == aw::errc::target_changed) return target_changed;
         return o.no_clobber && ec == std::errc::file_exists ? target_exists : failed;
     }
@@ -114,7 +126,7 @@ int write_with(const options& o, int input_fd, const sigset_t* wait_mask, std::o
     if (!o.command.empty()) {
         const int error = child.start(o.command, wait_mask);
         if (error != 0) {
-            report(err, o.target, "run command '" + o.command[0] + "'", std::generic_category().message(error), false);
+            failure(o.target, "run command '" + o.command[0] + "'", std::generic_category().message(error), false);
             return error == ENOENT ? not_found : cannot_run;
         }
         input_fd = child.read_fd();
@@ -122,6 +134,7 @@ int write_with(const options& o, int input_fd, const sigset_t* wait_mask, std::o
 
     auto stopped = [&]() {
         const int s = received_signal;
+        meter.end_line();
         child.forward(s);
         w.rollback();
         return -s;
@@ -130,22 +143,25 @@ int write_with(const options& o, int input_fd, const sigset_t* wait_mask, std::o
     input_reader in(input_fd, wait_mask);
     std::vector<char> buf(chunk_size);
     bool empty = true;
+    std::uint64_t total = 0;
     for (;;) {
         const long n = in.read(buf.data(), buf.size(), ec);
         if (n < 0 && !ec) return stopped();
         if (n < 0) {
             w.rollback();
-            report(err, o.target, o.command.empty() ? "read standard input" : "read output of command", ec.message(),
-                   false);
+            failure(o.target, o.command.empty() ? "read standard input" : "read output of command", ec.message(),
+                    false);
             return input_failed;
         }
         if (n == 0) break;
         empty = false;
         w.write(std::string_view(buf.data(), static_cast<std::size_t>(n)), ec);
+        total += static_cast<std::uint64_t>(n);
+        if (o.progress) meter.written(total, progress_meter::clock::now());
         if (ec) {
             w.rollback();
-            report(err, o.target, step_in_command_terms(o, w.failed_step(), "write temporary file", ec), ec.message(),
-                   false);
+            failure(o.target, step_in_command_terms(o, w.failed_step(), "write temporary file", ec), ec.message(),
+                    false);
             return failed;
         }
     }
@@ -157,30 +173,33 @@ int write_with(const options& o, int input_fd, const sigset_t* wait_mask, std::o
         if (status < 0 && error == 0) return stopped();
         if (status < 0) {
             w.rollback();
-            report(err, o.target, "wait for command '" + o.command[0] + "'", std::generic_category().message(error),
-                   false);
+            failure(o.target, "wait for command '" + o.command[0] + "'", std::generic_category().message(error), false);
             return failed;
         }
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             w.rollback();
-            report(err, o.target, "run command '" + o.command[0] + "'", "it " + describe_status(status), false);
+            failure(o.target, "run command '" + o.command[0] + "'", "it " + describe_status(status), false);
             return input_failed;
         }
     }
     if (received_signal != 0) return stopped();
     if (empty && o.no_empty) {
         w.rollback();
-        report(err, o.target, "--no-empty",
-               o.command.empty() ? "the input is empty" : "command '" + o.command[0] + "' wrote nothing", false);
+        failure(o.target, "--no-empty",
+                o.command.empty() ? "the input is empty" : "command '" + o.command[0] + "' wrote nothing", false);
         return input_failed;
     }
 
     // The input is complete: the write is finished whatever happens now. A stop signal
     // stays blocked, and is ignored: the exit status tells what became of FILE.
+    meter.committing(progress_meter::clock::now());
     const aw::commit_state state = w.commit(ec);
-    if (!ec) return success;
+    if (!ec) {
+        meter.done(progress_meter::clock::now());
+        return success;
+    }
     const bool published = state == aw::commit_state::published;
-    report(err, o.target, step_in_command_terms(o, w.failed_step(), "commit", ec), changed_reason(ec), published);
+    failure(o.target, step_in_command_terms(o, w.failed_step(), "commit", ec), changed_reason(ec), published);
     if (published) return not_durable;
     if (ec == aw::errc::target_changed) return target_changed;
     return o.no_clobber && ec == std::errc::file_exists ? target_exists : failed;
