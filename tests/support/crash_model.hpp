@@ -32,6 +32,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -144,6 +145,7 @@ public:
         bool file_is_directory = false;
         std::uint64_t dir = 0, dir2 = 0;
         std::uint64_t created = 0;  // create_file, symlink: the new inode
+        unsigned mode = 0;          // set_xattr of an access ACL: the mode it left
         long long offset = 0;
         std::string bytes;
     };
@@ -179,7 +181,14 @@ public:
              info.op == sysop::open_lock_file) &&
             ::fstatat(info.dir, info.name, &st, AT_SYMLINK_NOFOLLOW) == 0)
             d.created = st.st_ino;
+        // An access ACL sets the permission bits as fchmod does (its owner, mask or
+        // group, and other entries): the mode it left, for models that follow modes.
+        if (info.op == sysop::set_xattr && std::string_view(info.name2) == "system.posix_acl_access" &&
+            ::fstat(info.file, &st) == 0)
+            d.mode = static_cast<unsigned>(st.st_mode) & 07777u;
         if (info.op == sysop::write) {
+            // Read back what the call wrote, through a read-only descriptor of its own
+            // (the writer's is write-only; an anonymous file has no name to open).
             const long long end = ::lseek(info.file, 0, SEEK_CUR);
             const std::string proc = "/proc/self/fd/" + std::to_string(info.file);
             const int fd = ::open(proc.c_str(), O_RDONLY | O_CLOEXEC);

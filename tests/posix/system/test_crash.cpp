@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "support.hpp"
+#include "support/crash_model.hpp"
 
 namespace {
 
@@ -50,65 +51,9 @@ using aw::sysop;
 
 // --- recording ------------------------------------------------------------------------------
 
-/// Records the calls (through scripted_hook) with what the model needs: the inode each
-/// descriptor refers to, the inode a name was created with, and the bytes each write put
-/// in the file at which offset.
-class persistence_recorder : public test::scripted_hook {
-public:
-    struct detail {
-        std::uint64_t file = 0;  // inode of info.file
-        bool file_is_directory = false;
-        std::uint64_t dir = 0;      // inode of info.dir (0 for the current directory)
-        std::uint64_t dir2 = 0;     // inode of info.dir2
-        std::uint64_t created = 0;  // create_file: the new file's inode
-        unsigned mode = 0;          // set_xattr of an access ACL: the mode it left
-        long long offset = 0;       // write: where it started
-        std::string bytes;          // write: what it wrote
-    };
-    std::vector<detail> details;  // one per call
-
-    int before(aw::syscall_info& info) noexcept override {
-        const int error = scripted_hook::before(info);
-        detail d;
-        struct ::stat st {};
-        if (info.file >= 0 && ::fstat(info.file, &st) == 0) {
-            d.file = st.st_ino;
-            d.file_is_directory = S_ISDIR(st.st_mode);
-        }
-        if (info.dir >= 0 && ::fstat(info.dir, &st) == 0) d.dir = st.st_ino;
-        if (info.dir2 >= 0 && ::fstat(info.dir2, &st) == 0) d.dir2 = st.st_ino;
-        if (info.op == sysop::write) d.offset = ::lseek(info.file, 0, SEEK_CUR);
-        details.push_back(std::move(d));
-        return error;
-    }
-
-    void after(const aw::syscall_info& info, int error) noexcept override {
-        scripted_hook::after(info, error);
-        detail& d = details.back();
-        if (error != 0) return;
-        struct ::stat st {};
-        if (info.op == sysop::create_file && ::fstatat(info.dir, info.name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-            d.created = st.st_ino;
-        // An access ACL sets the permission bits as fchmod does (its owner, mask or
-        // group, and other entries): the model takes the mode it left.
-        if (info.op == sysop::set_xattr && std::string_view(info.name2) == "system.posix_acl_access" &&
-            ::fstat(info.file, &st) == 0)
-            d.mode = static_cast<unsigned>(st.st_mode) & 07777u;
-        if (info.op == sysop::write) {
-            // Read back what the call wrote, through a read-only descriptor of its own
-            // (the writer's is write-only; an anonymous file has no name to open).
-            const long long end = ::lseek(info.file, 0, SEEK_CUR);
-            const std::string proc = "/proc/self/fd/" + std::to_string(info.file);
-            const int fd = ::open(proc.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd >= 0 && end > d.offset) {
-                d.bytes.resize(static_cast<std::size_t>(end - d.offset));
-                const ssize_t n = ::pread(fd, d.bytes.data(), d.bytes.size(), d.offset);
-                d.bytes.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-            }
-            if (fd >= 0) ::close(fd);
-        }
-    }
-};
+/// The calls, with the inodes, created names, bytes written and ACL modes the model needs
+/// (the recorder the multi-name crash proofs use too).
+using persistence_recorder = test::crash::recorder;
 
 // --- the model ------------------------------------------------------------------------------
 
@@ -290,6 +235,33 @@ bool covered(const model& m, std::size_t e, std::size_t prefix) {
     return false;
 }
 
+/// Calls `check(disk, returned)` on every state a crash can leave: every prefix of the
+/// calls, every choice of fates of the effects issued and not covered by a barrier.
+template <class Check>
+void each_crash_state(const model& m, Check&& check) {
+    for (std::size_t prefix = 0; prefix <= m.calls; ++prefix) {
+        std::vector<std::size_t> open;  // effects issued, not covered by a barrier
+        for (std::size_t e = 0; e < m.effects.size() && m.effects[e].call < prefix; ++e)
+            if (!covered(m, e, prefix)) open.push_back(e);
+        std::vector<unsigned> radix;
+        std::size_t combinations = 1;
+        for (std::size_t e : open) {
+            radix.push_back(m.effects[e].kind == effect::write ? 4u : 2u);
+            combinations *= radix.back();
+        }
+        REQUIRE(combinations <= (1u << 22));
+        std::vector<fate> fates(m.effects.size(), fate::kept);
+        for (std::size_t c = 0; c < combinations; ++c) {
+            std::size_t v = c;
+            for (std::size_t j = 0; j < open.size(); ++j) {
+                fates[open[j]] = static_cast<fate>(v % radix[j]);
+                v /= radix[j];
+            }
+            check(replay(m, prefix, fates), prefix == m.calls);
+        }
+    }
+}
+
 // --- the scenarios and the checks -------------------------------------------------------------
 
 using test::kind_of;
@@ -425,44 +397,24 @@ void check_scenario(const writer_kind& k, const scenario& s, findings& out) {
             out.rule_failures.push_back(f);
 
     // Every crash point, every choice of what the unsynced effects leave.
-    for (std::size_t prefix = 0; prefix <= m.calls; ++prefix) {
-        std::vector<std::size_t> open;  // effects issued, not covered by a barrier
-        for (std::size_t e = 0; e < m.effects.size() && m.effects[e].call < prefix; ++e)
-            if (!covered(m, e, prefix)) open.push_back(e);
-        std::vector<unsigned> radix;
-        std::size_t combinations = 1;
-        for (std::size_t e : open) {
-            radix.push_back(m.effects[e].kind == effect::write ? 4u : 2u);
-            combinations *= radix.back();
+    each_crash_state(m, [&](const disk& d, bool returned) {
+        ++out.states;
+        const auto it = d.entries.find({dir_inode, "target"});
+        bool is_new = false;
+        bool is_old = false;
+        if (it == d.entries.end()) {
+            is_old = !s.existing;
+        } else if (it->second == old_inode && s.existing) {
+            is_old = d.files.at(old_inode).data == old_content;
+        } else {
+            const file_state& f = d.files.at(it->second);
+            is_new = f.data == new_content;
+            if ((f.mode & ~final_mode & 07777u) != 0) ++out.wider_mode;
+            if (returned && is_new && k.syncs_metadata && k.durable && f.mode != final_mode) ++out.mode_not_durable;
         }
-        REQUIRE(combinations <= (1u << 20));
-        const bool returned = prefix == m.calls;
-        std::vector<fate> fates(m.effects.size(), fate::kept);
-        for (std::size_t c = 0; c < combinations; ++c) {
-            std::size_t v = c;
-            for (std::size_t j = 0; j < open.size(); ++j) {
-                fates[open[j]] = static_cast<fate>(v % radix[j]);
-                v /= radix[j];
-            }
-            const disk d = replay(m, prefix, fates);
-            ++out.states;
-            const auto it = d.entries.find({dir_inode, "target"});
-            bool is_new = false;
-            bool is_old = false;
-            if (it == d.entries.end()) {
-                is_old = !s.existing;
-            } else if (it->second == old_inode && s.existing) {
-                is_old = d.files.at(old_inode).data == old_content;
-            } else {
-                const file_state& f = d.files.at(it->second);
-                is_new = f.data == new_content;
-                if ((f.mode & ~final_mode & 07777u) != 0) ++out.wider_mode;
-                if (returned && is_new && k.syncs_metadata && k.durable && f.mode != final_mode) ++out.mode_not_durable;
-            }
-            if (!is_new && !is_old) ++out.torn;
-            if (returned && !is_new) ++out.lost_after_commit;
-        }
-    }
+        if (!is_new && !is_old) ++out.torn;
+        if (returned && !is_new) ++out.lost_after_commit;
+    });
     ++out.scenarios;
 }
 
@@ -647,43 +599,23 @@ batch_findings check_batch(std::size_t n) {
     if (first_publish < last_file_sync)
         add_failure(out.rule_failures, "a file is published before every file is synced");
 
-    for (std::size_t prefix = 0; prefix <= m.calls; ++prefix) {
-        std::vector<std::size_t> open;
-        for (std::size_t e = 0; e < m.effects.size() && m.effects[e].call < prefix; ++e)
-            if (!covered(m, e, prefix)) open.push_back(e);
-        std::vector<unsigned> radix;
-        std::size_t combinations = 1;
-        for (std::size_t e : open) {
-            radix.push_back(m.effects[e].kind == effect::write ? 4u : 2u);
-            combinations *= radix.back();
-        }
-        REQUIRE(combinations <= (1u << 22));
-        const bool returned = prefix == m.calls;
-        std::vector<fate> fates(m.effects.size(), fate::kept);
-        for (std::size_t c = 0; c < combinations; ++c) {
-            std::size_t v = c;
-            for (std::size_t j = 0; j < open.size(); ++j) {
-                fates[open[j]] = static_cast<fate>(v % radix[j]);
-                v /= radix[j];
+    each_crash_state(m, [&](const disk& d, bool returned) {
+        ++out.states;
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto it = d.entries.find({i % 2 == 0 ? a_ino : b_ino, targets[i].filename().string()});
+            bool is_new = false;
+            bool is_old = false;
+            if (it == d.entries.end()) {
+                is_old = old_inode[i] == 0;
+            } else if (old_inode[i] != 0 && it->second == old_inode[i]) {
+                is_old = d.files.at(it->second).data == old_content[i];
+            } else {
+                is_new = d.files.at(it->second).data == new_content[i];
             }
-            const disk d = replay(m, prefix, fates);
-            ++out.states;
-            for (std::size_t i = 0; i < n; ++i) {
-                const auto it = d.entries.find({i % 2 == 0 ? a_ino : b_ino, targets[i].filename().string()});
-                bool is_new = false;
-                bool is_old = false;
-                if (it == d.entries.end()) {
-                    is_old = old_inode[i] == 0;
-                } else if (old_inode[i] != 0 && it->second == old_inode[i]) {
-                    is_old = d.files.at(it->second).data == old_content[i];
-                } else {
-                    is_new = d.files.at(it->second).data == new_content[i];
-                }
-                if (!is_new && !is_old) ++out.torn;
-                if (returned && !is_new) ++out.lost_after_commit;
-            }
+            if (!is_new && !is_old) ++out.torn;
+            if (returned && !is_new) ++out.lost_after_commit;
         }
-    }
+    });
     return out;
 }
 
