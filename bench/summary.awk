@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # The summary scripts/bench ends with: what durability costs on the filesystem measured,
 # per sync policy, against the hand-written sequence and the other libraries, and what a
-# batch of many files saves, in at most
+# batch of many files saves, and what an edit of a big file costs, in at most
 # 12 lines of at most 100 columns, and where the full tables, the JSON and the chart are.
 # Read from the JSON files the benchmark programs write (Google Benchmark's format, one
 # key per line), so the summary holds the figures the files hold.
@@ -63,6 +63,16 @@ function files(ext,    n, list, i, out) {  # results/{a,b}.ext
         if (key == "lib_us" || key == "raw_us" || key == "vs_raw") figure[part[2], key] = value($0) + 0
     } else if (name ~ /^target\/bytes:4096\/.*_median$/) {
         target[key] = value($0) + 0
+    } else if (name ~ /^edit\/[^\/]+\/bytes:[0-9]+\// && name !~ /_(mean|stddev|cv)$/) {
+        # The largest file edited (the median of repetitions, where there are some).
+        split(name, part, "/")
+        edit_size = substr(part[3], 7) + 0
+        if (edit_size > edit_n || (edit_size == edit_n && name ~ /_median$/)) {
+            if (edit_size > edit_n || !edit_median) delete edit
+            edit_n = edit_size
+            edit_median = name ~ /_median$/
+        }
+        if (edit_size == edit_n && (edit_median == (name ~ /_median$/))) edit[key] = value($0) + 0
     } else if (name ~ /^batch\/automatic\/files:[0-9]+\//) {
         # The default batch with the most files measured.
         split(name, part, "/")
@@ -118,6 +128,10 @@ END {
     if (batch_n > 0 && ("batch_us" in batch))
         printf "Batch of %d x 4 KiB: %s a file; %.2fx as fast as (a) by hand, %.2fx as write_file\n",
             batch_n, duration(batch["batch_us"]), batch["vs_raw"], batch["vs_single"]
+    if (edit_n > 0 && ("edit_us" in edit))
+        printf "Edit of 4 KiB in %s: %s; %.1fx as fast as a rewrite, %.2fx as (a) by hand\n",
+            (edit_n >= 1073741824 ? (edit_n / 1073741824) " GiB" : (edit_n / 1048576) " MiB"),
+            duration(edit["edit_us"]), edit["vs_rewrite"], edit["vs_raw"]
     if (shown > 0 || ("default_us" in target))
         print "  vs hand, (GLib), (Qt): their time / the library's; 1.00 = as fast, above 1 = library faster"
     if (tables == 1) print "Full tables: " files("txt")
