@@ -195,6 +195,21 @@ TEST_CASE("owner_mode::require fails rather than hand a replaced file to the wri
         CHECK(s.gid == users);
         CHECK(s.mode == 0640);
     }
+    SECTION("a file planted in a sticky directory: its owner is never kept, so require refuses") {
+        // Refused by fs.protected_regular, or, where that is off, because the file is
+        // written as new: permission_denied either way, the target as it was.
+        const fs::path sticky = dir / "t";
+        fs::create_directory(sticky);
+        REQUIRE(::chmod(sticky.c_str(), 01777) == 0);
+        make_old(sticky / "p", nobody, nobody, 0644);
+        const thrown_error e = catch_error(
+            [&] { aw::write_file(sticky / "p", new_content, {.overwrite = true, .owner = aw::owner_mode::require}); });
+        CHECK(e.threw);
+        CHECK(e.code == std::errc::permission_denied);
+        CHECK(e.what.find("sticky directory") != std::string::npos);
+        CHECK(read_file(sticky / "p") == old_content);
+        CHECK(temp_dir::list(sticky) == std::vector<std::string>{"p"});
+    }
     SECTION("nobody replacing its own file: nothing to refuse") {
         make_old(d / "h", nobody, nobody, 0600);
         const int code = as_nobody(d, W_OK | X_OK, [&] {
