@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// What versions.hpp costs against the sequences written by hand, measured in the same
+// What versions.hpp and the metadata controls cost against the sequences written by hand, measured in the same
 // loop (alternating, so that neither always runs on a cache the other warmed), on a
 // 4 KiB file:
 //
@@ -14,6 +14,16 @@
 //                         fstatat, renameat, close it
 //   versions/plain        write_file() without expect vs the plain sequence: what
 //                         expect adds, on each side
+//   metadata/owner_ids/0640  write_file() replacing a file with metadata_mode::fresh,
+//                         write_options::owner_ids (as root 65534:100, else the
+//                         process's own ids) and create_mode 0640 vs open dir, O_EXCL
+//                         temp 0600, fchown, fchmod, write, fsync, close, renameat,
+//                         fsync dir, close dir (the umask read once, before the run;
+//                         the library reads it at each write, race-free)
+//   metadata/owner_ids/0644  the same with create_mode 0644: no fchmod on either side
+//   metadata/create_mode  write_file() with metadata_mode::fresh and create_mode 0640
+//                         vs open dir, O_EXCL temp 0640, write, fsync, close, renameat,
+//                         fsync dir, close dir
 //
 // Counters: lib_us, raw_us (median µs per operation), vs_raw (raw_us / lib_us: the
 // library's speed relative to the hand-written sequence), calls, raw_calls.
@@ -171,10 +181,72 @@ void bm_write(benchmark::State& state, bool expect) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * 4 * KiB);
 }
 
+// --- the metadata controls ------------------------------------------------------
+
+/// Publishes `data` at `name` from a temporary file created with `create_mode`, given
+/// `uid`:`gid` first when `owner`, then `mode` unless 0 (fchown, then fchmod: fchown
+/// clears set-id bits), durably.
+int raw_with_metadata(const char* name, const std::string& data, unsigned create_mode, bool owner, unsigned uid,
+                      unsigned gid, unsigned mode) {
+    const int dir = ::open(work_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return errno;
+    const std::string temp = std::string(".") + name + ".tmp";
+    const int f = ::openat(dir, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, create_mode);
+    if (f < 0) return fail_errno(dir);
+    if (owner && (::fchown(f, uid, gid) != 0 || (mode != 0 && ::fchmod(f, mode) != 0))) return fail_errno(f, dir);
+    if (::write(f, data.data(), data.size()) != static_cast<ssize_t>(data.size())) return fail_errno(f, dir);
+    if (::fsync(f) != 0) return fail_errno(f, dir);
+    if (::close(f) != 0) return fail_errno(dir);
+    if (::renameat(dir, temp.c_str(), dir, name) != 0) return fail_errno(dir);
+    const int e = ::fsync(dir) == 0 ? 0 : errno;
+    ::close(dir);
+    return e;
+}
+
+/// `owner`: with owner_ids; `cm`: create_mode (0640 gives the group more than the
+/// others: created 0600 for the group to come, the mode set after the fchown, from the
+/// umask read then; 0644 is created as it will be, the fchown is all).
+void bm_metadata(benchmark::State& state, bool owner, unsigned cm) {
+    const std::string data(4 * KiB, 'n');
+    if (!make_file("lib-target", data.size(), state) || !make_file("raw-target", data.size(), state)) return;
+    const fs::path target = work_dir / "lib-target";
+    const bool root = ::geteuid() == 0;
+    const unsigned uid = root ? 65534u : static_cast<unsigned>(::geteuid());
+    const unsigned gid = root ? 100u : static_cast<unsigned>(::getegid());
+    const mode_t mask = ::umask(022);  // read once, before the run, for the hand-written side
+    ::umask(mask);
+    aw::write_options options{.overwrite = true, .metadata = aw::metadata_mode::fresh};
+    options.create_mode = fs::perms(cm);
+    if (owner) options.owner_ids = aw::file_owner{uid, gid};
+    std::error_code ec;
+    auto lib = [&]() -> std::string {
+        aw::write_file(target, data, options, ec);
+        return ec ? ec.message() : "";
+    };
+    const unsigned long calls = count_calls([&] { lib(); });
+    compare(
+        state, lib,
+        [&] {
+            return raw_with_metadata("raw-target", data, owner && cm == 0640u ? 0600u : cm, owner, uid, gid,
+                                     owner && cm == 0640u ? cm & ~mask : 0u);
+        },
+        calls, owner ? (cm == 0640u ? 10 : 9) : 8);
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * 4 * KiB);
+}
+
 void add() {
     benchmark::RegisterBenchmark("versions/update_file", bm_update)->UseManualTime()->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("versions/expect", bm_write, true)->UseManualTime()->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("versions/plain", bm_write, false)->UseManualTime()->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("metadata/owner_ids/0640", bm_metadata, true, 0640u)
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("metadata/owner_ids/0644", bm_metadata, true, 0644u)
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("metadata/create_mode", bm_metadata, false, 0640u)
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond);
 }
 
 }  // namespace

@@ -96,6 +96,9 @@ enum class sysop : unsigned char {
     lock,              ///< fcntl(2) F_OFD_SETLK (`size` 0) or F_OFD_SETLKW (`size` 1) of the whole lock
                        ///< file `file` for writing (flock(2) where there are no OFD locks); LockFileEx
     unlock,            ///< fcntl(2) F_OFD_SETLK with F_UNLCK (flock(2) LOCK_UN); UnlockFileEx
+    read_umask,        ///< the umask read without changing it: the "Umask:" line of /proc/self/status
+                       ///< (Linux 4.7 and later; open, read, close as one operation). For
+                       ///< write_options::create_mode with owner_ids; not made on Windows
 };
 
 /// The name of an operation, as used in error messages and traces.
@@ -121,12 +124,13 @@ constexpr std::string_view to_string(sysop op) noexcept {
         "seek",           "fallocate",
         "statfs",         "open_lock_file",
         "lock",           "unlock",
+        "read_umask",
     };
     return names[static_cast<unsigned>(op)];
 }
 
 /// The number of sysop values.
-inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::unlock) + 1;
+inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::read_umask) + 1;
 
 /// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
 struct syscall_info {

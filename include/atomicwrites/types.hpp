@@ -64,6 +64,27 @@ enum class owner_mode : unsigned char {
     preserve,
     /// The new file belongs to the writing process, like any file it creates.
     process,
+    /// As preserve, but a replaced file whose owner or group the process may not give
+    /// the new file (fchown refused: EPERM, EINVAL, ENOSYS, EOPNOTSUPP) fails the write
+    /// with the refusal's error, the message naming the step and the target; the target
+    /// is untouched and the temporary file removed. A new file (or metadata_mode::fresh)
+    /// has no owner to keep: as preserve. Windows: not_supported (its files have no
+    /// POSIX owner to keep).
+    require,
+};
+
+/// An owner and a group for the new file (write_options::owner_ids), as fchown(2) takes
+/// them: `unchanged` (chown's -1) leaves that id as the file would have it otherwise.
+struct file_owner {
+    /// "Leave this id alone".
+    static constexpr unsigned unchanged = static_cast<unsigned>(-1);
+    /// The user id, or unchanged.
+    unsigned uid = unchanged;
+    /// The group id, or unchanged.
+    unsigned gid = unchanged;
+
+    /// Equal when both ids are.
+    friend bool operator==(const file_owner&, const file_owner&) = default;
 };
 
 /// What a file that replaces another takes from it.
@@ -230,6 +251,22 @@ struct write_options {
     /// value waits as long as it takes, zero tries once; then the write fails with
     /// atomicwrites::errc::lock_timeout.
     std::chrono::milliseconds lock_timeout = std::chrono::milliseconds::max();
+    /// The owner and group the new file is given (fchown(2) of the temporary file before
+    /// the commit, before its mode is set: fchown clears set-id bits), whether it is new
+    /// or replaces another; an id left `unchanged` is what owner_mode gives it (on a
+    /// replace with owner_mode::preserve, the old file's). A refusal (EPERM, EINVAL for
+    /// an id not mapped, ENOSYS, EOPNOTSUPP) is an error naming the step and the target;
+    /// the target is untouched and the temporary file removed. Empty (the default): the
+    /// owner is owner_mode's. Windows: not_supported.
+    std::optional<file_owner> owner_ids{};
+    /// The permission bits of a new file, narrowed by the umask exactly as open(2)'s
+    /// mode argument is (the temporary file is created with them: the kernel applies the
+    /// umask). Only the bits 0777 (set-id and sticky bits need `mode`). A replaced
+    /// regular file still keeps its own mode under metadata_mode::preserve; with
+    /// metadata_mode::fresh a replaced file counts as new and gets create_mode.
+    /// perms::unknown (the default) is 0666. Giving both `mode` and create_mode is
+    /// invalid_argument. Windows: as `mode` (only the write bits count; no umask).
+    std::filesystem::perms create_mode = std::filesystem::perms::unknown;
 };
 
 }  // namespace v1

@@ -328,6 +328,7 @@ inline model build(const recorder& rec, disk initial) {
             case sysop::statfs:
             case sysop::lock:
             case sysop::unlock:
+            case sysop::read_umask:
                 continue;
             default:
                 m.unknown.insert(std::string(aw::to_string(c.op)));

@@ -12,6 +12,7 @@
 #include <atomicwrites/versions.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -79,9 +80,16 @@ int try_increment(const fs::path& p) {
 }
 
 // Reads the counter until `stop`, counting files that were not whole (or went back).
+// On Windows the reader pauses 1 ms between reads: where a rename cannot replace a file
+// another handle has open (Wine, and Windows before FileRenameInfoEx: the MoveFileExW
+// fallback), a reader that holds the file open all the time would starve the writers'
+// renames (refused, retried for a second, then reported: docs/updates.md, Windows).
 void read_until(const fs::path& p, const std::atomic<bool>& stop, std::atomic<long>& bad, std::atomic<long>& reads) {
     long last = 0;
     while (!stop.load()) {
+#if defined(_WIN32)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+#endif
         std::error_code ec;
         const aw::file_contents r = aw::read_file(p, ec);
         if (ec == std::errc::no_such_file_or_directory) continue;
@@ -94,14 +102,16 @@ void read_until(const fs::path& p, const std::atomic<bool>& stop, std::atomic<lo
 
 }  // namespace
 
-// POSIX only for now: under Wine some of the racing replacements fail while the reader
-// holds the file open (reported as errors, never lost; docs/updates.md, Windows).
-#if !defined(_WIN32)
+// On every platform; on Windows with fewer increments (Wine makes each one slow).
 TEST_CASE("update_file from many threads loses no increment", "[versions][race]") {
     test::temp_dir dir(test::fast_base());
     const fs::path p = dir / "counter";
     const int threads = 4;
+#if defined(_WIN32)
+    const int each = test::scaled(50, 500);
+#else
     const int each = test::scaled(250, 2500);
+#endif
     std::atomic<long> failures{0}, bad{0}, reads{0};
     std::atomic<bool> stop{false};
     std::thread reader([&] { read_until(p, stop, bad, reads); });
@@ -126,6 +136,9 @@ TEST_CASE("update_file from many threads loses no increment", "[versions][race]"
                         std::to_string(reads.load()) + " reads, none lost or torn");
 }
 
+// POSIX only for now: under Wine a rename also loses to the reader now and then (see
+// read_until), which this count of outcomes would take for a silent loss.
+#if !defined(_WIN32)
 TEST_CASE("expect without a lock: every lost race is reported, none is silent (threads)", "[versions][race]") {
     test::temp_dir dir(test::fast_base());
     const fs::path p = dir / "counter";

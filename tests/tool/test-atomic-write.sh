@@ -95,7 +95,7 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 # --- usage ---------------------------------------------------------------------------
 t_help() {
   "$aw" --help >out 2>err; expect_status 0 $?
-  for o in --no-clobber --no-empty --sync=LEVEL --mode=MODE --symlink=HOW --link --tree --keep=N --expect-unchanged --lock --help --version; do
+  for o in --no-clobber --no-empty --sync=LEVEL --mode=MODE --create-mode=MODE --owner=UID:GID --require-owner --symlink=HOW --link --tree --keep=N --expect-unchanged --lock --help --version; do
     grep -qF -- "$o" out || fail "--help does not mention $o"
   done
   for s in 0 1 2 3 4 5 6 126; do grep -qE "^  $s " out || fail "--help does not explain exit status $s"; done
@@ -116,7 +116,7 @@ t_version() {
 run_case "--version names the project's version" t_version
 
 t_man() {
-  for o in no-clobber no-empty sync mode symlink link tree keep expect-unchanged lock progress help version; do
+  for o in no-clobber no-empty sync mode create-mode owner require-owner symlink link tree keep expect-unchanged lock progress help version; do
     grep -qF -- "\\-\\-${o//-/\\-}" "$man_page" || fail "the man page does not document --$o"
   done
   for s in 0 1 2 3 4 5 6 126 127; do grep -qx ".B $s" "$man_page" || fail "the man page lacks exit status $s"; done
@@ -226,6 +226,42 @@ t_mode() {
   expect_content f c
 }
 run_case "--mode sets the permission bits exactly" t_mode
+
+t_create_mode() {
+  for mask in 000 022 027 077; do
+    rm -f f
+    (umask $mask && echo a | "$aw" --create-mode=664 f); expect_status 0 $?
+    [ "$(mode_of f)" = "$(printf '%o' $((0664 & ~0$mask)))" ] || fail "mode $(mode_of f) under umask $mask, expected 664 narrowed"
+  done
+  chmod 600 f
+  echo b | "$aw" --create-mode=644 f; expect_status 0 $?
+  [ "$(mode_of f)" = 600 ] || fail "a replaced file got mode $(mode_of f), expected its own 600"
+  expect_content f b
+}
+run_case "--create-mode is narrowed by the umask, and leaves a replaced file its mode" t_create_mode
+
+t_owner() {
+  is_root || skip "needs root to give files away"
+  command -v setpriv >/dev/null || skip "needs setpriv"
+  echo a | "$aw" --owner=65534:100 f; expect_status 0 $?
+  [ "$(stat -c %u:%g f)" = 65534:100 ] || fail "f belongs to $(stat -c %u:%g f), expected 65534:100"
+  echo b | "$aw" --owner=:0 f; expect_status 0 $?
+  [ "$(stat -c %u:%g f)" = 65534:0 ] || fail "f belongs to $(stat -c %u:%g f), expected 65534:0"
+  # A writer that is not root may not give files away, nor keep root's.
+  mkdir d && chown 65534:65534 d && chmod 755 . d
+  echo old > d/r && chown 0:0 d/r
+  as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+  echo new | as_nobody "$aw" --owner=0:0 d/n 2>err; expect_status 1 $?
+  expect_message err "set owner of temporary file (--owner)" "d/n"
+  echo new | as_nobody "$aw" --require-owner d/r 2>err; expect_status 1 $?
+  expect_message err "set owner of temporary file (--require-owner" "d/r"
+  expect_content d/r old
+  [ "$(stat -c %u:%g d/r)" = 0:0 ] || fail "d/r belongs to $(stat -c %u:%g d/r), expected 0:0"
+  expect_names d "r "
+  echo new | as_nobody "$aw" d/r; expect_status 0 $?
+  [ "$(stat -c %u d/r)" = 65534 ] || fail "without --require-owner d/r should be the writer's"
+}
+run_case "--owner gives FILE away; a refusal, and --require-owner, fail with FILE unchanged" t_owner
 
 t_no_clobber() {
   echo old >f

@@ -397,7 +397,7 @@ TEST_CASE("the examples of the help text parse as they read", "[tool][help]") {
             examples.emplace_back(at + 1, w.end());
         }
     }
-    REQUIRE(examples.size() == 7);
+    REQUIRE(examples.size() == 8);
     cli::options o = parsed(examples[0]);
     CHECK(o.target == "/etc/app.conf");
     CHECK(o.command.empty());
@@ -422,9 +422,70 @@ TEST_CASE("the examples of the help text parse as they read", "[tool][help]") {
     CHECK(o.target == "hosts.txt");
     CHECK(o.command.size() == 5);
     o = parsed(examples[6]);
+    REQUIRE(o.owner);
+    CHECK(o.owner->uid == 0u);
+    CHECK(o.owner->gid == 0u);
+    CHECK(o.create_mode == static_cast<fs::perms>(0644));
+    CHECK(o.target == "/etc/app/unit.conf");
+    o = parsed(examples[7]);
     CHECK(o.progress);
     CHECK(o.target == "disk.img");
     CHECK(o.command == std::vector<std::string>{"xz", "-dc", "disk.img.xz"});
+}
+
+TEST_CASE("--owner, --create-mode and --require-owner", "[tool][parse][metadata]") {
+    constexpr unsigned keep = atomicwrites::file_owner::unchanged;
+    cli::options o = parsed({"f"});
+    CHECK_FALSE(o.owner);
+    CHECK(o.create_mode == fs::perms::unknown);
+    CHECK_FALSE(o.require_owner);
+    o = parsed({"--owner=65534:100", "--create-mode=640", "--require-owner", "f"});
+    REQUIRE(o.owner);
+    CHECK(o.owner->uid == 65534u);
+    CHECK(o.owner->gid == 100u);
+    CHECK(o.create_mode == static_cast<fs::perms>(0640));
+    CHECK(o.require_owner);
+    o = parsed({"--owner", "7", "--create-mode", "0777", "f"});
+    CHECK(*o.owner == atomicwrites::file_owner{7, keep});
+    CHECK(o.create_mode == static_cast<fs::perms>(0777));
+    o = parsed({"--owner=:0", "f"});
+    CHECK(*o.owner == atomicwrites::file_owner{keep, 0});
+    o = parsed({"--owner=4294967294:", "f"});
+    CHECK(*o.owner == atomicwrites::file_owner{4294967294u, keep});
+    const std::pair<std::vector<std::string>, std::string> cases[] = {
+        {{"--owner"}, "option '--owner' needs a value"},
+        {{"--create-mode"}, "option '--create-mode' needs a value"},
+        {{"--owner=:", "f"}, "invalid owner ':' (numeric UID:GID, UID or :GID, as 0:0)"},
+        {{"--owner=", "f"}, "invalid owner '' (numeric UID:GID, UID or :GID, as 0:0)"},
+        {{"--owner=root:root", "f"}, "invalid owner 'root:root' (numeric UID:GID, UID or :GID, as 0:0)"},
+        {{"--owner=1:2:3", "f"}, "invalid owner '1:2:3' (numeric UID:GID, UID or :GID, as 0:0)"},
+        {{"--owner=-1:0", "f"}, "invalid owner '-1:0' (numeric UID:GID, UID or :GID, as 0:0)"},
+        {{"--owner=4294967295", "f"}, "invalid owner '4294967295' (numeric UID:GID, UID or :GID, as 0:0)"},
+        {{"--owner=99999999999", "f"}, "invalid owner '99999999999' (numeric UID:GID, UID or :GID, as 0:0)"},
+        {{"--create-mode=8", "f"}, "invalid create mode '8' (octal, as 644)"},
+        {{"--create-mode=1777", "f"}, "invalid create mode '1777' (at most 777)"},
+        {{"--create-mode=", "f"}, "invalid create mode ''"},
+        {{"--create-mode=00644", "f"}, "invalid create mode '00644'"},
+        {{"--require-owner=1", "f"}, "option '--require-owner' takes no value"},
+        {{"-m", "644", "--create-mode=644", "f"},
+         "--mode and --create-mode: give one (--mode is exact, --create-mode is narrowed by the umask)"},
+        {{"--owner=0:0", "--link", "v2", "current"},
+         "--owner, --create-mode and --require-owner go with a FILE, not --tree or --link"},
+        {{"--create-mode=644", "--tree", "d", "n"},
+         "--owner, --create-mode and --require-owner go with a FILE, not --tree or --link"},
+        {{"--require-owner", "--tree", "d", "n"},
+         "--owner, --create-mode and --require-owner go with a FILE, not --tree or --link"},
+    };
+    for (const auto& [args, reason] : cases) {
+        INFO(reason);
+        const parse_result r = parse(args);
+        CHECK(r.status == cli::usage_error);
+        CHECK(r.err == usage_message(reason));
+    }
+    const std::string_view help = cli::help_text;
+    CHECK(help.find("\n      --create-mode=MODE\n") != help.npos);
+    CHECK(help.find("\n      --owner=UID:GID ") != help.npos);
+    CHECK(help.find("\n      --require-owner ") != help.npos);
 }
 
 TEST_CASE("--expect-unchanged and --lock take no value and go with a write only", "[tool][parse][versions]") {

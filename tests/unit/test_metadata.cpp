@@ -254,6 +254,101 @@ TEST_CASE("the system's ids are what the writer asks by default", "[metadata]") 
     CHECK_FALSE(p.set_owner);
 }
 
+// --- the metadata controls: owner_ids, create_mode, owner_mode::require -------------
+
+TEST_CASE("create_mode is what a new file is created with, nothing set after", "[metadata]") {
+    fake_ids ids;
+    for (const unsigned cm : {0600u, 0640u, 0755u, 0777u}) {
+        const metadata_plan p = plan_metadata(missing(), {.create_mode = perms(cm)}, ids);
+        CHECK(p.create_mode == cm);
+        CHECK_FALSE(p.set_mode);
+        CHECK_FALSE(p.set_owner);
+        CHECK_FALSE(p.apply_umask);
+    }
+    // A replaced file keeps its mode; with metadata_mode::fresh it counts as new.
+    const metadata_plan kept =
+        plan_metadata(status(kind::regular, 0600), {.overwrite = true, .create_mode = perms(0644)}, ids);
+    CHECK(kept.final_mode == 0600u);
+    const metadata_plan fresh =
+        plan_metadata(status(kind::regular, 0600),
+                      {.overwrite = true, .metadata = aw::metadata_mode::fresh, .create_mode = perms(0644)}, ids);
+    CHECK(fresh.create_mode == 0644u);
+    CHECK_FALSE(fresh.set_mode);
+    CHECK(ids.asked_process == 1);  // the kept file's owner only
+}
+
+TEST_CASE("owner_ids: one fchown that must succeed, the mode after it", "[metadata]") {
+    fake_ids ids;
+    constexpr unsigned keep = aw::file_owner::unchanged;
+    const auto with = [](aw::file_owner o, aw::write_options w = {}) {
+        w.owner_ids = o;
+        return w;
+    };
+    SECTION("a new file given another owner only: created as asked (our group and the others keep their bits)") {
+        const metadata_plan p = plan_metadata(missing(), with({7, keep}), ids);
+        CHECK(p.set_owner);
+        CHECK(p.owner_required);
+        CHECK(p.owner.uid == 7u);
+        CHECK(p.owner.gid == keep);
+        CHECK(p.create_mode == 0666u);
+        CHECK_FALSE(p.set_mode);
+    }
+    SECTION("another group: created with only the bits the others get too, the umask read for the rest") {
+        aw::write_options w = with({keep, 5});
+        w.create_mode = perms(0640);
+        const metadata_plan p = plan_metadata(missing(), w, ids);
+        CHECK(p.create_mode == 0600u);
+        CHECK(p.final_mode == 0640u);
+        CHECK(p.set_mode);
+        CHECK(p.apply_umask);
+        // 0666 and 0644 give the group what the others get: nothing to narrow.
+        const metadata_plan q = plan_metadata(missing(), with({keep, 5}), ids);
+        CHECK(q.create_mode == 0666u);
+        CHECK_FALSE(q.set_mode);
+    }
+    SECTION("with mode: set exactly after the fchown, set-id bits kept for the commit") {
+        aw::write_options w = with({7, 5});
+        w.mode = perms(02750);
+        const metadata_plan p = plan_metadata(missing(), w, ids);
+        CHECK(p.create_mode == 0700u);
+        CHECK(p.final_mode == 02750u);
+        CHECK(p.set_mode);
+        CHECK_FALSE(p.apply_umask);
+    }
+    SECTION("replacing: unchanged ids are the old file's, unless owner_mode::process") {
+        const metadata_plan p =
+            plan_metadata(status(kind::regular, 0640, 3, 4), with({keep, 5}, {.overwrite = true}), ids);
+        CHECK(p.owner.uid == 3u);
+        CHECK(p.owner.gid == 5u);
+        CHECK(p.final_mode == 0640u);
+        CHECK(p.create_mode == 0600u);
+        CHECK_FALSE(p.check_owner);
+        const metadata_plan q =
+            plan_metadata(status(kind::regular, 0640, 3, 4),
+                          with({keep, 5}, {.overwrite = true, .owner = aw::owner_mode::process}), ids);
+        CHECK(q.owner.uid == keep);
+        CHECK(q.owner.gid == 5u);
+    }
+    SECTION("neither id: nothing to set") { check_nothing_to_set(plan_metadata(missing(), with({keep, keep}), ids)); }
+}
+
+TEST_CASE("owner_mode::require plans as preserve, with the refusal an error", "[metadata]") {
+    fake_ids ids;
+    const metadata_plan other =
+        plan_metadata(status(kind::regular, 0644, 0, 0), {.overwrite = true, .owner = aw::owner_mode::require}, ids);
+    CHECK(other.set_owner);
+    CHECK(other.owner_required);
+    CHECK_FALSE(other.owner_explicit);
+    CHECK(other.create_mode == 0600u);  // 0644, only the owner's bits until the fchown
+    if constexpr (sys::has_owners) {
+        const metadata_plan mine =
+            plan_metadata(status(kind::regular, 0644), {.overwrite = true, .owner = aw::owner_mode::require}, ids);
+        CHECK(mine.check_owner);
+        CHECK(mine.owner_required);
+    }
+    check_nothing_to_set(plan_metadata(missing(), {.owner = aw::owner_mode::require}, ids));
+}
+
 // --- parse_link --------------------------------------------------------------------
 
 namespace {

@@ -834,3 +834,37 @@ TEST_CASE("a directory in the way of the rename is is_a_directory, at once", "[w
         CHECK(test::read_file(dir / "target" / "inside") == test::old_content);
     }
 }
+
+TEST_CASE("owner_ids and owner_mode::require are not_supported; create_mode keeps the write bits' meaning",
+          "[windows][metadata-control]") {
+    test::temp_dir dir;
+    const fs::path target = dir / "f";
+    test::write_plain(target, "old");
+    const auto refused = [&](const aw::write_options& o, std::errc code, const std::string& step) {
+        const test::thrown_error e = test::catch_error([&] { aw::write_file(target, "new", o); });
+        CHECK(e.threw);
+        CHECK(e.code == code);
+        CHECK(e.what.find(step) != std::string::npos);
+        CHECK(e.path1 == target);
+        std::error_code ec;
+        CHECK(aw::write_file(target, "new", o, ec) == aw::commit_state::unchanged);
+        CHECK(ec == code);
+        CHECK(test::read_file(target) == "old");
+        CHECK(dir.names() == names{"f"});
+    };
+    aw::write_options with_owner{.overwrite = true};
+    with_owner.owner_ids = aw::file_owner{0, 0};
+    refused(with_owner, std::errc::not_supported, "owner_ids");
+    refused({.overwrite = true, .owner = aw::owner_mode::require}, std::errc::not_supported, "owner_mode::require");
+    refused({.overwrite = true, .mode = fs::perms(0644), .create_mode = fs::perms(0644)}, std::errc::invalid_argument,
+            "mode and create_mode both given");
+    // A new file: without a write bit, read-only (as with mode); a replaced file keeps
+    // its attribute.
+    aw::write_file(dir / "ro", "new", {.create_mode = fs::perms(0444)});
+    CHECK(test::is_read_only(dir / "ro"));
+    aw::write_file(dir / "rw", "new", {.create_mode = fs::perms(0644)});
+    CHECK_FALSE(test::is_read_only(dir / "rw"));
+    aw::write_file(target, "new", {.overwrite = true, .create_mode = fs::perms(0444)});
+    CHECK_FALSE(test::is_read_only(target));
+    CHECK(test::read_file(target) == "new");
+}

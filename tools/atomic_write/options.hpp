@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -76,6 +77,12 @@ struct options {
     /// --lock: hold FILE's lock file (.FILE.lock) from the start to the end, waiting for
     /// other writers that hold it.
     bool lock = false;
+    /// --owner=UID:GID: the owner and group FILE is given (either may be left out).
+    std::optional<aw::file_owner> owner;
+    /// --create-mode=MODE: the permission bits of a new FILE, narrowed by the umask.
+    std::filesystem::perms create_mode = std::filesystem::perms::unknown;
+    /// --require-owner: fail rather than give a replaced FILE to the writer.
+    bool require_owner = false;
     /// --progress: how much has been written, on standard error, while it is written.
     bool progress = false;
 };
@@ -110,6 +117,14 @@ Options (before FILE):
                          none  nothing: atomic, but a crash may lose the new content
   -m, --mode=MODE      octal permission bits for FILE (umask not applied); default:
                        those of the file replaced, or 0666 minus the umask
+      --create-mode=MODE
+                       octal permission bits for FILE if it is new, narrowed by the
+                       umask as open(2) narrows them (a replaced file keeps its own);
+                       not with --mode
+      --owner=UID:GID  give FILE this numeric owner and group (UID: or :GID sets one
+                       only); a refusal (not root) fails (status 1), FILE unchanged
+      --require-owner  fail (status 1) rather than give a replaced FILE to the
+                       writer when its owner or group cannot be kept
   -l, --symlink=HOW    if FILE is a symbolic link:
                          follow   keep the link; replace the file it points to
                                   (the default, as sponge does)
@@ -171,6 +186,7 @@ Examples:
   atomic-write --link releases/42 current
   atomic-write --tree build/site /srv/www/site
   atomic-write --lock --expect-unchanged hosts.txt sh -c 'edit-hosts < hosts.txt'
+  render-unit | atomic-write --owner=0:0 --create-mode=644 /etc/app/unit.conf
   atomic-write --progress disk.img xz -dc disk.img.xz
 )";
 
@@ -186,11 +202,47 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
         char short_name;
         std::string_view long_name;
     };
-    constexpr valued with_value[] = {{'s', "sync"}, {'m', "mode"}, {'l', "symlink"}, {'k', "keep"}};
+    constexpr valued with_value[] = {{'s', "sync"}, {'m', "mode"},  {'l', "symlink"},
+                                     {'k', "keep"}, {'o', "owner"}, {'c', "create-mode"}};
     bool symlink_given = false;
     bool keep_given = false;
 
+    // A decimal id of at most 10 digits below 2^32 - 1 (which means "unchanged").
+    auto parse_id = [](std::string_view text, unsigned& id) {
+        if (text.empty() || text.size() > 10) return false;
+        unsigned long long n = 0;
+        for (char c : text) {
+            if (c < '0' || c > '9') return false;
+            n = n * 10 + static_cast<unsigned>(c - '0');
+        }
+        if (n >= aw::file_owner::unchanged) return false;
+        id = static_cast<unsigned>(n);
+        return true;
+    };
+
     auto apply = [&](char name, std::string_view value) -> int {
+        if (name == 'o') {
+            const std::size_t colon = value.find(':');
+            const std::string_view uid = value.substr(0, colon);
+            const std::string_view gid = colon == value.npos ? std::string_view() : value.substr(colon + 1);
+            aw::file_owner o;
+            if ((uid.empty() && gid.empty()) || (!uid.empty() && !parse_id(uid, o.uid)) ||
+                (!gid.empty() && !parse_id(gid, o.gid)))
+                return bad("invalid owner '" + std::string(value) + "' (numeric UID:GID, UID or :GID, as 0:0)");
+            out.owner = o;
+            return success;
+        }
+        if (name == 'c') {
+            unsigned mode = 0;
+            if (value.empty() || value.size() > 4) return bad("invalid create mode '" + std::string(value) + "'");
+            for (char c : value) {
+                if (c < '0' || c > '7') return bad("invalid create mode '" + std::string(value) + "' (octal, as 644)");
+                mode = mode * 8 + static_cast<unsigned>(c - '0');
+            }
+            if (mode > 0777) return bad("invalid create mode '" + std::string(value) + "' (at most 777)");
+            out.create_mode = static_cast<std::filesystem::perms>(mode);
+            return success;
+        }
         if (name == 's') {
             if (value == "full") {
                 out.sync = sync_level::full;
@@ -248,7 +300,8 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
             const std::size_t eq = body.find('=');
             const std::string_view name = body.substr(0, eq);
             if (name == "help" || name == "version" || name == "no-clobber" || name == "no-empty" || name == "link" ||
-                name == "tree" || name == "expect-unchanged" || name == "lock" || name == "progress") {
+                name == "tree" || name == "expect-unchanged" || name == "lock" || name == "require-owner" ||
+                name == "progress") {
                 if (eq != body.npos) return bad("option '--" + std::string(name) + "' takes no value");
                 if (name == "link") out.link = true;
                 if (name == "tree") out.tree = true;
@@ -258,6 +311,7 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
                 if (name == "no-empty") out.no_empty = true;
                 if (name == "expect-unchanged") out.expect_unchanged = true;
                 if (name == "lock") out.lock = true;
+                if (name == "require-owner") out.require_owner = true;
                 if (name == "progress") out.progress = true;
                 continue;
             }
@@ -305,6 +359,11 @@ inline int parse(int argc, const char* const* argv, options& out, std::ostream& 
     }
     if (out.help || out.version) return success;
     if (keep_given && !out.tree) return bad("--keep goes with --tree");
+    const bool metadata_given = out.owner || out.create_mode != std::filesystem::perms::unknown || out.require_owner;
+    if (metadata_given && (out.tree || out.link))
+        return bad("--owner, --create-mode and --require-owner go with a FILE, not --tree or --link");
+    if (out.create_mode != std::filesystem::perms::unknown && out.mode != std::filesystem::perms::unknown)
+        return bad("--mode and --create-mode: give one (--mode is exact, --create-mode is narrowed by the umask)");
     if (out.tree) {
         // A tree has no input and no single file: only --sync, --mode and --keep apply.
         if (out.link || out.no_clobber || out.no_empty || symlink_given || out.expect_unchanged || out.lock ||

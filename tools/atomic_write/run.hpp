@@ -67,7 +67,9 @@ inline std::string step_in_command_terms(const options& o, const char* step, con
         return s + " '" + (dir.empty() ? std::string(".") : dir.string()) + "'";
     }
     constexpr std::string_view terms[][2] = {{"symlink_mode::refuse", "--symlink=refuse"},
-                                             {"overwrite is false", "--no-clobber"}};
+                                             {"overwrite is false", "--no-clobber"},
+                                             {"write_options::owner_ids", "--owner"},
+                                             {"owner_mode::require", "--require-owner"}};
     for (const auto& t : terms) {
         if (const std::size_t at = s.find(t[0]); at != s.npos) s.replace(at, t[0].size(), t[1]);
     }
@@ -94,6 +96,9 @@ int write_with(const options& o, int input_fd, const sigset_t* wait_mask, std::o
     wo.mode = o.mode;
     wo.symlinks = o.symlinks;
     wo.lock = o.lock ? aw::lock_mode::exclusive : aw::lock_mode::none;
+    wo.owner_ids = o.owner;
+    wo.create_mode = o.create_mode;
+    if (o.require_owner) wo.owner = aw::owner_mode::require;
 
     progress_meter meter(err, o.target, o.progress, o.progress && ::isatty(STDERR_FILENO) == 1,
                          progress_meter::clock::now());

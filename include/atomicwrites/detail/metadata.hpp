@@ -34,7 +34,45 @@ struct metadata_plan {
     /// differ (a set-group-ID directory, ids changed since exec), the mode only where it
     /// differs (the umask or a default ACL narrowed it).
     bool check_owner = false;
+    /// A refusal to set `owner` is an error, not a fallback (write_options::owner_ids,
+    /// owner_mode::require).
+    bool owner_required = false;
+    /// The owner is write_options::owner_ids (for the step's name).
+    bool owner_explicit = false;
+    /// final_mode is write_options::create_mode, still to be narrowed by the umask
+    /// (read_umask): the file was created narrower, for a group it will not keep.
+    bool apply_umask = false;
 };
+
+/// write_options::owner_ids on top of the plan so far: the ids given, and for an id left
+/// unchanged on a replace with owner_mode::preserve or require, the old file's. Until
+/// the fchown the file has the process's group (or its directory's): with another
+/// group to come, the group bits it is created with are only those the others get too,
+/// and the mode is set after the fchown.
+inline void plan_explicit_owner(metadata_plan& plan, const sys::file_status& target, bool replacing,
+                                const write_options& options) noexcept {
+    file_owner want = *options.owner_ids;
+    if (replacing && options.owner != owner_mode::process) {
+        if (want.uid == file_owner::unchanged) want.uid = target.uid;
+        if (want.gid == file_owner::unchanged) want.gid = target.gid;
+    }
+    plan.check_owner = false;
+    plan.set_owner = false;
+    if (want.uid == file_owner::unchanged && want.gid == file_owner::unchanged) return;
+    plan.set_owner = true;
+    plan.owner_required = true;
+    plan.owner_explicit = true;
+    plan.owner = {want.uid, want.gid};
+    if (want.gid == file_owner::unchanged) return;
+    const unsigned requested = plan.create_mode;
+    const unsigned shared = (requested >> 3) & requested & 07u;
+    plan.create_mode = (requested & 0707u) | (shared << 3);
+    if (plan.create_mode != requested && !plan.set_mode) {
+        plan.final_mode = requested;
+        plan.set_mode = true;
+        plan.apply_umask = true;
+    }
+}
 
 /// Who the process is, as the system says: process() the ids a new file gets (taken at
 /// exec: no system call on Linux), current() the ids in force now (a system call, asked
@@ -48,14 +86,17 @@ struct system_ids {
 /// nothing, a default status with kind symlink for a link that is replaced), `ids` says
 /// who the process is (system_ids, or a stand-in with the same two functions).
 ///
-/// - A new file: create_mode 0666 and nothing to set (the kernel applies the umask).
+/// - A new file: create_mode 0666 (write_options::create_mode if given) and nothing to
+///   set (the kernel applies the umask).
 /// - write_options::mode: created with its permission bits, then set exactly.
 /// - A replaced regular file (metadata_mode::preserve): keeps its mode; with
 ///   owner_mode::preserve and another owner, the file is created 0700-narrowed and given
 ///   the old owner before it gets its mode; with the same owner, the group and other
 ///   bits it is created with are those both had (the new file's group is only known by
-///   looking: check_owner).
-/// Asks `ids` nothing unless a regular file is replaced with owner_mode::preserve.
+///   looking: check_owner). owner_mode::require: the same, a refusal being an error.
+/// - write_options::owner_ids: see plan_explicit_owner.
+/// Asks `ids` nothing unless a regular file is replaced with owner_mode::preserve or
+/// require.
 template <class Ids = system_ids>
 metadata_plan plan_metadata(const sys::file_status& target, const write_options& options,
                             const Ids& ids = {}) noexcept {
@@ -69,8 +110,15 @@ metadata_plan plan_metadata(const sys::file_status& target, const write_options&
         plan.final_mode = target.mode;
         plan.create_mode = target.mode & 0777u;
         plan.set_mode = true;
+    } else if (options.create_mode != std::filesystem::perms::unknown) {
+        plan.create_mode = static_cast<unsigned>(options.create_mode) & 0777u;
     }
-    if (!replacing || options.owner != owner_mode::preserve) return plan;
+    if (options.owner_ids) {
+        plan_explicit_owner(plan, target, replacing, options);
+        return plan;
+    }
+    if (!replacing || options.owner == owner_mode::process) return plan;
+    plan.owner_required = options.owner == owner_mode::require;
 
     sys::owner_ids me = ids.process();
     bool differs = target.uid != me.uid || target.gid != me.gid;
@@ -152,7 +200,9 @@ inline bool is_metadata_refusal(const std::error_code& ec) noexcept {
 /// set-id bits; a kept mode that the system refuses stays the creation mode (never
 /// wider). The order matters: fchown clears file capabilities, and an ACL sets the group
 /// bits (its mask), which the mode then sets as planned.
-/// System calls: fstat (check_owner), fchown (two on a refusal) where the owner differs;
+/// A refusal with owner_required (write_options::owner_ids, owner_mode::require) is an
+/// error. System calls: fstat (check_owner), fchown (two on a refusal) where the owner
+/// differs or is given; read_umask (apply_umask);
 /// with `from`, llistxattr (see carry_xattrs) and, for a file without an ACL, fsetxattr
 /// of a minimal ACL in place of fchmod (fchmod after it only for set-id bits, or where
 /// it fails and the mode is not yet right); else fchmod where the mode differs.
@@ -172,10 +222,13 @@ inline unsigned apply_metadata(native_handle_type file, metadata_plan plan, cons
             plan.set_mode = false;  // created exactly as it must be (no inherited ACL to drop)
     }
     if (plan.set_owner) {
-        step = "set owner of temporary file";
+        step = plan.owner_explicit ? "set owner of temporary file (write_options::owner_ids)"
+               : plan.owner_required
+                   ? "set owner of temporary file (owner_mode::require: the owner and group of the file it replaces)"
+                   : "set owner of temporary file";
         bool kept = true;
         sys::set_owner(file, plan.owner.uid, plan.owner.gid, ec);
-        if (is_metadata_refusal(ec)) {
+        if (is_metadata_refusal(ec) && !plan.owner_required) {
             // Not ours to give away (or not here): keep the group at least, if we may.
             ec.clear();
             kept = false;
@@ -190,6 +243,14 @@ inline unsigned apply_metadata(native_handle_type file, metadata_plan plan, cons
         step = "copy extended attributes";
         carry_xattrs(from.dir, from.name, file, had_acl, ec);
         if (ec) return 0;
+    }
+    if (plan.apply_umask) {
+        // A new file's create_mode, narrowed as open(2) narrows it. Where the umask
+        // cannot be read without changing it, the creation mode stays (never wider).
+        std::error_code mask_ec;
+        const unsigned mask = sys::read_umask(mask_ec);
+        if (mask_ec) return 0;
+        plan.final_mode &= ~mask;
     }
     if (!plan.set_mode) return 0;
     step = "set mode of temporary file";

@@ -21,7 +21,7 @@
 /// on Windows answering not_supported): clone, copy_range, read, pwrite_all, truncate,
 /// seek, allocate, filesystem_type. For versions.hpp (detail/posix/lock.hpp,
 /// detail/windows/lock.hpp): open_for_reading, read_some, open_lock_file, lock, lock_busy,
-/// unlock.
+/// unlock. For write_options::create_mode with owner_ids: read_umask.
 ///
 /// And what a platform says about names: current_directory, max_name, max_path,
 /// is_separator, root_length, to_native (a UTF-8 string into the system's characters),

@@ -326,7 +326,7 @@ inline sys::file_status follow_links(writer_state& s, sys::file_status link_stat
 /// device node, which a rename would replace without a word, from a regular file.
 /// System calls: fstatat, and follow_links'.
 /// A regular file of another user whose metadata would be kept goes through
-/// check_planted (refused, or read as a new file).
+/// check_planted (refused, or read as a new file: with owner_mode::require, refused).
 /// Errors: too_many_symbolic_link_levels (symlink_mode::refuse and a link),
 /// is_a_directory, invalid_argument (neither a regular file nor a link), file_exists
 /// (!s.overwrite and something is there), permission_denied (fs.protected_regular and
@@ -360,6 +360,13 @@ inline sys::file_status inspect_target(writer_state& s, const write_options& opt
         ec = std::make_error_code(std::errc::file_exists);
     } else if (st.kind == sys::file_kind::regular && options.metadata == metadata_mode::preserve) {
         st = check_planted(s, st, ec);
+        if (!ec && st.kind == sys::file_kind::none && options.owner == owner_mode::require) {
+            // Read as a new file: its owner is never kept, which require refuses.
+            s.step =
+                "inspect target (another user's file in a sticky directory: its owner is never kept, and "
+                "owner_mode::require)";
+            ec = std::make_error_code(std::errc::permission_denied);
+        }
     }
     return st;
 }

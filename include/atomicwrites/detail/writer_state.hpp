@@ -183,6 +183,37 @@ struct writer_state {
     }
 };
 
+/// The metadata controls (write_options::owner_ids, create_mode, owner_mode::require)
+/// that a platform or a combination cannot honour. Errors: invalid_argument (mode and
+/// create_mode both given, create_mode beyond 0777), not_supported (an owner on Windows).
+inline bool check_metadata_options(writer_state& s, const write_options& options, std::error_code& ec) noexcept {
+    const auto bad = [&](const char* step, std::errc e) {
+        s.step = step;
+        ec = std::make_error_code(e);
+        return false;
+    };
+    if (options.create_mode != std::filesystem::perms::unknown) {
+        if (options.mode != std::filesystem::perms::unknown)
+            return bad(
+                "check options (mode and create_mode both given: mode is exact, create_mode is narrowed by the "
+                "umask; give one)",
+                std::errc::invalid_argument);
+        if ((static_cast<unsigned>(options.create_mode) & ~0777u) != 0)
+            return bad(
+                "check options (create_mode takes the permission bits 0777 only: give set-id and sticky bits "
+                "with mode)",
+                std::errc::invalid_argument);
+    }
+    if constexpr (!sys::has_owners) {
+        if (options.owner_ids)
+            return bad("check options (owner_ids: files here have no POSIX owner)", std::errc::not_supported);
+        if (options.owner == owner_mode::require)
+            return bad("check options (owner_mode::require: files here have no POSIX owner to keep)",
+                       std::errc::not_supported);
+    }
+    return true;
+}
+
 /// Keeps the target as given (for messages and target()) and takes from the options
 /// what needs no system call: the temporary name's affixes, overwrite and text. The
 /// commit policy's constants say which `overwrite` it can honour.
@@ -236,6 +267,7 @@ inline bool take_options(writer_state& s, const std::filesystem::path& target, c
         ec = std::make_error_code(std::errc::invalid_argument);
         return false;
     }
+    if (!check_metadata_options(s, options, ec)) return false;
     s.expecting = options.expect.has_value();
     if (s.expecting) s.expected = *options.expect;
     s.lock_timeout = options.lock_timeout;

@@ -750,6 +750,50 @@ inline int kernel_protection(const char* name, int fallback) noexcept {
 #endif
 }
 
+/// The process's umask, read without changing it: the "Umask:" line Linux (4.7 and
+/// later) shows in /proc/self/status. umask(2) can only be read by setting it, and a
+/// file another thread creates meanwhile would get the mask set: where there is no such
+/// line (an older kernel, no /proc, another system) this answers not_supported instead.
+/// Errors: those of open(2) and read(2) of the file, not_supported.
+inline unsigned read_umask(std::error_code& ec) noexcept {
+    syscall_info info{.op = sysop::read_umask, .name = "/proc/self/status"};
+    unsigned mask = 0;
+    const long r = through_hook(info, [&mask](syscall_info& i) -> long {
+#if ATOMICWRITES_LINUX
+        const int fd = ::open(i.name, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) return -1;
+        char text[4096];  // "Umask:" is the second line
+        std::size_t got = 0;
+        while (got < sizeof text - 1) {
+            const ssize_t n = ::read(fd, text + got, sizeof text - 1 - got);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            got += static_cast<std::size_t>(n);
+        }
+        const int error = errno;
+        ::close(fd);
+        text[got] = '\0';
+        const char* line = std::strstr(text, "\nUmask:");
+        if (line == nullptr) {
+            errno = got == 0 && error != 0 ? error : ENOTSUP;
+            return -1;
+        }
+        line += 7;
+        while (*line == ' ' || *line == '\t') ++line;
+        unsigned value = 0;
+        for (; *line >= '0' && *line <= '7'; ++line) value = value * 8 + static_cast<unsigned>(*line - '0');
+        mask = value & 0777u;
+        return 0;
+#else
+        (void)i;
+        errno = ENOTSUP;
+        return -1;
+#endif
+    });
+    if (r < 0) set_error(ec);
+    return mask;
+}
+
 /// How many fork(2)s this process is away from the one that first asked (see
 /// process_generation()); bumped in the child only, while it has a single thread.
 inline std::uint64_t fork_count = 0;

@@ -466,6 +466,12 @@ inline void close(handle file, std::error_code& ec) noexcept {
 /// False: Windows has no owner ids (see file_status).
 inline constexpr bool has_owners = false;
 
+/// Windows has no umask: not_supported (never called there, create_mode is not narrowed).
+inline unsigned read_umask(std::error_code& ec) noexcept {
+    ec = std::make_error_code(std::errc::not_supported);
+    return 0;
+}
+
 /// Windows has no owner ids (see file_status).
 inline owner_ids process_owner() noexcept { return {0, 0}; }
 inline owner_ids current_owner() noexcept { return {0, 0}; }
