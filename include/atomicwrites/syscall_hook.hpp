@@ -96,6 +96,13 @@ enum class sysop : unsigned char {
     lock,              ///< fcntl(2) F_OFD_SETLK (`size` 0) or F_OFD_SETLKW (`size` 1) of the whole lock
                        ///< file `file` for writing (flock(2) where there are no OFD locks); LockFileEx
     unlock,            ///< fcntl(2) F_OFD_SETLK with F_UNLCK (flock(2) LOCK_UN); UnlockFileEx
+    open_processes,    ///< openat(2) of /proc (`name` "/proc") or of a process's descriptors (`name`
+                       ///< "PID/fd" in `dir`, the /proc handle): remove_stale_temps() looking for
+                       ///< the files open on this machine (Linux only)
+    read_processes,    ///< getdents64(2) of /proc, or of a process's descriptors (`name` "PID/fd")
+                       ///< (Linux only)
+    stat_open_file,    ///< statx(2) with AT_STATX_DONT_SYNC of "PID/fd/N" (`name`) in `dir` (/proc),
+                       ///< following the link: the file a process's descriptor refers to (Linux only)
 };
 
 /// The name of an operation, as used in error messages and traces.
@@ -121,12 +128,14 @@ constexpr std::string_view to_string(sysop op) noexcept {
         "seek",           "fallocate",
         "statfs",         "open_lock_file",
         "lock",           "unlock",
+        "open_processes", "read_processes",
+        "stat_open_file",
     };
     return names[static_cast<unsigned>(op)];
 }
 
 /// The number of sysop values.
-inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::unlock) + 1;
+inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::stat_open_file) + 1;
 
 /// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
 struct syscall_info {
