@@ -56,6 +56,7 @@ struct stale_temp_options {
 struct sweep_report {
     /// A file whose use could not be told, and why.
     struct undecided_file {
+        /// The file's name.
         std::filesystem::path name;
         /// EACCES or EPERM: another user's file (no lease), or a process of this
         /// machine that could not be looked into (another user's, or /proc with
@@ -357,6 +358,11 @@ inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type
         return claim_and_remove(dir, name, st, not_after, affixes, step, ec);
     }
     if (st.kind != sys::file_kind::regular) return sweep_result::kept;
+    // On NFS the list is made before this sweep opens any candidate: a sweep running at
+    // once (another thread or process) then never sees this one's descriptor of a file
+    // before this one judges it, and of several sweeps the first to open a file always
+    // found it unheld, so each leftover is removed by one of them.
+    if (nfs && sys::has_open_file_list) open.list(invalid_handle);
 
     native_handle_type f = sys::open_file(dir, name, ec);
     if (ec) {

@@ -221,7 +221,10 @@ TEST_CASE("a sweep's report lists what it removed and what it kept, and why", "[
     std::error_code ec;
     CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 0s, .target_name = "data"}, report, ec) == 2);
     CHECK_FALSE(ec);
-    CHECK(report.in_use == std::vector<fs::path>{live.temp_path().filename()});
+    // In use; or, where its data reaches the file only now (NFS sends it to the server
+    // when the sweep asks for the file's status), changed too recently.
+    const std::vector<fs::path> live_name = {live.temp_path().filename()};
+    CHECK((report.in_use == live_name || report.too_young == live_name));
     live.commit();
 #else
     std::error_code ec;
@@ -230,7 +233,7 @@ TEST_CASE("a sweep's report lists what it removed and what it kept, and why", "[
 #endif
     std::sort(report.removed.begin(), report.removed.end());
     CHECK(report.removed == both);
-    CHECK(report.too_young.empty());
+    CHECK(report.in_use.size() + report.too_young.size() <= 1);
     CHECK(report.undecided.empty());
     CHECK(dir.names() == names{"data"});
 
