@@ -17,6 +17,7 @@
 #include <atomicwrites/temp.hpp>
 #include <atomicwrites/types.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -25,6 +26,8 @@
 #include <string_view>
 #include <system_error>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace atomicwrites {
 inline namespace v1 {
@@ -44,6 +47,28 @@ struct stale_temp_options {
     std::string_view temp_prefix = ".";
     /// The write_options::temp_suffix the writers used.
     std::string_view temp_suffix = ".tmp";
+};
+
+/// What a sweep found (remove_stale_temps() with a report): the temporary files it
+/// removed, and those it kept and why. Names are file names in the swept directory.
+/// Files that are not candidates (other names; directories, FIFOs and devices named like
+/// temporary files) and those another sweep took meanwhile are not listed.
+struct sweep_report {
+    /// A file whose use could not be told, and why.
+    struct undecided_file {
+        /// The file's name.
+        std::filesystem::path name;
+        /// EACCES or EPERM: another user's file (no lease), or a process of this
+        /// machine that could not be looked into (another user's, or /proc with
+        /// hidepid); ENOENT: no /proc; EMFILE, ENOMEM, EIO: listing the processes'
+        /// files failed; ELOOP: replaced by a link meanwhile. On Windows: EACCES, a file
+        /// the sweep may not open for removal.
+        std::error_code reason;
+    };
+    std::vector<std::filesystem::path> removed;    ///< removed
+    std::vector<std::filesystem::path> in_use;     ///< kept: open for writing, or open on this machine
+    std::vector<std::filesystem::path> too_young;  ///< kept: changed within older_than (or replaced meanwhile)
+    std::vector<undecided_file> undecided;         ///< kept: could not tell whether it is in use
 };
 
 namespace detail {
@@ -153,8 +178,34 @@ inline bool is_temp_name(std::string_view name, const stale_temp_options& option
 
 namespace detail {
 
-/// Why a candidate is kept, or what happened to it.
-enum class sweep_result : unsigned char { removed, kept, gone };
+/// Why a candidate is kept, or what happened to it: removed; kept, not ours to judge (not
+/// a regular file or link; or an error that stops the sweep); gone (another sweep took
+/// it); in use (open for writing, or open in a process of this machine); too young
+/// (changed within older_than, or replaced meanwhile); undecided (whether it is in use
+/// could not be told: kept, with the reason).
+enum class sweep_result : unsigned char { removed, kept, gone, in_use, too_young, undecided };
+
+/// The files the processes of this machine have open (sys::list_open_files()), listed
+/// at most once per sweep, when a candidate first needs it: where a lease cannot tell
+/// (NFS, or a filesystem without leases on Linux).
+struct open_files {
+    bool listed = false;
+    std::error_code incomplete;  ///< why a file not listed may still be open
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ids;
+
+    /// Lists them, if not yet done, leaving out this process's descriptor `exclude`
+    /// (the sweep's own of the candidate).
+    void list(native_handle_type exclude) noexcept {
+        if (listed) return;
+        listed = true;
+        sys::list_open_files(exclude, ids, incomplete);
+        std::sort(ids.begin(), ids.end());
+    }
+    /// Whether a listed descriptor refers to the file `st`.
+    bool holds(const sys::file_status& st) const noexcept {
+        return std::binary_search(ids.begin(), ids.end(), std::make_pair(st.device, st.inode));
+    }
+};
 
 /// Whether an error of looking at a file held open means that the file is gone: another
 /// sweep removed it meanwhile (FUSE filesystems answer ENOENT, NFS ESTALE).
@@ -261,7 +312,7 @@ inline sweep_result claim_and_remove(native_handle_type dir, const native_char_t
         step = "give back a claimed temporary file";
         give_back(dir, claimed, name, ec);
         if (ec == std::errc::no_such_file_or_directory) ec.clear();
-        return sweep_result::kept;
+        return sweep_result::too_young;
     }
     step = "remove stale temporary file";
     sys::unlink(dir, claimed, ec);
@@ -281,11 +332,15 @@ inline sweep_result claim_and_remove(native_handle_type dir, const native_char_t
 /// given to another file meanwhile (a live writer of temp::named re-creates the same
 /// name); a claimed file that turns out not to be the one looked at is given back.
 /// `ec` is set only for errors that stop the sweep.
-/// On NFS (`nfs`) no lease is asked (see sys::on_nfs()): the age alone decides, and
-/// ESTALE, the answer for a file another client removed, counts as gone.
+/// On NFS (`nfs`) no lease is asked (see sys::on_nfs()), and ESTALE, the answer for a
+/// file another client removed, counts as gone. There, and where the lease cannot tell
+/// (EINVAL: a filesystem without leases), the files open in the processes of this
+/// machine (`open`, listed once) decide: a file open in one is in use; one not listed
+/// while the list is incomplete is undecided (`why`: the list's error); else the age
+/// alone decides.
 inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type* name, std::int64_t not_after,
-                                  const native_temp_affixes& affixes, bool nfs, const char*& step,
-                                  std::error_code& ec) noexcept {
+                                  const native_temp_affixes& affixes, bool nfs, open_files& open, std::error_code& why,
+                                  const char*& step, std::error_code& ec) noexcept {
     // Look before opening: a device or FIFO named like a temporary file is not opened.
     step = "inspect stale temporary file";
     sys::file_status st = sys::stat_at(dir, name, ec);
@@ -295,7 +350,7 @@ inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type
     }
     if (ec) return sweep_result::kept;
     if (st.kind == sys::file_kind::none) return sweep_result::gone;
-    if (st.modified > not_after || st.changed > not_after) return sweep_result::kept;
+    if (st.modified > not_after || st.changed > not_after) return sweep_result::too_young;
     if (st.kind == sys::file_kind::symlink) {
         // A temporary link (symlink_atomic's, a tree's switch) that a killed process
         // left: a live one lives for the instant between its symlinkat and its rename.
@@ -303,6 +358,11 @@ inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type
         return claim_and_remove(dir, name, st, not_after, affixes, step, ec);
     }
     if (st.kind != sys::file_kind::regular) return sweep_result::kept;
+    // On NFS the list is made before this sweep opens any candidate: a sweep running at
+    // once (another thread or process) then never sees this one's descriptor of a file
+    // before this one judges it, and of several sweeps the first to open a file always
+    // found it unheld, so each leftover is removed by one of them.
+    if (nfs && sys::has_open_file_list) open.list(invalid_handle);
 
     native_handle_type f = sys::open_file(dir, name, ec);
     if (ec) {
@@ -310,8 +370,9 @@ inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type
         const bool gone = vanished(ec);
         if (gone || ec == std::errc::too_many_symbolic_link_levels || ec == std::errc::permission_denied ||
             ec == std::errc::operation_not_permitted) {
+            why = ec;
             ec.clear();
-            return gone ? sweep_result::gone : sweep_result::kept;
+            return gone ? sweep_result::gone : sweep_result::undecided;
         }
         return sweep_result::kept;
     }
@@ -323,9 +384,12 @@ inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type
         result = sweep_result::gone;
     }
     // The name may have been given to another file between the two looks.
-    if (!ec && result == sweep_result::kept && held.kind == sys::file_kind::regular && held.device == st.device &&
-        held.inode == st.inode && held.modified <= not_after && held.changed <= not_after) {
+    if (!ec && result == sweep_result::kept && held.kind == sys::file_kind::regular &&
+        (held.device != st.device || held.inode != st.inode || held.modified > not_after || held.changed > not_after))
+        result = sweep_result::too_young;
+    if (!ec && result == sweep_result::kept && held.kind == sys::file_kind::regular) {
         bool unused = true;
+        bool ask_processes = nfs;
         // Not on NFS: its answer tells nothing there (v4 refuses every lease without a
         // read delegation, v3 every lease), and a lease granted on top of a delegation
         // would block the claim's own rename: the server recalls the delegation, whose
@@ -335,14 +399,33 @@ inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type
             sys::try_read_lease(f, lease);
             // EAGAIN: open for writing somewhere, a writer at work. EACCES, EPERM: another
             // user's file, which we cannot tell about. ENOENT, ESTALE: removed meanwhile.
-            // Other errors (EINVAL: no leases on this filesystem): the age alone decides,
-            // as on systems without leases.
-            if (lease == std::errc::resource_unavailable_try_again || lease == std::errc::permission_denied ||
-                lease == std::errc::operation_not_permitted)
+            // Other errors (EINVAL: no leases on this filesystem): the processes of this
+            // machine tell, as on NFS.
+            if (lease == std::errc::resource_unavailable_try_again) {
                 unused = false;
-            else if (vanished(lease)) {
+                result = sweep_result::in_use;
+            } else if (lease == std::errc::permission_denied || lease == std::errc::operation_not_permitted) {
+                unused = false;
+                result = sweep_result::undecided;
+                why = lease;
+            } else if (vanished(lease)) {
                 unused = false;
                 result = sweep_result::gone;
+            } else if (lease) {
+                ask_processes = true;
+            }
+        }
+        if (unused && ask_processes && sys::has_open_file_list) {
+            // Not another client's processes (NFS has no such answer: the age decides
+            // for them), nor a process that opens the file after the list was made.
+            open.list(f);
+            if (open.holds(held)) {
+                unused = false;
+                result = sweep_result::in_use;
+            } else if (open.incomplete) {
+                unused = false;
+                result = sweep_result::undecided;
+                why = open.incomplete;
             }
         }
         if (unused && nfs) {
@@ -362,16 +445,22 @@ inline sweep_result sweep_by_name(native_handle_type dir, const native_char_type
 /// remove it, and removed through that handle (Windows): the open itself tells whether
 /// it is in use, and the file removed is the one that was looked at.
 inline sweep_result sweep_held(native_handle_type dir, const native_char_type* name, std::int64_t not_after,
-                               const char*& step, std::error_code& ec) noexcept {
+                               std::error_code& why, const char*& step, std::error_code& ec) noexcept {
     step = "inspect stale temporary file";
     sys::removal_candidate found{};
     const native_handle_type f = sys::open_for_removal(dir, name, found, ec);
     if (ec) return sweep_result::kept;
     if (found == sys::removal_candidate::missing) return sweep_result::gone;
     // In use (a writer at work), or not ours to judge: kept, not an error.
-    if (found != sys::removal_candidate::opened) return sweep_result::kept;
+    if (found == sys::removal_candidate::in_use) return sweep_result::in_use;
+    if (found != sys::removal_candidate::opened) {
+        why = std::make_error_code(std::errc::permission_denied);
+        return sweep_result::undecided;
+    }
     sweep_result result = sweep_result::kept;
     const sys::file_status held = sys::stat_handle(f, ec);
+    if (!ec && held.kind == sys::file_kind::regular && (held.modified > not_after || held.changed > not_after))
+        result = sweep_result::too_young;
     if (!ec && held.kind == sys::file_kind::regular && held.modified <= not_after && held.changed <= not_after) {
         step = "remove stale temporary file";
         sys::remove_open_file(f, dir, name, ec);
@@ -384,12 +473,12 @@ inline sweep_result sweep_held(native_handle_type dir, const native_char_type* n
 
 /// Looks at one candidate the platform's way.
 inline sweep_result sweep_one(native_handle_type dir, const native_char_type* name, std::int64_t not_after,
-                              const native_temp_affixes& affixes, bool nfs, const char*& step,
-                              std::error_code& ec) noexcept {
+                              const native_temp_affixes& affixes, bool nfs, open_files& open, std::error_code& why,
+                              const char*& step, std::error_code& ec) noexcept {
     if constexpr (sys::has_open_for_removal)
-        return sweep_held(dir, name, not_after, step, ec);
+        return sweep_held(dir, name, not_after, why, step, ec);
     else
-        return sweep_by_name(dir, name, not_after, affixes, nfs, step, ec);
+        return sweep_by_name(dir, name, not_after, affixes, nfs, open, why, step, ec);
 }
 
 /// Where a sweep stopped: the step and the file's name (empty if none).
@@ -398,9 +487,30 @@ struct sweep_failure {
     native_char_type name[sys::max_name + 1] = {};
 };
 
-/// Sweeps the directory `name` names relative to `at`.
+/// Adds what became of the candidate `name` to `report`.
+inline void note(sweep_report& report, const native_char_type* name, sweep_result result, const std::error_code& why) {
+    switch (result) {
+        case sweep_result::removed:
+            report.removed.emplace_back(name);
+            break;
+        case sweep_result::in_use:
+            report.in_use.emplace_back(name);
+            break;
+        case sweep_result::too_young:
+            report.too_young.emplace_back(name);
+            break;
+        case sweep_result::undecided:
+            report.undecided.push_back({std::filesystem::path(name), why});
+            break;
+        default:
+            break;
+    }
+}
+
+/// Sweeps the directory `name` names relative to `at`, telling `report` (if any) what
+/// became of each candidate.
 inline std::size_t sweep(native_handle_type at, const native_char_type* name, const stale_temp_options& options,
-                         sweep_failure& failure, std::error_code& ec) noexcept {
+                         sweep_failure& failure, std::error_code& ec, sweep_report* report = nullptr) noexcept {
     ec.clear();
     failure.step = "check options";
     const native_temp_affixes affixes(options);
@@ -433,13 +543,26 @@ inline std::size_t sweep(native_handle_type at, const native_char_type* name, co
     }
     std::size_t removed = 0;
     {
+        open_files open;
         sys::directory_reader reader(dir);
         for (;;) {
             failure.step = "read directory";
             const native_char_type* entry = reader.next(ec);
             if (entry == nullptr) break;
             if (!affixes.usable || !matches_temp_name(entry, affixes.prefix, affixes.suffix, affixes.target)) continue;
-            if (sweep_one(dir, entry, not_after, affixes, nfs, failure.step, ec) == sweep_result::removed) ++removed;
+            std::error_code why;
+            const sweep_result result = sweep_one(dir, entry, not_after, affixes, nfs, open, why, failure.step, ec);
+            if (result == sweep_result::removed) ++removed;
+            if (report != nullptr) {
+                try {
+                    note(*report, entry, result, why);
+                } catch (...) {
+                    if (!ec) {
+                        failure.step = "record the sweep's report";
+                        ec = std::make_error_code(std::errc::not_enough_memory);
+                    }
+                }
+            }
             if (ec) {
                 copy_c_string(failure.name, entry);
                 break;
@@ -467,9 +590,12 @@ inline std::size_t sweep(native_handle_type at, const native_char_type* name, co
 /// each system, and its limits, are in docs/design-notes.md.
 ///
 /// Platforms: all; "in use" is exact on Linux (a read lease) and Windows (an exclusive
-/// open), the age alone decides elsewhere and on filesystems without leases. On NFS
-/// (Linux tells it by the directory's filesystem) no lease is asked: the age alone
-/// decides for this client and every other one (docs/nfs.md).
+/// open), the age alone decides elsewhere. On NFS (Linux tells it by the directory's
+/// filesystem) no lease is asked, and on Linux filesystems without leases none answers:
+/// there a file that a process of this machine has open (a descriptor listed in
+/// /proc/PID/fd, listed once per sweep) is in use, one that might be open in a process
+/// the sweep cannot look into (another user's, when not root) is kept as undecided, and
+/// for other NFS clients the age alone decides (docs/nfs.md).
 /// On POSIX a candidate is first claimed: renamed, exclusively (renameat2 with
 /// RENAME_NOREPLACE; rename(2) to a fresh random name where the filesystem lacks it), to
 /// a random temporary name of its own, checked again under that name and removed, or
@@ -482,7 +608,9 @@ inline std::size_t sweep(native_handle_type at, const native_char_type* name, co
 /// older than options.older_than.
 /// System calls: the directory's open, its fstatfs (Linux), reads and close; per candidate on POSIX a stat,
 /// an open, an fstat, a lease (Linux, not on NFS), the claim's rename, a second stat and the
-/// unlink; on Windows an open, a stat of the handle and the removal through it.
+/// unlink; on Windows an open, a stat of the handle and the removal through it. Where
+/// the processes' files decide, once per sweep: the open and reads of /proc, and per
+/// process the open, reads and close of /proc/PID/fd and a statx per descriptor.
 /// Errors: invalid_argument (a separator or NUL in the options; on Windows, not UTF-8;
 /// or prefix and suffix both empty with no target), and those of opening, inspecting and reading
 /// the directory (ENOENT, ENOTDIR, EACCES, EMFILE, EIO), of looking at a file (EACCES,
@@ -531,6 +659,59 @@ inline std::size_t remove_stale_temps(const directory& dir, const stale_temp_opt
     }
     const std::size_t removed =
         ec ? 0 : detail::sweep(dir.native_handle(), detail::current_directory_name, options, failure, ec);
+    if (ec) detail::throw_sweep_error(dir.path(), failure, ec);
+    return removed;
+}
+
+/// remove_stale_temps(), filling `report` (emptied first) with what it removed and what
+/// it kept and why: in use, too young, or undecided with the reason. Errors as for
+/// remove_stale_temps(); also not_enough_memory (step "record the sweep's report"). On
+/// an error the report holds what was found up to it.
+inline std::size_t remove_stale_temps(const std::filesystem::path& directory, const stale_temp_options& options,
+                                      sweep_report& report, std::error_code& ec) noexcept {
+    report = sweep_report{};
+    detail::sweep_failure failure;
+    return detail::sweep(detail::sys::current_directory, directory.c_str(), options, failure, ec, &report);
+}
+
+/// remove_stale_temps() with a report, throwing filesystem_error naming the step, the
+/// directory and, if the error concerns one, the file.
+inline std::size_t remove_stale_temps(const std::filesystem::path& directory, const stale_temp_options& options,
+                                      sweep_report& report) {
+    report = sweep_report{};
+    std::error_code ec;
+    detail::sweep_failure failure;
+    const std::size_t removed =
+        detail::sweep(detail::sys::current_directory, directory.c_str(), options, failure, ec, &report);
+    if (ec) detail::throw_sweep_error(directory, failure, ec);
+    return removed;
+}
+
+/// remove_stale_temps() with a report in an open directory. Errors: bad_file_descriptor
+/// (the handle is not open), and as above.
+inline std::size_t remove_stale_temps(const directory& dir, const stale_temp_options& options, sweep_report& report,
+                                      std::error_code& ec) noexcept {
+    report = sweep_report{};
+    if (!dir.is_open()) {
+        ec = std::make_error_code(std::errc::bad_file_descriptor);
+        return 0;
+    }
+    detail::sweep_failure failure;
+    return detail::sweep(dir.native_handle(), detail::current_directory_name, options, failure, ec, &report);
+}
+
+/// remove_stale_temps() with a report in an open directory, throwing filesystem_error
+/// naming the step, the directory's path() and, if the error concerns one, the file.
+inline std::size_t remove_stale_temps(const directory& dir, const stale_temp_options& options, sweep_report& report) {
+    report = sweep_report{};
+    std::error_code ec;
+    detail::sweep_failure failure;
+    if (!dir.is_open()) {
+        failure.step = "remove stale temporary files (the directory is not open)";
+        ec = std::make_error_code(std::errc::bad_file_descriptor);
+    }
+    const std::size_t removed =
+        ec ? 0 : detail::sweep(dir.native_handle(), detail::current_directory_name, options, failure, ec, &report);
     if (ec) detail::throw_sweep_error(dir.path(), failure, ec);
     return removed;
 }

@@ -99,6 +99,13 @@ enum class sysop : unsigned char {
     read_umask,        ///< the umask read without changing it: the "Umask:" line of /proc/self/status
                        ///< (Linux 4.7 and later; open, read, close as one operation). For
                        ///< write_options::create_mode with owner_ids; not made on Windows
+    open_processes,    ///< openat(2) of /proc (`name` "/proc") or of a process's descriptors (`name`
+                       ///< "PID/fd" in `dir`, the /proc handle): remove_stale_temps() looking for
+                       ///< the files open on this machine (Linux only)
+    read_processes,    ///< getdents64(2) of /proc, or of a process's descriptors (`name` "PID/fd")
+                       ///< (Linux only)
+    stat_open_file,    ///< statx(2) with AT_STATX_DONT_SYNC of "PID/fd/N" (`name`) in `dir` (/proc),
+                       ///< following the link: the file a process's descriptor refers to (Linux only)
 };
 
 /// The name of an operation, as used in error messages and traces.
@@ -124,13 +131,14 @@ constexpr std::string_view to_string(sysop op) noexcept {
         "seek",           "fallocate",
         "statfs",         "open_lock_file",
         "lock",           "unlock",
-        "read_umask",
+        "read_umask",     "open_processes",
+        "read_processes", "stat_open_file",
     };
     return names[static_cast<unsigned>(op)];
 }
 
 /// The number of sysop values.
-inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::read_umask) + 1;
+inline constexpr unsigned sysop_count = static_cast<unsigned>(sysop::stat_open_file) + 1;
 
 /// One operation as the hook sees it. Unused fields are invalid_handle / nullptr / 0.
 struct syscall_info {

@@ -12,6 +12,7 @@
 #include <atomicwrites/atomic_writer.hpp>
 #include <atomicwrites/stale_temps.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -195,4 +196,60 @@ TEST_CASE("remove_stale_temps through a directory handle sweeps only its directo
     CHECK(ec == std::errc::bad_file_descriptor);
     const auto e = test::catch_error([&] { aw::remove_stale_temps(closed); });
     CHECK(e.code == std::errc::bad_file_descriptor);
+}
+
+TEST_CASE("a sweep's report lists what it removed and what it kept, and why", "[stale_temps][report]") {
+    test::temp_dir dir;
+    const fs::path first = leave_temp<named_temp_writer>(dir / "data");
+    const fs::path second = leave_temp<random_temp_writer>(dir / "data");
+    test::write_plain(dir / "data", "target");
+    // Too young for an hour: both kept, as too young; nothing else listed.
+    aw::sweep_report report;
+    CHECK(aw::remove_stale_temps(dir.path(), {.target_name = "data"}, report) == 0);
+    std::vector<fs::path> both = {first.filename(), second.filename()};
+    std::sort(both.begin(), both.end());
+    std::sort(report.too_young.begin(), report.too_young.end());
+    CHECK(report.too_young == both);
+    CHECK(report.removed.empty());
+    CHECK(report.in_use.empty());
+    CHECK(report.undecided.empty());
+#if defined(__linux__) || defined(_WIN32)
+    // A writer at work (a lease refused on Linux, a sharing violation on Windows).
+    random_temp_writer live(dir / "data", {.overwrite = true});
+    live.write(test::new_content);
+    live.flush();
+    std::error_code ec;
+    CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 0s, .target_name = "data"}, report, ec) == 2);
+    CHECK_FALSE(ec);
+    // In use; or, where its data reaches the file only now (NFS sends it to the server
+    // when the sweep asks for the file's status), changed too recently.
+    const std::vector<fs::path> live_name = {live.temp_path().filename()};
+    CHECK((report.in_use == live_name || report.too_young == live_name));
+    live.commit();
+#else
+    std::error_code ec;
+    CHECK(aw::remove_stale_temps(dir.path(), {.older_than = 0s, .target_name = "data"}, report, ec) == 2);
+    CHECK_FALSE(ec);
+#endif
+    std::sort(report.removed.begin(), report.removed.end());
+    CHECK(report.removed == both);
+    CHECK(report.in_use.size() + report.too_young.size() <= 1);
+    CHECK(report.undecided.empty());
+    CHECK(dir.names() == names{"data"});
+
+    // Through a directory handle, both forms; an error leaves the report as far as it got.
+    aw::directory handle(dir.path());
+    leave_temp<random_temp_writer>(dir / "data");
+    CHECK(aw::remove_stale_temps(handle, now_stale, report, ec) == 1);
+    CHECK(report.removed.size() == 1);
+    CHECK(aw::remove_stale_temps(handle, now_stale, report) == 0);
+    CHECK(report.removed.empty());
+    CHECK(aw::remove_stale_temps(dir / "missing", now_stale, report, ec) == 0);
+    CHECK(ec == std::errc::no_such_file_or_directory);
+    const test::thrown_error e = test::catch_error([&] { aw::remove_stale_temps(dir / "missing", now_stale, report); });
+    CHECK(e.code == std::errc::no_such_file_or_directory);
+    CHECK(test::contains(e.what, "open directory"));
+    aw::directory closed;
+    CHECK(aw::remove_stale_temps(closed, now_stale, report, ec) == 0);
+    CHECK(ec == std::errc::bad_file_descriptor);
 }

@@ -5,7 +5,9 @@
 // directory or FIFO named like a temporary file; a leftover second name of a published
 // file goes, the file stays; several sweeps at once remove each leftover once; every
 // failure of a call of the sweep is reported with the step and the path; a sweep as
-// another user keeps what it cannot judge.
+// another user keeps what it cannot judge. Where no lease answers (NFS, filesystems
+// without leases: forced here through the seam), the files open in the processes of
+// this machine decide, listed once per sweep, each of its calls failed in turn.
 #include <catch2/catch.hpp>
 
 #include <atomicwrites/links.hpp>
@@ -30,6 +32,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sched.h>
+#include <sys/mount.h>
+#endif
 
 #include "support.hpp"
 #include "support/stale_temps.hpp"
@@ -109,6 +115,109 @@ private:
     fs::path where_;
     bool mounted_ = false;
 };
+
+#if defined(__linux__)
+/// Runs `fn` (which returns an empty string for success, else what went wrong) as the
+/// first process of a new PID namespace with a /proc of its own, mounted in a private
+/// mount namespace that goes away with it (nothing outside sees the mount): the
+/// processes a sweep lists there are `fn`'s and its children, all of them visible.
+/// Root only; nullopt where namespaces cannot be made (a restricted container).
+template <class F>
+std::optional<std::string> in_own_processes(F&& fn) {
+    int out[2];
+    REQUIRE(::pipe(out) == 0);
+    const pid_t outer = ::fork();
+    REQUIRE(outer >= 0);
+    if (outer == 0) {
+        ::close(out[0]);
+        if (::unshare(CLONE_NEWNS | CLONE_NEWPID) != 0 ||
+            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+            ::_exit(100);
+        const pid_t inner = ::fork();
+        if (inner == 0) {
+            if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) ::_exit(100);
+            std::string result;
+            try {
+                result = fn();
+            } catch (const std::exception& e) {
+                result = std::string("threw: ") + e.what();
+            }
+            if (result.empty()) result = "ok";
+            const bool written = ::write(out[1], result.data(), result.size()) == static_cast<ssize_t>(result.size());
+            ::_exit(written ? 0 : 1);
+        }
+        int status = 0;
+        ::_exit(inner > 0 && ::waitpid(inner, &status, 0) == inner && WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+    }
+    ::close(out[1]);
+    std::string result;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) result.append(buf, static_cast<std::size_t>(n));
+    ::close(out[0]);
+    int status = 0;
+    REQUIRE(::waitpid(outer, &status, 0) == outer);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 100) return std::nullopt;
+    return result.empty() ? std::string("the namespace's process failed") : result;
+}
+
+/// A child process that holds `p` open (with `flags`) until released.
+class holder {
+public:
+    holder(const fs::path& p, int flags) {
+        int ready[2];
+        REQUIRE(::pipe(ready) == 0);
+        REQUIRE(::pipe(go_) == 0);
+        pid_ = ::fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            // Only its own ends of its own pipes: another holder's release must not
+            // wait for this one.
+            for (int fd = 3; fd < 1024; ++fd)
+                if (fd != ready[1] && fd != go_[0]) ::close(fd);
+            const int fd = ::open(p.c_str(), flags | O_CLOEXEC);
+            char c = fd >= 0 ? 'o' : 'e';
+            if (::write(ready[1], &c, 1) != 1 || ::read(go_[0], &c, 1) < 0) ::_exit(1);
+            ::_exit(0);
+        }
+        ::close(ready[1]);
+        ::close(go_[0]);
+        char c = 0;
+        opened_ = ::read(ready[0], &c, 1) == 1 && c == 'o';
+        ::close(ready[0]);
+    }
+    ~holder() { release(); }
+    holder(const holder&) = delete;
+    holder& operator=(const holder&) = delete;
+    bool opened() const { return opened_; }
+    pid_t pid() const { return pid_; }
+    /// Ends the child: the file is closed.
+    void release() {
+        if (pid_ <= 0) return;
+        ::close(go_[1]);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+    }
+
+private:
+    int go_[2] = {-1, -1};
+    pid_t pid_ = -1;
+    bool opened_ = false;
+};
+
+/// What a sweep found, in a line: "removed a b; in use c; young ; undecided d:13".
+std::string summary(const aw::sweep_report& r) {
+    std::string s = "removed";
+    for (const auto& n : r.removed) s += " " + n.string();
+    s += "; in use";
+    for (const auto& n : r.in_use) s += " " + n.string();
+    s += "; young";
+    for (const auto& n : r.too_young) s += " " + n.string();
+    s += "; undecided";
+    for (const auto& u : r.undecided) s += " " + u.name.string() + ":" + std::to_string(u.reason.value());
+    return s;
+}
+#endif
 
 }  // namespace
 
@@ -463,8 +572,15 @@ TEST_CASE("remove_stale_temps reports errors with the step and the path", "[stal
         };
         const std::size_t faults = test::stale::sweep_faults(
             recorded, leave, errnos, [](const test::stale::sweep_fault& f, const test::temp_dir& d) {
-                const bool lease_refused = f.op == sysop::lease && f.error != EINVAL;
-                if (f.op == sysop::close || (f.op == sysop::lease && !lease_refused)) {
+                const bool lease_refused = f.op == sysop::lease && (f.error == EAGAIN || f.error == EACCES);
+                if (f.op == sysop::lease && !lease_refused) {
+                    // No lease answer: the processes of this machine decide (the next
+                    // test case, where all of them are visible).
+                    if (f.removed == 1)
+                        test::stale::check_removed_anyway(f, d);
+                    else
+                        test::stale::check_kept(f, d);
+                } else if (f.op == sysop::close) {
                     // A failed close is not a step that matters (the file is removed or was
                     // never touched); no lease support: the age decides.
                     test::stale::check_removed_anyway(f, d);
@@ -481,14 +597,30 @@ TEST_CASE("remove_stale_temps reports errors with the step and the path", "[stal
         CHECK(faults >= 2 * recorded.size());
         test::report_figure("stale temps: " + std::to_string(faults) + " faults injected into a sweep");
     }
-    SECTION("where leases are not supported, the age decides") {
+    SECTION("where leases are not supported, the processes of this machine decide") {
+        // Here every process is visible or some are not (another user's, one with more
+        // privileges than root has here): removed, or kept as undecided with EACCES.
         leave_temp<random_temp_writer>(dir / "data");
+        const names before = dir.names();
         test::scripted_hook hook;
         hook.fail_every(sysop::lease, EINVAL);
-        aw::scoped_syscall_hook scope(hook);
-        CHECK(aw::remove_stale_temps(dir.path(), now_stale) == 1);
+        aw::sweep_report report;
+        std::size_t removed = 0;
+        {
+            aw::scoped_syscall_hook scope(hook);
+            removed = aw::remove_stale_temps(dir.path(), now_stale, report);
+        }
         CHECK(hook.count(sysop::lease) == 1);
-        CHECK(dir.names().empty());
+        CHECK(hook.count(sysop::open_processes) >= (aw::detail::sys::has_open_file_list ? 1u : 0u));
+        if (removed == 1) {
+            CHECK(report.removed == std::vector<fs::path>{before[0]});
+            CHECK(dir.names().empty());
+        } else {
+            REQUIRE(report.undecided.size() == 1);
+            CHECK(report.undecided[0].name == before[0]);
+            CHECK(report.undecided[0].reason == std::errc::permission_denied);
+            CHECK(dir.names() == before);
+        }
     }
 }
 
@@ -555,3 +687,224 @@ TEST_CASE("remove_stale_temps through a directory handle sweeps the directory it
     const auto e = test::catch_error([&] { aw::remove_stale_temps(closed); });
     CHECK(e.code == std::errc::bad_file_descriptor);
 }
+
+#if defined(__linux__)
+namespace {
+
+/// Fails every lease with EINVAL, as a filesystem without leases answers (the path the
+/// sweep takes on NFS too), and the calls of the list of open files it is told to: the
+/// first of `op`, those of the process `pid` ("PID/fd..."), or every one.
+class no_lease_hook : public aw::syscall_hook {
+public:
+    enum class where { first, of_process, every };
+    std::optional<sysop> op;
+    int error = 0;
+    where at = where::first;
+    pid_t pid = 0;
+    std::size_t seen = 0;
+    std::size_t failed = 0;
+    std::size_t proc_opens = 0;
+
+    int before(aw::syscall_info& info) noexcept override {
+        if (info.op == sysop::lease) return EINVAL;
+        if (info.op == sysop::open_processes && info.name != nullptr && std::string(info.name) == "/proc") ++proc_opens;
+        if (!op || info.op != *op) return 0;
+        const std::size_t nth = seen++;
+        bool hit = at == where::every || (at == where::first && nth == 0);
+        if (at == where::of_process && info.name != nullptr) {
+            const std::string prefix = std::to_string(pid) + "/fd";
+            hit = std::string(info.name).rfind(prefix, 0) == 0;
+        }
+        if (hit) ++failed;
+        return hit ? error : 0;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("where no lease answers, a file open in a process of this machine is kept", "[stale_temps][processes]") {
+    if (!test::is_root()) {
+        WARN("skipped: a PID namespace of its own needs root");
+        return;
+    }
+    test::temp_dir dir;
+    leave_temp<random_temp_writer>(dir / "held");
+    leave_temp<random_temp_writer>(dir / "read");
+    leave_temp<random_temp_writer>(dir / "free");
+    const std::string held = starting_with(dir, ".held.").at(0);
+    const std::string read = starting_with(dir, ".read.").at(0);
+    const std::string free = starting_with(dir, ".free.").at(0);
+    const auto result = in_own_processes([&]() -> std::string {
+        holder writer(dir / held, O_WRONLY);
+        holder reader(dir / read, O_RDONLY);
+        if (!writer.opened() || !reader.opened()) return "the holders could not open their files";
+        no_lease_hook hook;
+        aw::sweep_report report;
+        std::size_t removed = 0;
+        {
+            aw::scoped_syscall_hook scope(hook);
+            removed = aw::remove_stale_temps(dir.path(), now_stale, report);
+        }
+        // Open for writing or only for reading: in use either way. One list per sweep.
+        std::string expected = "removed " + free + "; in use ";
+        const std::string first = std::min(held, read);
+        const std::string second = std::max(held, read);
+        const std::string got = summary(report);
+        if (removed != 1 || report.removed != std::vector<fs::path>{free} || report.in_use.size() != 2 ||
+            !report.undecided.empty() || !report.too_young.empty())
+            return "first sweep: " + got;
+        if (hook.proc_opens != 1) return "listed " + std::to_string(hook.proc_opens) + " times";
+        if (dir.names() != names{read, held} && dir.names() != names{held, read}) return "left after the first sweep";
+        // Closed: now they go.
+        writer.release();
+        reader.release();
+        {
+            aw::scoped_syscall_hook scope(hook);
+            removed = aw::remove_stale_temps(dir.path(), now_stale, report);
+        }
+        if (removed != 2 || !report.in_use.empty() || !report.undecided.empty())
+            return "second sweep: " + summary(report);
+        if (!dir.names().empty()) return "left after the second sweep";
+        return {};
+    });
+    if (!result) {
+        WARN("skipped: no PID and mount namespaces here");
+        return;
+    }
+    CHECK(*result == "ok");
+}
+
+TEST_CASE("a process the sweep cannot look into leaves a file undecided, and says why", "[stale_temps][processes]") {
+    if (!test::is_root() || !aw::detail::sys::has_open_file_list) {
+        WARN("skipped: changing ids needs root; the list of open files is Linux's");
+        return;
+    }
+    test::temp_dir dir;
+    REQUIRE(::chmod(dir.path().c_str(), 0777) == 0);
+    leave_temp<random_temp_writer>(dir / "data");
+    const names before = dir.names();
+    REQUIRE(::chown((dir / before[0]).c_str(), 65534, 65534) == 0);
+    // As nobody, root's processes (this test's parent among them) cannot be looked into.
+    const int code = test::as_nobody(dir.path(), X_OK, [&] {
+        no_lease_hook hook;
+        aw::sweep_report report;
+        std::error_code ec;
+        aw::scoped_syscall_hook scope(hook);
+        const std::size_t removed = aw::remove_stale_temps(dir.path(), now_stale, report, ec);
+        if (ec || removed != 0) return 10;
+        if (report.undecided.size() != 1 || report.undecided[0].name != before[0]) return 11;
+        return report.undecided[0].reason == std::errc::permission_denied ? 0 : 12;
+    });
+    if (code == test::nobody_unreachable) {
+        WARN("skipped: the test directory is not reachable for uid 65534");
+        return;
+    }
+    CHECK(code == 0);
+    CHECK(dir.names() == before);
+}
+
+TEST_CASE("each call of the list of open files fails in turn", "[stale_temps][processes][errors]") {
+    if (!test::is_root()) {
+        WARN("skipped: a PID namespace of its own needs root");
+        return;
+    }
+    struct fault {
+        sysop op;
+        int error;
+        no_lease_hook::where at;
+    };
+    using where = no_lease_hook::where;
+    std::vector<fault> faults;
+    for (const int e : {EACCES, ENOENT, EMFILE, ENOMEM, EIO}) {
+        for (const where at : {where::first, where::of_process, where::every}) {
+            faults.push_back({sysop::open_processes, e, at});
+            faults.push_back({sysop::read_processes, e, at});
+            faults.push_back({sysop::stat_open_file, e, at});
+        }
+    }
+    for (const int e : {ESRCH, ESTALE}) faults.push_back({sysop::stat_open_file, e, where::every});
+    faults.push_back({sysop::open_processes, ESRCH, where::of_process});
+    faults.push_back({sysop::read_processes, ESRCH, where::of_process});
+    for (const where at : {where::first, where::every}) faults.push_back({sysop::close, EIO, at});
+
+    std::size_t injected = 0;
+    const auto result = in_own_processes([&]() -> std::string {
+        std::string problems;
+        for (const fault& f : faults) {
+            for (const bool throwing : {false, true}) {
+                test::temp_dir d;
+                leave_temp<random_temp_writer>(d / "held");
+                leave_temp<random_temp_writer>(d / "free");
+                const std::string held = starting_with(d, ".held.").at(0);
+                const std::string free = starting_with(d, ".free.").at(0);
+                holder h(d / held, O_WRONLY);
+                no_lease_hook hook;
+                hook.op = f.op;
+                hook.error = f.error;
+                hook.at = f.at;
+                hook.pid = h.pid();
+                aw::sweep_report report;
+                std::error_code ec;
+                {
+                    aw::scoped_syscall_hook scope(hook);
+                    if (throwing) {
+                        try {
+                            aw::remove_stale_temps(d.path(), now_stale, report);
+                        } catch (const std::exception& e) {
+                            ec = std::make_error_code(std::errc::io_error);
+                        }
+                    } else {
+                        aw::remove_stale_temps(d.path(), now_stale, report, ec);
+                    }
+                }
+                if (hook.failed == 0) continue;  // no such call (a close of the first)
+                ++injected;
+                // What the failure means: the process (or its descriptor) is gone
+                // (ENOENT, ESRCH; ESTALE: its file is gone from the server), so its
+                // file counts as closed; a failed close changes nothing; anything
+                // else leaves the list incomplete: whatever is not listed is undecided.
+                const bool ended = f.error == ENOENT || f.error == ESRCH || f.error == ESTALE;
+                const std::string both = std::min(free, held) + " " + std::max(free, held);
+                std::string expected = "undecided";
+                if (f.op == sysop::close || (f.op == sysop::stat_open_file && f.at == where::first && ended))
+                    // Not the holder's descriptor (the first stat is of this process's).
+                    expected = "removed " + free + "; in use " + held + "; young; undecided";
+                else if (ended && f.at == where::of_process && f.op != sysop::stat_open_file && f.error != ESTALE)
+                    expected = "removed " + both + "; in use; young; undecided";
+                else if (ended && f.op == sysop::stat_open_file)
+                    expected = "removed " + both + "; in use; young; undecided";
+                std::string got = summary(report);
+                bool ok = !ec;
+                if (expected == "undecided") {
+                    // Both kept, with the error; the first one the list met.
+                    ok = ok && report.removed.empty() && report.undecided.size() + report.in_use.size() == 2 &&
+                         !report.undecided.empty();
+                    for (const auto& u : report.undecided) ok = ok && u.reason.value() == f.error;
+                    ok = ok && d.names().size() == 2;
+                } else {
+                    // The order of the names is the directory's: compare as sets.
+                    std::vector<fs::path> removed = report.removed;
+                    std::sort(removed.begin(), removed.end());
+                    std::string r = "removed";
+                    for (const auto& n : removed) r += " " + n.string();
+                    got = r + got.substr(got.find(';'));
+                    ok = ok && got == expected;
+                }
+                if (!ok)
+                    problems += std::string(aw::to_string(f.op)) + "!" + std::to_string(f.error) + " at " +
+                                std::to_string(static_cast<int>(f.at)) + (throwing ? " (throwing)" : "") + ": got [" +
+                                got + "], expected [" + expected + "]" + (ec ? " error " + ec.message() : "") + "\n";
+            }
+        }
+        if (injected < faults.size()) problems += "only " + std::to_string(injected) + " faults injected\n";
+        return problems;
+    });
+    if (!result) {
+        WARN("skipped: no PID and mount namespaces here");
+        return;
+    }
+    CHECK(*result == "ok");
+    test::report_figure("stale temps: " + std::to_string(2 * faults.size()) +
+                        " faults injected into the list of open files");
+}
+#endif

@@ -427,7 +427,7 @@ TEST_CASE("a hook may shorten writes", "[hook]") {
 }
 
 TEST_CASE("operation names", "[hook]") {
-    CHECK(aw::sysop_count == 41);
+    CHECK(aw::sysop_count == 44);
     const char* names[] = {"open_directory", "open_file",
                            "stat",           "readlink",
                            "create_file",    "create_anonymous",
@@ -448,7 +448,8 @@ TEST_CASE("operation names", "[hook]") {
                            "seek",           "fallocate",
                            "statfs",         "open_lock_file",
                            "lock",           "unlock",
-                           "read_umask"};
+                           "read_umask",     "open_processes",
+                           "read_processes", "stat_open_file"};
     REQUIRE(aw::sysop_count == std::size(names));
     for (unsigned i = 0; i < aw::sysop_count; ++i) CHECK(aw::to_string(static_cast<sysop>(i)) == names[i]);
     static_assert(aw::to_string(sysop::rename) == "rename");

@@ -8,7 +8,10 @@
 #include <atomicwrites/detail/sys_types.hpp>
 #include <atomicwrites/detail/windows/file.hpp>
 
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace atomicwrites {
 inline namespace v1 {
@@ -72,6 +75,17 @@ inline bool on_nfs(handle dir, std::error_code& ec) noexcept {
     (void)dir;
     ec.assign(ERROR_NOT_SUPPORTED, std::system_category());
     return false;
+}
+
+/// Whether a file is in use is told by opening it: list_open_files() is not needed.
+inline constexpr bool has_open_file_list = false;
+
+/// Never called (has_open_file_list is false): answers ERROR_NOT_SUPPORTED.
+inline void list_open_files(handle exclude, std::vector<std::pair<std::uint64_t, std::uint64_t>>& ids,
+                            std::error_code& incomplete) noexcept {
+    (void)exclude;
+    (void)ids;
+    incomplete.assign(ERROR_NOT_SUPPORTED, std::system_category());
 }
 
 /// A file can be opened so that nobody else can write, rename or delete it, and removed
