@@ -5,7 +5,8 @@
 //   target/<bytes>   the default write_file() by path, the same with metadata fresh, a
 //                    directory handle, with prealloc_mode::always and ::never, the hand-written (a'), (a'+mode), (a)
 //                    and (a+unique), and the peers built in (GLib, Qt: peers.hpp), each replacing its own file once per
-//                    iteration, in rotating order; medians over five repetitions.
+//                    iteration, in rotating order; medians over five repetitions (or
+//                    --benchmark_repetitions=N).
 //
 // Counters (medians of the per-write latencies of the run):
 //   <who>_us         each contender's time per write (µs)
@@ -151,7 +152,7 @@ void add() {
         ->UseManualTime()
         ->Unit(benchmark::kMicrosecond)
         ->MinTime(given_min_time > 0 ? given_min_time : 0.3)
-        ->Repetitions(5)
+        ->Repetitions(given_repetitions > 0 ? given_repetitions : 5)
         ->DisplayAggregatesOnly(true);
 }
 

@@ -59,6 +59,9 @@ inline bool full_run = false;
 inline bool anonymous_files = false;
 /// --benchmark_min_time when given, else 0.
 inline double given_min_time = 0;
+/// --benchmark_repetitions=N as given (0: not given), for programs that set their own
+/// count: a count set in the program would otherwise override the option silently.
+inline int given_repetitions = 0;
 
 // --- measuring ---------------------------------------------------------------------
 
@@ -289,6 +292,8 @@ inline int run(int argc, char** argv, const program& p) {
                           << p.options << "\n";
             if (arg.starts_with("--benchmark_min_time="))
                 given_min_time = std::atof(std::string(arg.substr(21)).c_str());
+            if (arg.starts_with("--benchmark_repetitions="))
+                given_repetitions = std::atoi(std::string(arg.substr(24)).c_str());
             if (arg.starts_with("--benchmark_format=") && arg != "--benchmark_format=console") console = false;
             args.push_back(argv[i]);
         }

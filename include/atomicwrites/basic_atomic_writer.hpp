@@ -206,7 +206,7 @@ public:
     /// the position of write() and stream() where it was; a hole before `offset` reads
     /// as zeros. For editing a copy of the target (write_options::start, edit.hpp).
     /// Errors: those of write(); an error sticks, and commit() then fails with it.
-    /// Platforms: POSIX (not_supported on Windows).
+    /// Platforms: POSIX and Windows.
     void pwrite(std::uint64_t offset, std::span<const std::byte> data, std::error_code& ec) noexcept {
         if (edit_ready(ec))
             detail::edit_pwrite(s_, offset, reinterpret_cast<const char*>(data.data()), data.size(), ec);

@@ -35,7 +35,7 @@ inline write_options edit_options(write_options options) noexcept {
 /// as for atomic_write(), except that `overwrite` is always true and `start` is
 /// start_mode::copy_of_target unless copy_of_existing_target is given.
 /// Throws filesystem_error naming the failed step (durability_error after publication).
-/// Platforms: POSIX (on Windows, not_supported).
+/// Platforms: POSIX and Windows (block cloning on ReFS, else reads and writes).
 ///
 ///     atomicwrites::atomic_edit("disk.img", [&](atomicwrites::atomic_writer& w) {
 ///         w.pwrite(4096 * 1000, block);  // one block changed; the rest is shared

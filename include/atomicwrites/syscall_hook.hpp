@@ -77,18 +77,23 @@ enum class sysop : unsigned char {
     remove_directory,  ///< unlinkat(2) with AT_REMOVEDIR; RemoveDirectoryW
     syncfs,            ///< syncfs(2): flush the whole filesystem holding `file` (Linux only; group::syncfs)
     clone,             ///< ioctl(FICLONE) (Linux): `file` becomes a copy of the file `dir` sharing its
-                       ///< blocks (reflink; write_options::start); not made on Windows
+                       ///< blocks (reflink; write_options::start); on Windows block cloning
+                       ///< (FSCTL_DUPLICATE_EXTENTS_TO_FILE with what it needs first: the size, the
+                       ///< sparse and integrity settings), one seam call for the whole copy
     copy_range,        ///< copy_file_range(2) (Linux): up to `size` bytes from the file `dir` to `file`,
                        ///< at both files' positions; not made on Windows
     read,              ///< read(2) of up to `size` bytes from `file` (a copy of the target done by
-                       ///< hand, read_file()); ReadFile (read_file())
+                       ///< hand, read_file()); ReadFile
     pwrite,            ///< pwrite(2) of `size` bytes to `file` at `offset`; `size` may be lowered by
-                       ///< the hook, as for write; not made on Windows
-    truncate,          ///< ftruncate(2) of `file` to `size` bytes; not made on Windows
+                       ///< the hook, as for write; WriteFile with the offset in an OVERLAPPED (the
+                       ///< position put back)
+    truncate,          ///< ftruncate(2) of `file` to `size` bytes; SetFileInformationByHandle
+                       ///< (FileEndOfFileInfo)
     seek,              ///< lseek(2) of `file` to `offset` (`size` 0: from the start, 1: from the
-                       ///< position, 2: from the end); not made on Windows
+                       ///< position, 2: from the end); SetFilePointerEx
     fallocate,         ///< fallocate(2) with FALLOC_FL_KEEP_SIZE (Linux): reserves `size` bytes of
-                       ///< `file` at `offset` (write_options::prealloc)
+                       ///< `file` at `offset` (write_options::prealloc); SetFileInformationByHandle
+                       ///< (FileAllocationInfo) when the file has less
     statfs,            ///< fstatfs(2) of `file`: which filesystem holds it (Linux: prealloc_mode::automatic,
                        ///< the sweep on NFS); not made on Windows
     open_lock_file,    ///< openat(2) with O_RDWR|O_CREAT|O_NOFOLLOW of the lock file `name` beside a

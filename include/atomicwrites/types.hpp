@@ -128,7 +128,8 @@ enum class start_mode : unsigned char {
     /// content; pwrite(), truncate() and append() edit it (see edit.hpp). A missing
     /// target (or, with symlink_mode::replace, a link) starts empty. As for any write, an
     /// existing target is replaced only with `overwrite`.
-    /// POSIX; on Windows the writer fails with not_supported.
+    /// On Windows: block cloning on ReFS (FSCTL_DUPLICATE_EXTENTS_TO_FILE), else reads
+    /// and writes.
     copy_of_target,
     /// As copy_of_target, but a missing target is an error (no_such_file_or_directory).
     copy_of_existing_target,
@@ -137,7 +138,8 @@ enum class start_mode : unsigned char {
 /// Whether a writer reserves the file's space (fallocate) before writing, when it knows
 /// the size: write_file(), a batch's writes, basic_atomic_writer::reserve(). The space is
 /// reserved without changing the file's size (FALLOC_FL_KEEP_SIZE), so fewer bytes
-/// written than reserved leave no zeros. Linux; elsewhere nothing is reserved.
+/// written than reserved leave no zeros. Linux (fallocate) and Windows (FileAllocationInfo,
+/// never chosen by automatic there); elsewhere nothing is reserved.
 enum class prealloc_mode : unsigned char {
     /// Where it was measured to pay: on ext4, for 16 MiB and more (one fstatfs to know
     /// the filesystem, at that size only). Not on XFS, btrfs or tmpfs, nor for smaller

@@ -81,7 +81,7 @@ inline copy_method start_from_target(writer_state& s, const sys::file_status& st
         return copy_method::none;
     }
     s.step = "open target to copy it";
-    native_handle_type from = sys::open_file(s.dir, s.name, ec);
+    native_handle_type from = sys::open_to_copy(s.dir, s.name, ec);
     if (ec) return copy_method::none;
     s.step = "copy target into temporary file";
     const copy_method used = copy_contents(s.file.file, from, ec);

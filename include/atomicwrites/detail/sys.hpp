@@ -17,9 +17,9 @@
 /// rename_open_file (a rename through the open file's handle). For links and trees
 /// (detail/posix/links.hpp, detail/windows/links.hpp): symlink, rename_exchange (where
 /// has_rename_exchange; ATOMICWRITES_HAS_RENAME_EXCHANGE on POSIX), make_directory,
-/// remove_directory. For write_options::start and editing in place (detail/posix/copy.hpp;
-/// on Windows answering not_supported): clone, copy_range, read, pwrite_all, truncate,
-/// seek, allocate, filesystem_type. For versions.hpp (detail/posix/lock.hpp,
+/// remove_directory. For write_options::start and editing in place (detail/posix/copy.hpp,
+/// detail/windows/copy.hpp): clone, copy_range, read, pwrite_all, truncate,
+/// seek, allocate, filesystem_type, open_to_copy. For versions.hpp (detail/posix/lock.hpp,
 /// detail/windows/lock.hpp): open_for_reading, read_some, open_lock_file, lock, lock_busy,
 /// unlock. For write_options::create_mode with owner_ids: read_umask.
 ///

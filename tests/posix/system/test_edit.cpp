@@ -5,8 +5,9 @@
 // the middle, the end, past the end, and cuts give exactly the expected bytes; the target
 // is untouched until the commit; a failed copy leaves nothing; a failure injected at
 // every call of an edit leaves the old file or the new one and no temporary file; every
-// crash state of an edit by a durable writer is the old file or the new one. The stream's
-// position shows a long write's progress; in the long run, writes over 2 GiB loop.
+// crash state of an edit by a durable writer is the old file or the new one; in the long
+// run, writes over 2 GiB loop. What holds on every platform (a missing target, a failed
+// copy, the stream's position) is tests/behaviour/test_edit_portable.cpp's.
 #include <catch2/catch.hpp>
 
 #include <atomicwrites/edit.hpp>
@@ -164,52 +165,6 @@ TEST_CASE("edits of a copy of the target give exactly the expected bytes on each
     }
 }
 
-TEST_CASE("a missing target starts empty, or is an error with copy_of_existing_target", "[edit]") {
-    test::temp_dir dir(test::fast_base());
-    aw::atomic_edit(dir / "new", [](aw::atomic_writer& w) { w.append("first line\n"); });
-    CHECK(test::read_file(dir / "new") == "first line\n");
-
-    std::error_code ec;
-    const aw::commit_state s = aw::atomic_edit(
-        dir / "missing", [](aw::atomic_writer& w) { w.append("x"); },
-        {.start = aw::start_mode::copy_of_existing_target}, ec);
-    CHECK(ec == std::errc::no_such_file_or_directory);
-    CHECK(s == aw::commit_state::unchanged);
-    CHECK(dir.names() == std::vector<std::string>{"new"});
-
-    // A writer without overwrite refuses an existing target, copy or not.
-    aw::atomic_writer w(dir / "new", {.start = aw::start_mode::copy_of_target}, ec);
-    CHECK(ec == std::errc::file_exists);
-}
-
-TEST_CASE("a failed copy names its step and the target and leaves nothing", "[edit]") {
-    test::temp_dir dir(test::fast_base());
-    for (const sysop op : {sysop::clone, sysop::copy_range, sysop::read, sysop::write, sysop::open_file}) {
-        INFO("failing " << aw::to_string(op));
-        test::write_plain(dir / "target", test::old_content);
-        test::scripted_hook hook;
-        hook.fail_every(op, EIO);                   // the first rule that matches wins
-        hook.fail_every(sysop::clone, EOPNOTSUPP);  // so that copy_range is tried
-        if (op == sysop::read || op == sysop::write) hook.fail_every(sysop::copy_range, EXDEV);
-        std::string what;
-        {
-            aw::scoped_syscall_hook scope(hook);
-            try {
-                aw::atomic_edit(dir / "target", [](aw::atomic_writer& w) { w.append("new"); });
-            } catch (const fs::filesystem_error& e) {
-                what = e.what();
-                CHECK(e.code().value() == EIO);
-            }
-        }
-        INFO("calls: " << hook.trace());
-        CHECK(test::contains(what,
-                             op == sysop::open_file ? "open target to copy it" : "copy target into temporary file"));
-        CHECK(test::contains(what, (dir / "target").string()));
-        CHECK(test::read_file(dir / "target") == test::old_content);
-        CHECK(dir.names() == std::vector<std::string>{"target"});
-    }
-}
-
 TEST_CASE("a failure injected at every call of an edit leaves the old file or the new one", "[edit][faults]") {
     test::temp_dir base(test::fast_base());
     std::vector<std::unique_ptr<test::loop_image>> images;
@@ -343,32 +298,6 @@ TEST_CASE("every crash state of an edit is the old file or the new one; sync::no
         check_crash_states<aw::basic_atomic_writer<aw::sync::fdatasync>>(p.dir, true);
         check_crash_states<aw::basic_atomic_writer<aw::sync::none>>(p.dir, false);
     }
-}
-
-TEST_CASE("the stream's position shows how far a long write got, and seeks", "[edit][progress]") {
-    test::temp_dir dir(test::fast_base());
-    const std::string chunk = test::pattern(100000, 8);
-    aw::atomic_write(dir / "f",
-                     [&](aw::atomic_writer& w) {
-                         std::ostream& out = w.stream();
-                         CHECK(out.tellp() == 0);
-                         for (int i = 1; i <= 5; ++i) {
-                             out << chunk;
-                             CHECK(out.tellp() == static_cast<std::streamoff>(i * chunk.size()));
-                         }
-                         w.write(std::string_view("abc"));  // write() and the stream share the buffer and the position
-                         CHECK(out.tellp() == static_cast<std::streamoff>(5 * chunk.size() + 3));
-                         out.seekp(2);
-                         out << "XY";
-                         CHECK(out.tellp() == 4);
-                         CHECK(out.good());
-                     },
-                     {.overwrite = true});
-    std::string expected;
-    for (int i = 0; i < 5; ++i) expected += chunk;
-    expected += "abc";
-    expected.replace(2, 2, "XY");
-    CHECK(test::read_file(dir / "f") == expected);
 }
 
 namespace {

@@ -2,7 +2,7 @@
 /// \file
 /// The OS operations on POSIX systems for starting a file as a copy of another and
 /// editing it in place: clone (FICLONE), copy_range (copy_file_range), read, pwrite_all,
-/// truncate, seek, allocate (fallocate), filesystem_type (fstatfs). Not API: include
+/// truncate, seek, allocate (fallocate), filesystem_type (fstatfs), open_to_copy. Not API: include
 /// <atomicwrites/detail/sys.hpp>. Every call goes through the thread's syscall_hook.
 #ifndef ATOMICWRITES_DETAIL_POSIX_COPY_HPP
 #define ATOMICWRITES_DETAIL_POSIX_COPY_HPP
@@ -220,6 +220,12 @@ inline std::uint64_t filesystem_type(handle file, std::error_code& ec) noexcept 
     (void)ec;
     return 0;
 #endif
+}
+
+/// Opens the target of a copy (write_options::start) for reading: open_file(), which
+/// is read-only here (Windows needs a handle of its own for this).
+inline handle open_to_copy(handle dir, const char* name, std::error_code& ec) noexcept {
+    return open_file(dir, name, ec);
 }
 
 }  // namespace detail::sys

@@ -5,7 +5,7 @@
 #define ATOMICWRITES_DETAIL_WINDOWS_SYS_HPP
 
 #include <atomicwrites/detail/sys_types.hpp>
-#include <atomicwrites/detail/windows/copy.hpp>    // copying and editing in place: not supported
+#include <atomicwrites/detail/windows/copy.hpp>    // block cloning, read, pwrite, truncate, seek
 #include <atomicwrites/detail/windows/file.hpp>    // open, create, stat, read_link, write, flush, mode
 #include <atomicwrites/detail/windows/links.hpp>   // symlink, make/remove_directory; no exchange
 #include <atomicwrites/detail/windows/lock.hpp>    // open_for_reading, read_some, lock files
