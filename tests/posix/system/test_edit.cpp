@@ -25,12 +25,14 @@
 
 #include "support.hpp"
 #include "support/crash_model.hpp"
+#include "support/edits.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace aw = atomicwrites;
 using aw::sysop;
+using test::edits::check_edits;
 
 /// Where the edits are tried: a fast tmpfs always, loop images as root.
 struct place {
@@ -59,90 +61,6 @@ std::vector<place> places(const test::temp_dir& base, std::vector<std::unique_pt
     return out;
 }
 
-/// The calls of `op` that succeeded.
-std::size_t made(const test::scripted_hook& h, sysop op) {
-    std::size_t n = 0;
-    for (const auto& c : h.calls) n += c.op == op && c.error == 0 ? 1 : 0;
-    return n;
-}
-
-struct edit_case {
-    std::string name;
-    std::function<void(aw::atomic_writer&)> edit;
-    std::function<std::string(std::string)> expect;
-};
-
-std::vector<edit_case> edit_cases(std::size_t size) {
-    const std::string block = test::pattern(4096, 7);
-    return {
-        {"at the start", [](aw::atomic_writer& w) { w.pwrite(0, std::string_view("START")); },
-         [](std::string s) { return s.replace(0, 5, "START"); }},
-        {"in the middle", [size, block](aw::atomic_writer& w) { w.pwrite(size / 2, block); },
-         [size, block](std::string s) { return s.replace(size / 2, block.size(), block); }},
-        {"over the end", [size](aw::atomic_writer& w) { w.pwrite(size - 2, std::string_view("ENDS")); },
-         [size](std::string s) { return s.replace(size - 2, 2, "ENDS"); }},
-        {"past the end (a hole of zeros)",
-         [size](aw::atomic_writer& w) { w.pwrite(size + 100, std::string_view("far")); },
-         [](std::string s) { return s + std::string(100, '\0') + "far"; }},
-        {"appended", [](aw::atomic_writer& w) { w.append(test::as_bytes("tail")); },
-         [](std::string s) { return s + "tail"; }},
-        {"written after the copy", [](aw::atomic_writer& w) { w.write(std::string_view("more")); },
-         [](std::string s) { return s + "more"; }},
-        {"cut", [](aw::atomic_writer& w) { w.truncate(1000); }, [](std::string s) { return s.substr(0, 1000); }},
-        {"cut, then streamed at the new end",
-         [](aw::atomic_writer& w) {
-             w.truncate(10);
-             w.stream().seekp(0, std::ios_base::end);
-             w.stream() << "abc";
-         },
-         [](std::string s) { return s.substr(0, 10) + "abc"; }},
-        {"several edits",
-         [](aw::atomic_writer& w) {
-             w.pwrite(1, std::string_view("x"));
-             w.append("y");
-             w.pwrite(3, test::as_bytes("z"));
-             w.stream().seekp(5);
-             w.stream() << "w";
-         },
-         [](std::string s) {
-             s[1] = 'x';
-             s[3] = 'z';
-             s[5] = 'w';
-             return s + "y";
-         }},
-    };
-}
-
-/// Runs every edit case in `dir`, checking the bytes, the target before the commit, the
-/// copy method, and that nothing is left behind. `rules` adds faults to the hook.
-void check_edits(const fs::path& dir, sysop expected_copy, const std::function<void(test::scripted_hook&)>& rules) {
-    const std::size_t size = 3 * 1024 * 1024 + 123;
-    const std::string original = test::pattern(size, 3);
-    const fs::path target = dir / "target";
-    for (const edit_case& c : edit_cases(size)) {
-        INFO("edit " << c.name);
-        test::write_plain(target, original);
-        const std::uint64_t inode = test::inode_of(target);
-        test::scripted_hook hook;
-        rules(hook);
-        {
-            aw::scoped_syscall_hook scope(hook);
-            aw::atomic_edit(target, [&](aw::atomic_writer& w) {
-                c.edit(w);
-                w.flush();
-                // Not published yet: the target is the old file, under its old inode.
-                CHECK(test::inode_of(target) == inode);
-                CHECK(test::read_file(target) == original);
-                CHECK(test::temp_dir::list(dir).size() == 2);
-            });
-        }
-        INFO("calls: " << hook.trace());
-        CHECK(made(hook, expected_copy) >= 1);
-        CHECK(test::read_file(target) == c.expect(original));
-        CHECK(test::temp_dir::list(dir) == std::vector<std::string>{"target"});
-    }
-}
-
 }  // namespace
 
 TEST_CASE("edits of a copy of the target give exactly the expected bytes on each filesystem", "[edit]") {
@@ -150,15 +68,15 @@ TEST_CASE("edits of a copy of the target give exactly the expected bytes on each
     std::vector<std::unique_ptr<test::loop_image>> images;
     for (const place& p : places(base, images)) {
         INFO("filesystem " << p.name);
-        check_edits(p.dir, p.copy, [](test::scripted_hook&) {});
+        check_edits(p.dir, {p.copy}, [](test::scripted_hook&) {});
         // The fallbacks, forced through the seam: no clone, then no copy in the kernel.
-        check_edits(p.dir, sysop::copy_range, [](test::scripted_hook& h) { h.fail_every(sysop::clone, EOPNOTSUPP); });
-        check_edits(p.dir, sysop::read, [](test::scripted_hook& h) {
+        check_edits(p.dir, {sysop::copy_range}, [](test::scripted_hook& h) { h.fail_every(sysop::clone, EOPNOTSUPP); });
+        check_edits(p.dir, {sysop::read}, [](test::scripted_hook& h) {
             h.fail_every(sysop::clone, ENOTTY);
             h.fail_every(sysop::copy_range, EXDEV);
         });
         // A fallback after part of the copy carries on where the kernel stopped.
-        check_edits(p.dir, sysop::read, [](test::scripted_hook& h) {
+        check_edits(p.dir, {sysop::read}, [](test::scripted_hook& h) {
             h.fail_every(sysop::clone, EINVAL);
             h.fail_op(sysop::copy_range, ENOSYS, 1);
         });
