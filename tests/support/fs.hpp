@@ -148,6 +148,20 @@ inline unsigned mode_of(const fs::path& p) {
     return static_cast<unsigned>(st.st_mode) & 07777u;
 }
 
+/// The owner, group and permission bits (07777) of a path.
+struct ownership {
+    unsigned uid;
+    unsigned gid;
+    unsigned mode;
+};
+
+/// The ownership of a path, not following a final symbolic link.
+inline ownership ownership_of(const fs::path& p) {
+    struct ::stat st {};
+    if (::lstat(p.c_str(), &st) != 0) throw std::runtime_error("cannot stat " + p.string());
+    return {st.st_uid, st.st_gid, static_cast<unsigned>(st.st_mode) & 07777u};
+}
+
 /// Sets the umask for the lifetime of the object (tests only: the library never does).
 class scoped_umask {
 public:

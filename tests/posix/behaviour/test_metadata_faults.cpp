@@ -121,15 +121,6 @@ void prepare(const test::temp_dir& dir, const scenario& s) {
     REQUIRE(::chmod((dir / "f").c_str(), s.old_mode) == 0);
 }
 
-struct status {
-    unsigned uid, gid, mode;
-};
-status status_of(const fs::path& p) {
-    struct ::stat st {};
-    REQUIRE(::lstat(p.c_str(), &st) == 0);
-    return {st.st_uid, st.st_gid, static_cast<unsigned>(st.st_mode) & 07777u};
-}
-
 // After one injected failure: old or new (new only with its metadata), nothing else.
 // `narrower_ok`: the umask read failed, and the mode may be the narrower creation mode.
 void check_after(const test::temp_dir& dir, const scenario& s, bool failed, bool published, bool narrower_ok) {
@@ -138,7 +129,7 @@ void check_after(const test::temp_dir& dir, const scenario& s, bool failed, bool
     const std::string now = there ? test::read_file(p) : std::string();
     if (published || !failed) {
         REQUIRE(now == new_text);
-        const status st = status_of(p);
+        const test::ownership st = test::ownership_of(p);
         CHECK(st.uid == s.after.uid);
         CHECK(st.gid == s.after.gid);
         if (narrower_ok)
@@ -147,7 +138,7 @@ void check_after(const test::temp_dir& dir, const scenario& s, bool failed, bool
             CHECK(st.mode == s.after.mode);
     } else if (s.exists) {
         CHECK(now == old_text);
-        const status st = status_of(p);
+        const test::ownership st = test::ownership_of(p);
         CHECK(st.uid == s.old_uid);
         CHECK(st.gid == s.old_gid);
         CHECK(st.mode == s.old_mode);

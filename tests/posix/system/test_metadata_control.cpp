@@ -24,18 +24,6 @@ constexpr unsigned nobody = 65534;
 constexpr unsigned users = 100;  // any group other than root's and nobody's
 constexpr unsigned keep = aw::file_owner::unchanged;
 
-struct ids_and_mode {
-    unsigned uid;
-    unsigned gid;
-    unsigned mode;
-};
-
-ids_and_mode status_of(const fs::path& p) {
-    struct ::stat st {};
-    REQUIRE(::lstat(p.c_str(), &st) == 0);
-    return {st.st_uid, st.st_gid, static_cast<unsigned>(st.st_mode) & 07777u};
-}
-
 void make_old(const fs::path& p, unsigned uid, unsigned gid, unsigned mode) {
     write_plain(p, old_content);
     REQUIRE(::chown(p.c_str(), uid, gid) == 0);
@@ -70,33 +58,33 @@ TEST_CASE("owner_ids gives a new file the owner and group asked for", "[owner][r
     const scoped_umask mask(022);
     SECTION("both ids") {
         aw::write_file(dir / "f", new_content, with_owner(nobody, nobody));
-        const ids_and_mode s = status_of(dir / "f");
+        const test::ownership s = test::ownership_of(dir / "f");
         CHECK(s.uid == nobody);
         CHECK(s.gid == nobody);
         CHECK(s.mode == 0644);
     }
     SECTION("the group only: the owner is the process's") {
         aw::write_file(dir / "f", new_content, with_owner(keep, users));
-        const ids_and_mode s = status_of(dir / "f");
+        const test::ownership s = test::ownership_of(dir / "f");
         CHECK(s.uid == 0);
         CHECK(s.gid == users);
         CHECK(s.mode == 0644);
     }
     SECTION("the owner only: the group is the process's") {
         aw::write_file(dir / "f", new_content, with_owner(nobody, keep));
-        const ids_and_mode s = status_of(dir / "f");
+        const test::ownership s = test::ownership_of(dir / "f");
         CHECK(s.uid == nobody);
         CHECK(s.gid == 0);
     }
     SECTION("neither: as without owner_ids") {
         aw::write_file(dir / "f", new_content, with_owner(keep, keep));
-        CHECK(status_of(dir / "f").uid == 0);
+        CHECK(test::ownership_of(dir / "f").uid == 0);
     }
     SECTION("with mode: the set-id bits survive the fchown (the mode is set after it)") {
         aw::write_options o = with_owner(nobody, users);
         o.mode = fs::perms(06750);
         aw::write_file(dir / "f", new_content, o);
-        const ids_and_mode s = status_of(dir / "f");
+        const test::ownership s = test::ownership_of(dir / "f");
         CHECK(s.uid == nobody);
         CHECK(s.gid == users);
         CHECK(s.mode == 06750);
@@ -104,7 +92,7 @@ TEST_CASE("owner_ids gives a new file the owner and group asked for", "[owner][r
     SECTION("replacing: ids left unchanged are the old file's (owner_mode::preserve)") {
         make_old(dir / "f", nobody, nobody, 0640);
         aw::write_file(dir / "f", new_content, with_owner(keep, users, true));
-        const ids_and_mode s = status_of(dir / "f");
+        const test::ownership s = test::ownership_of(dir / "f");
         CHECK(read_file(dir / "f") == new_content);
         CHECK(s.uid == nobody);
         CHECK(s.gid == users);
@@ -115,7 +103,7 @@ TEST_CASE("owner_ids gives a new file the owner and group asked for", "[owner][r
         aw::write_options o = with_owner(keep, users, true);
         o.owner = aw::owner_mode::process;
         aw::write_file(dir / "f", new_content, o);
-        const ids_and_mode s = status_of(dir / "f");
+        const test::ownership s = test::ownership_of(dir / "f");
         CHECK(s.uid == 0);
         CHECK(s.gid == users);
         CHECK(s.mode == 0640);
@@ -148,7 +136,7 @@ TEST_CASE("an owner the process may not give is an error, and nothing is left", 
         if (code == nobody_unreachable) return;
         CHECK(code == 0);
         CHECK(read_file(d / "f") == old_content);
-        CHECK(status_of(d / "f").gid == nobody);
+        CHECK(test::ownership_of(d / "f").gid == nobody);
     }
     CHECK(temp_dir::list(d).size() == (fs::exists(d / "f") ? 1u : 0u));
 }
@@ -171,7 +159,7 @@ TEST_CASE("owner_mode::require fails rather than hand a replaced file to the wri
         if (code == nobody_unreachable) return;
         CHECK(code == 0);
         CHECK(read_file(d / "f") == old_content);
-        const ids_and_mode s = status_of(d / "f");
+        const test::ownership s = test::ownership_of(d / "f");
         CHECK(s.uid == 0);
         CHECK(s.gid == 0);
         CHECK(temp_dir::list(d) == std::vector<std::string>{"f"});
@@ -185,12 +173,12 @@ TEST_CASE("owner_mode::require fails rather than hand a replaced file to the wri
         if (code == nobody_unreachable) return;
         CHECK(code == 0);
         CHECK(read_file(d / "f") == new_content);
-        CHECK(status_of(d / "f").uid == nobody);
+        CHECK(test::ownership_of(d / "f").uid == nobody);
     }
     SECTION("root may keep any owner: require succeeds") {
         make_old(d / "g", nobody, users, 0640);
         aw::write_file(d / "g", new_content, {.overwrite = true, .owner = aw::owner_mode::require});
-        const ids_and_mode s = status_of(d / "g");
+        const test::ownership s = test::ownership_of(d / "g");
         CHECK(s.uid == nobody);
         CHECK(s.gid == users);
         CHECK(s.mode == 0640);
@@ -220,7 +208,7 @@ TEST_CASE("owner_mode::require fails rather than hand a replaced file to the wri
         if (code == nobody_unreachable) return;
         CHECK(code == 0);
         CHECK(read_file(d / "h") == new_content);
-        CHECK(status_of(d / "h").mode == 0600);
+        CHECK(test::ownership_of(d / "h").mode == 0600);
     }
 }
 
@@ -245,7 +233,7 @@ TEST_CASE("create_mode is narrowed by the umask as open(2)'s mode is", "[mode][m
                 o.create_mode = fs::perms(cm);
                 aw::write_file(dir / "f", new_content, o);
                 CHECK(mode_of(dir / "f") == (cm & ~mask));
-                CHECK(status_of(dir / "f").gid == users);
+                CHECK(test::ownership_of(dir / "f").gid == users);
                 CHECK(current_umask() == static_cast<int>(mask));
             }
         }

@@ -21,18 +21,6 @@ namespace {
 constexpr unsigned nobody = 65534;
 constexpr unsigned users = 100;  // any group other than root's and nobody's
 
-struct ids_and_mode {
-    unsigned uid;
-    unsigned gid;
-    unsigned mode;
-};
-
-ids_and_mode status_of(const fs::path& p) {
-    struct ::stat st {};
-    REQUIRE(::lstat(p.c_str(), &st) == 0);
-    return {st.st_uid, st.st_gid, static_cast<unsigned>(st.st_mode) & 07777u};
-}
-
 /// A file with the old content, owned by uid:gid, with `mode`.
 void make_old(const fs::path& p, unsigned uid, unsigned gid, unsigned mode) {
     write_plain(p, old_content);
@@ -65,7 +53,7 @@ TEST_CASE("in a set-group-ID directory a replaced file keeps its group, not the 
         make_old(sg / "r", 0, 0, 0640);
         aw::write_file(sg / "r", new_content, {.overwrite = true});
         CHECK(read_file(sg / "r") == new_content);
-        const ids_and_mode after = status_of(sg / "r");
+        const test::ownership after = test::ownership_of(sg / "r");
         CHECK(after.uid == 0);
         CHECK(after.gid == 0);  // not users: its members must not read it
         CHECK(after.mode == 0640);
@@ -83,7 +71,7 @@ TEST_CASE("in a set-group-ID directory a replaced file keeps its group, not the 
         }
         CHECK(code == 0);
         CHECK(read_file(sg / "p") == new_content);
-        const ids_and_mode after = status_of(sg / "p");
+        const test::ownership after = test::ownership_of(sg / "p");
         CHECK(after.uid == nobody);
         CHECK(after.gid == nobody);
         CHECK(after.mode == 0640);
@@ -116,14 +104,14 @@ TEST_CASE("in a set-group-ID directory a replaced file keeps its group, not the 
         REQUIRE(hook.seen);
         CHECK(hook.gid == users);
         CHECK((hook.mode & 0077u) == 0);
-        const ids_and_mode after = status_of(sg / "w");
+        const test::ownership after = test::ownership_of(sg / "w");
         CHECK(after.gid == 0);
         CHECK(after.mode == 0640);
     }
     SECTION("a file of the directory's group keeps it") {
         make_old(sg / "g", 0, users, 0640);
         aw::write_file(sg / "g", new_content, {.overwrite = true});
-        const ids_and_mode after = status_of(sg / "g");
+        const test::ownership after = test::ownership_of(sg / "g");
         CHECK(after.uid == 0);
         CHECK(after.gid == users);
         CHECK(after.mode == 0640);
@@ -151,7 +139,7 @@ TEST_CASE("after setegid a replaced file keeps its group, not the one in force",
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
     CHECK(read_file(dir / "f") == new_content);
-    const ids_and_mode after = status_of(dir / "f");
+    const test::ownership after = test::ownership_of(dir / "f");
     CHECK(after.uid == 0);
     CHECK(after.gid == 0);
     CHECK(after.mode == 0640);

@@ -55,18 +55,6 @@ private:
     bool ok_ = false;
 };
 
-struct owner_and_mode {
-    unsigned uid;
-    unsigned gid;
-    unsigned mode;
-};
-
-owner_and_mode status_of(const fs::path& p) {
-    struct ::stat st {};
-    REQUIRE(::lstat(p.c_str(), &st) == 0);
-    return {st.st_uid, st.st_gid, static_cast<unsigned>(st.st_mode) & 07777u};
-}
-
 /// A file of uid 65534, mode 0666, with the old content: what an attacker plants.
 void plant(const fs::path& p, unsigned uid = nobody) {
     write_plain(p, old_content);
@@ -109,7 +97,7 @@ TEST_CASE("protected_regular 1 and 2: a planted file in a sticky o+w directory i
         // would keep the planted 0666.
         check_refused(dir / "report", "fs.protected_regular", {.overwrite = true, .owner = aw::owner_mode::process});
         CHECK(read_file(dir / "report") == old_content);
-        const owner_and_mode after = status_of(dir / "report");
+        const test::ownership after = test::ownership_of(dir / "report");
         CHECK(after.uid == nobody);
         CHECK(after.mode == 0666);
         CHECK(temp_dir::list(dir.path()) == std::vector<std::string>{"report"});
@@ -132,7 +120,7 @@ TEST_CASE("protected_regular 0: a planted file in a sticky o+w directory is writ
     plant(dir / "report");
     aw::write_file(dir / "report", new_content, {.overwrite = true});
     CHECK(read_file(dir / "report") == new_content);
-    const owner_and_mode after = status_of(dir / "report");
+    const test::ownership after = test::ownership_of(dir / "report");
     CHECK(after.uid == 0);      // not the planter's
     CHECK(after.mode == 0644);  // 0666 & ~umask, not the planted 0666
 }
@@ -157,11 +145,11 @@ TEST_CASE("a planted file in a sticky g+w directory: refused at level 2, written
         if (level == 2) {
             check_refused(dir / "report", "fs.protected_regular");
             CHECK(read_file(dir / "report") == old_content);
-            CHECK(status_of(dir / "report").uid == nobody);
+            CHECK(test::ownership_of(dir / "report").uid == nobody);
         } else {
             aw::write_file(dir / "report", new_content, {.overwrite = true});
             CHECK(read_file(dir / "report") == new_content);
-            const owner_and_mode after = status_of(dir / "report");
+            const test::ownership after = test::ownership_of(dir / "report");
             CHECK(after.uid == 0);
             CHECK(after.mode == 0644);
         }
@@ -189,7 +177,7 @@ TEST_CASE("another user's file keeps its owner and mode where it was not planted
     REQUIRE(::chmod((dir / "theirs").c_str(), 0640) == 0);
     aw::write_file(dir / "theirs", new_content, {.overwrite = true});
     CHECK(read_file(dir / "theirs") == new_content);
-    const owner_and_mode after = status_of(dir / "theirs");
+    const test::ownership after = test::ownership_of(dir / "theirs");
     CHECK(after.uid == nobody);
     CHECK(after.gid == nobody);
     CHECK(after.mode == 0640);
