@@ -120,91 +120,53 @@ void bm_sweep(benchmark::State& state, bool leases) {
     fs::create_directory(lib_dir);
     fs::create_directory(raw_dir);
     const aw::stale_temp_options options{.older_than = std::chrono::seconds(0)};
-    samples lib_samples, raw_samples;
     unsigned long calls = 0;
-    std::uint64_t i = 0;
-    for (auto _ : state) {
-        // Untimed (manual time): the leftovers of this round.
-        if (const int e = make_temps(lib_dir, n); e != 0) return fail(state, "setup", std::strerror(e));
-        if (const int e = make_temps(raw_dir, n); e != 0) return fail(state, "setup", std::strerror(e));
-        std::size_t removed = 0;
+    // Untimed: the leftovers of each round.
+    const auto setup = [&] {
+        const int e = make_temps(lib_dir, n);
+        return e != 0 ? e : make_temps(raw_dir, n);
+    };
+    const auto lib = [&]() -> std::string {
         std::error_code ec;
         aw::sweep_report report;
-        int raw_error = 0;
-        double lib_time = 0;
-        const auto run_lib = [&] {
-            no_lease_hook no_lease;
-            aw::syscall_counter counter;
+        no_lease_hook no_lease;
+        aw::syscall_counter counter;
+        std::size_t removed = 0;
+        {
             aw::scoped_syscall_hook scope(leases ? static_cast<aw::syscall_hook&>(counter) : no_lease);
-            lib_time = timed([&] { removed = aw::remove_stale_temps(lib_dir, options, report, ec); });
-            if (leases) calls = counter.total();
-        };
-        const auto run_raw = [&] { raw_samples.add(timed([&] { raw_error = raw_sweep(raw_dir, leases); })); };
-        if (i++ % 2 == 0) {
-            run_lib();
-            run_raw();
-        } else {
-            run_raw();
-            run_lib();
+            removed = aw::remove_stale_temps(lib_dir, options, report, ec);
         }
-        if (ec) return fail(state, "library", ec.message());
-        if (removed != static_cast<std::size_t>(n)) {
-            const std::string why =
-                report.undecided.empty() ? std::string("in use") : report.undecided[0].reason.message();
-            return fail(state, "library",
-                        "removed " + std::to_string(removed) + " of " + std::to_string(n) + " (" + why +
-                            "; run as root where every process is visible, or under unshare --pid --fork "
-                            "--mount-proc)");
-        }
-        if (raw_error != 0) return fail(state, "raw sequence", std::strerror(raw_error));
-        lib_samples.add(lib_time);
-        state.SetIterationTime(lib_time);
-    }
-    const double lib_median = lib_samples.median();
-    const double raw_median = raw_samples.median();
-    state.counters["lib_us"] = lib_median * 1e6;
-    state.counters["raw_us"] = raw_median * 1e6;
-    state.counters["vs_raw"] = lib_median > 0 ? raw_median / lib_median : 0;
+        if (leases) calls = counter.total();
+        if (ec) return ec.message();
+        if (removed == static_cast<std::size_t>(n)) return "";
+        const std::string why = report.undecided.empty() ? std::string("in use") : report.undecided[0].reason.message();
+        return "removed " + std::to_string(removed) + " of " + std::to_string(n) + " (" + why +
+               "; run as root where every process is visible, or under unshare --pid --fork --mount-proc)";
+    };
+    if (!alternate(
+            state, lib, [&] { return raw_sweep(raw_dir, leases); }, setup))
+        return;
     if (leases) state.counters["calls"] = static_cast<double>(calls);
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * n);
 }
 
 void bm_list(benchmark::State& state) {
-    samples lib_samples, raw_samples;
     std::size_t listed = 0;
     std::size_t descriptors = 0;
-    std::uint64_t i = 0;
-    for (auto _ : state) {
+    const auto lib = [&]() -> std::string {
         std::vector<std::pair<std::uint64_t, std::uint64_t>> ids;
         std::error_code incomplete;
-        double lib_time = 0;
-        const auto run_lib = [&] {
-            lib_time = timed([&] {
-                aw::detail::sys::list_open_files(aw::invalid_handle, ids, incomplete);
-                std::sort(ids.begin(), ids.end());
-            });
-        };
+        aw::detail::sys::list_open_files(aw::invalid_handle, ids, incomplete);
+        std::sort(ids.begin(), ids.end());
+        listed = ids.size();
+        return "";
+    };
+    const auto raw = [&] {
         std::set<std::pair<std::uint64_t, std::uint64_t>> raw_ids;
         descriptors = 0;
-        int raw_error = 0;
-        const auto run_raw = [&] { raw_samples.add(timed([&] { raw_error = raw_open_files(raw_ids, descriptors); })); };
-        if (i++ % 2 == 0) {
-            run_lib();
-            run_raw();
-        } else {
-            run_raw();
-            run_lib();
-        }
-        if (raw_error != 0) return fail(state, "raw sequence", std::strerror(raw_error));
-        listed = ids.size();
-        lib_samples.add(lib_time);
-        state.SetIterationTime(lib_time);
-    }
-    const double lib_median = lib_samples.median();
-    const double raw_median = raw_samples.median();
-    state.counters["lib_us"] = lib_median * 1e6;
-    state.counters["raw_us"] = raw_median * 1e6;
-    state.counters["vs_raw"] = lib_median > 0 ? raw_median / lib_median : 0;
+        return raw_open_files(raw_ids, descriptors);
+    };
+    if (!alternate(state, lib, raw)) return;
     state.counters["descriptors"] = static_cast<double>(descriptors);
     state.counters["listed"] = static_cast<double>(listed);
 }

@@ -210,15 +210,20 @@ inline int fail_errno(int a, int b = -1, int c = -1) {
 
 // --- one operation against the hand-written sequence -------------------------------
 
-/// One operation of the library against the same work written by hand: times `lib` and
-/// `raw` alternately (so that neither always runs on a cache the other warmed), and
-/// reports the medians (lib_us, raw_us), their ratio (vs_raw: raw_us / lib_us) and the
-/// calls each makes. `lib` returns an error message or "", `raw` an errno.
-inline void compare(benchmark::State& state, const std::function<std::string()>& lib, const std::function<int()>& raw,
-                    unsigned long lib_calls, int raw_calls) {
+/// Times `lib` and `raw` alternately, once each per iteration (so that neither always
+/// runs on a cache the other warmed), after `setup` (untimed; an errno, 0 for success)
+/// when given, and reports the medians (lib_us, raw_us) and their ratio (vs_raw:
+/// raw_us / lib_us). `lib` returns an error message or "", `raw` an errno; an error
+/// stops the benchmark with it. False if it stopped.
+inline bool alternate(benchmark::State& state, const std::function<std::string()>& lib, const std::function<int()>& raw,
+                      const std::function<int()>& setup = {}) {
     samples lib_samples, raw_samples;
     std::uint64_t n = 0;
     for (auto _ : state) {
+        if (const int e = setup ? setup() : 0; e != 0) {
+            fail(state, "setup", std::strerror(e));
+            return false;
+        }
         std::string lib_error;
         int raw_error = 0;
         double lib_time = 0;
@@ -231,8 +236,11 @@ inline void compare(benchmark::State& state, const std::function<std::string()>&
             run_raw();
             run_lib();
         }
-        if (!lib_error.empty()) return fail(state, "library", lib_error);
-        if (raw_error != 0) return fail(state, "raw sequence", std::strerror(raw_error));
+        if (!lib_error.empty() || raw_error != 0) {
+            fail(state, lib_error.empty() ? "raw sequence" : "library",
+                 lib_error.empty() ? std::strerror(raw_error) : lib_error);
+            return false;
+        }
         lib_samples.add(lib_time);
         state.SetIterationTime(lib_time);
     }
@@ -241,6 +249,14 @@ inline void compare(benchmark::State& state, const std::function<std::string()>&
     state.counters["lib_us"] = lib_median * 1e6;
     state.counters["raw_us"] = raw_median * 1e6;
     state.counters["vs_raw"] = lib_median > 0 ? raw_median / lib_median : 0;
+    return true;
+}
+
+/// One operation of the library against the same work written by hand: alternate(), and
+/// the calls each makes (calls, raw_calls).
+inline void compare(benchmark::State& state, const std::function<std::string()>& lib, const std::function<int()>& raw,
+                    unsigned long lib_calls, int raw_calls) {
+    if (!alternate(state, lib, raw)) return;
     state.counters["calls"] = static_cast<double>(lib_calls);
     state.counters["raw_calls"] = raw_calls;
 }
